@@ -1,0 +1,3 @@
+from flightml.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""Run configuration: frozen dataclasses loaded from TOML, every field documented and checked.
+
+A field is declared with `setting(default, doc, ...)`; the loader rejects unknown keys, wrong types
+and out-of-range values with one line naming `section.field`, and `default_toml()` renders the
+defaults with their documentation as comments (`flightml config --default`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from flightml.errors import InputError
+
+
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A documented config field with optional bounds or allowed values."""
+    meta = {"doc": doc, "minimum": minimum, "maximum": maximum, "choices": choices}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """[data]: where the spectra come from."""
+
+    source: str = setting(
+        "reference",
+        "data source: 'reference' (the reference study's synthetic generator)",
+        choices=("reference",),
+    )
+    n_train: int = setting(4000, "training spectra", minimum=8)
+    n_test: int = setting(1000, "test spectra", minimum=4)
+    bands: int = setting(64, "spectral bands per spectrum", minimum=8, maximum=4096)
+    noise: float = setting(0.03, "std of the additive Gaussian noise (reflectance units)", minimum=0.0)
+    seed: int = setting(0, "seed of the data generator", minimum=0)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """[model]: the SpectrumNet 1D-CNN family (only ops the compiler supports)."""
+
+    conv_channels: list[int] = setting([8, 16], "output channels of each Conv1d layer")
+    kernel_size: int = setting(3, "Conv1d kernel size (odd; 'same' padding)", minimum=1, maximum=31)
+    pool: int = setting(2, "MaxPool1d window after the convolutions (1 = no pooling)", minimum=1)
+    hidden: int = setting(64, "width of the hidden Linear layer", minimum=1)
+    classes: int = setting(4, "number of output classes", minimum=2)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """[train]: the training loop."""
+
+    epochs: int = setting(30, "training epochs", minimum=1)
+    batch_size: int = setting(128, "mini-batch size", minimum=1)
+    lr: float = setting(2e-3, "Adam learning rate", minimum=0.0)
+    seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0)
+
+
+@dataclass(frozen=True)
+class QuantConfig:
+    """[quant]: ONNX Runtime static int8 quantization."""
+
+    format: str = setting("qdq", "quantized model format", choices=("qdq", "qoperator"))
+    per_channel: bool = setting(False, "per-channel symmetric int8 weights (else per-tensor)")
+    calibration: str = setting(
+        "minmax", "activation calibration method", choices=("minmax", "entropy", "percentile")
+    )
+    percentile: float = setting(99.999, "percentile for 'percentile' calibration", minimum=50.0, maximum=100.0)
+    calib_samples: int = setting(300, "calibration spectra (the first N training spectra)", minimum=1)
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """[evaluate]: ONNX Runtime latency measurement."""
+
+    latency_calls: int = setting(2000, "single-sample calls timed per model", minimum=10)
+    warmup_calls: int = setting(200, "untimed calls before timing", minimum=0)
+    throughput_batch: int = setting(256, "batch size for the throughput measurement", minimum=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole run configuration."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    quant: QuantConfig = field(default_factory=QuantConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _sections() -> dict[str, type]:
+    hints = get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config)}
+
+
+def _check_value(where: str, value: Any, hint: Any, meta: dict[str, Any]) -> Any:
+    origin = get_origin(hint)
+    if origin is list:
+        (item_type,) = get_args(hint)
+        if not isinstance(value, list):
+            raise InputError(f"{where}: expected a list of {item_type.__name__}, got {value!r}")
+        return [_check_value(f"{where}[{i}]", v, item_type, {}) for i, v in enumerate(value)]
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false, got {value!r}")
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{where}: expected an integer, got {value!r}")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{where}: expected a number, got {value!r}")
+        value = float(value)
+    elif hint is str and not isinstance(value, str):
+        raise InputError(f"{where}: expected a string, got {value!r}")
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise InputError(f"{where}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+    if meta.get("minimum") is not None and value < meta["minimum"]:
+        raise InputError(f"{where}: must be >= {meta['minimum']}, got {value!r}")
+    if meta.get("maximum") is not None and value > meta["maximum"]:
+        raise InputError(f"{where}: must be <= {meta['maximum']}, got {value!r}")
+    return value
+
+
+def _build_section(name: str, cls: type, values: dict[str, Any], origin: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise InputError(f"{origin}: unknown key '{name}.{key}' (known: {', '.join(known)})")
+    checked = {
+        key: _check_value(f"{origin}: {name}.{key}", value, hints[key], dict(known[key].metadata))
+        for key, value in values.items()
+    }
+    return cls(**checked)
+
+
+def config_from_dict(raw: dict[str, Any], origin: str = "config") -> Config:
+    """Build a checked Config from nested dicts (missing keys take their defaults)."""
+    sections = _sections()
+    for key, value in raw.items():
+        if key not in sections:
+            raise InputError(f"{origin}: unknown section '{key}' (known: {', '.join(sections)})")
+        if not isinstance(value, dict):
+            raise InputError(f"{origin}: '{key}' must be a table of settings")
+    built = {name: _build_section(name, cls, raw.get(name, {}), origin) for name, cls in sections.items()}
+    config = Config(**built)
+    _check_cross_fields(config, origin)
+    return config
+
+
+def _check_cross_fields(config: Config, origin: str) -> None:
+    if config.model.kernel_size % 2 == 0:
+        raise InputError(f"{origin}: model.kernel_size must be odd for 'same' padding, got {config.model.kernel_size}")
+    if not config.model.conv_channels or min(config.model.conv_channels) < 1:
+        raise InputError(f"{origin}: model.conv_channels must list at least one positive channel count")
+    if config.data.bands % config.model.pool:
+        raise InputError(
+            f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
+        )
+    if config.quant.calib_samples > config.data.n_train:
+        raise InputError(
+            f"{origin}: quant.calib_samples ({config.quant.calib_samples}) exceeds data.n_train ({config.data.n_train})"
+        )
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Load a TOML file (or the defaults when `path` is None), then apply `overrides`."""
+    raw: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        path = Path(path)
+        origin = str(path)
+        if not path.is_file():
+            raise InputError(f"{path}: config file not found")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid TOML ({exc})") from None
+    for dotted, value in (overrides or {}).items():
+        section, key = dotted.split(".", 1)
+        raw.setdefault(section, {})[key] = value
+    return config_from_dict(raw, origin)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def default_toml() -> str:
+    """The default configuration as commented TOML; loading it gives `Config()`."""
+    lines = ["# flightml configuration. Every key is optional; missing keys take these defaults.", ""]
+    for name, cls in _sections().items():
+        lines.append(f"# {(cls.__doc__ or '').strip()}")
+        lines.append(f"[{name}]")
+        instance = cls()
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            extra = []
+            if meta.get("choices"):
+                extra.append("one of " + ", ".join(map(str, meta["choices"])))
+            if meta.get("minimum") is not None:
+                extra.append(f">= {meta['minimum']}")
+            if meta.get("maximum") is not None:
+                extra.append(f"<= {meta['maximum']}")
+            suffix = f" ({'; '.join(extra)})" if extra else ""
+            lines.append(f"# {meta.get('doc', '')}{suffix}")
+            lines.append(f"{f.name} = {_toml_value(getattr(instance, f.name))}")
+        lines.append("")
+    return "\n".join(lines)
