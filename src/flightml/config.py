@@ -55,7 +55,6 @@ class ModelConfig:
     kernel_size: int = setting(3, "Conv1d kernel size (odd; 'same' padding)", minimum=1, maximum=31)
     pool: int = setting(2, "MaxPool1d window after the convolutions (1 = no pooling)", minimum=1)
     hidden: int = setting(64, "width of the hidden Linear layer", minimum=1)
-    classes: int = setting(4, "number of output classes", minimum=2)
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,37 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class CompileConfig:
+    """[compile]: quantized ONNX to integer-only C99."""
+
+    name: str = setting("spectrumnet", "C identifier prefix of the generated API (NAME_invoke, ...)")
+    modes: list[str] = setting(
+        ["fixedpoint", "ort-exact"],
+        "requantization modes to compile: 'fixedpoint' (integer multiplier and shift) and/or "
+        "'ort-exact' (float32 rescale, bit-exact with ONNX Runtime)",
+    )
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """[verify]: run the generated C on the host and on emulated Cortex-M cores."""
+
+    targets: list[str] = setting(["host", "cortex-m4"], "targets to verify on (host, cortex-m0 ... cortex-m33)")
+    mcu_samples: int = setting(200, "test spectra run on each emulated core (0 = all)", minimum=0)
+    timeout_s: float = setting(120.0, "wall-clock limit of one emulated run, seconds", minimum=1.0)
+    clock_mhz: float = setting(80.0, "core clock for WCET in microseconds", minimum=0.001)
+    flash_wait_states: int = setting(0, "flash wait states in the cycle estimate", minimum=0, maximum=15)
+    wcet_margin: float = setting(1.2, "WCET bound = max estimated cycles x this margin", minimum=1.0)
+
+
+@dataclass(frozen=True)
+class MissionConfig:
+    """[mission]: the power, memory and timing budget the verdict is checked against."""
+
+    file: str = setting("", "mission TOML file; empty = the built-in example mission")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole run configuration."""
 
@@ -99,6 +129,9 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    compile: CompileConfig = field(default_factory=CompileConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    mission: MissionConfig = field(default_factory=MissionConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
