@@ -87,6 +87,12 @@ class EvaluateConfig:
     latency_calls: int = setting(2000, "single-sample calls timed per model", minimum=10)
     warmup_calls: int = setting(200, "untimed calls before timing", minimum=0)
     throughput_batch: int = setting(256, "batch size for the throughput measurement", minimum=1)
+    min_int8_accuracy: float = setting(
+        0.9, "verdict: lowest acceptable int8 test accuracy (fraction)", minimum=0.0, maximum=1.0
+    )
+    max_int8_drop_pts: float = setting(
+        3.0, "verdict: largest acceptable fp32 -> int8 accuracy drop, percentage points", minimum=0.0
+    )
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def load_spectra(path: Path) -> Spectra:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in _ARRAYS}
             class_names = [str(c) for c in archive["class_names"]]
-            meta = json.loads(str(archive["meta_json"]))
+            meta = json.loads(str(archive["meta_json"].reshape(-1)[0]))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a flightml spectra file ({exc})") from None
     spectra = Spectra(class_names=class_names, meta=meta, **arrays)

@@ -1,0 +1,143 @@
+"""The `evaluate` stage: sizes, accuracy, confusion, fp32/int8 agreement and ORT latency.
+
+Writes evaluation.json. Latency is the median and p99 of single-sample `InferenceSession.run`
+calls from Python (one intra-op thread, after a warm-up); `ort_call_overhead_us` is the same
+measurement on a one-node Identity model, i.e. the part of each call that is not the network.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from flightml.artifacts import RunDir, atomic_output_path, atomic_write_json
+from flightml.config import Config, EvaluateConfig
+from flightml.data import load_spectra
+from flightml.data.stage import SPECTRA
+from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
+from flightml.onnx_io import load_onnx, ort_session
+from flightml.quantize.stage import INT8
+
+EVALUATION = "evaluation.json"
+QUANTIZED_DTYPES = (np.int8, np.uint8, np.int32)
+
+
+def int8_weight_bytes(model: onnx.ModelProto) -> int:
+    """Bytes of the quantized constants: int8/uint8 weights and int32 biases."""
+    total = 0
+    for tensor in model.graph.initializer:
+        array = numpy_helper.to_array(tensor)
+        if array.dtype in QUANTIZED_DTYPES and array.size > 1:
+            total += array.nbytes
+    return total
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> list[list[int]]:
+    """Row = true class, column = predicted class."""
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix.tolist()
+
+
+def time_single_calls(session: Any, samples: np.ndarray, calls: int, warmup: int) -> list[float]:
+    """Wall time in microseconds of `calls` single-sample runs, cycling over `samples`."""
+    feeds = [{session.get_inputs()[0].name: samples[i : i + 1]} for i in range(len(samples))]
+    for i in range(warmup):
+        session.run(None, feeds[i % len(feeds)])
+    times = []
+    for i in range(calls):
+        start = time.perf_counter_ns()
+        session.run(None, feeds[i % len(feeds)])
+        times.append((time.perf_counter_ns() - start) / 1000.0)
+    return times
+
+
+def latency_stats(times_us: list[float]) -> dict[str, float]:
+    return {"median_us": float(np.median(times_us)), "p99_us": float(np.percentile(times_us, 99))}
+
+
+def throughput(session: Any, x: np.ndarray, batch: int) -> float:
+    """Samples per second over the whole of `x` in batches of `batch` (best of three passes)."""
+    name = session.get_inputs()[0].name
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for i in range(0, len(x), batch):
+            session.run(None, {name: x[i : i + batch]})
+        best = min(best, time.perf_counter() - start)
+    return len(x) / best
+
+
+def identity_model_path(bands: int, directory: Path) -> Path:
+    graph = helper.make_graph(
+        [helper.make_node("Identity", [INPUT_NAME], [OUTPUT_NAME])],
+        "identity",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [None, 1, bands])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [None, 1, bands])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = directory / ".identity.onnx"
+    with atomic_output_path(path) as tmp:
+        onnx.save(model, str(tmp))
+    return path
+
+
+def evaluate_model(path: Path, x: np.ndarray, y: np.ndarray, classes: int, settings: EvaluateConfig) -> dict[str, Any]:
+    session = ort_session(path)
+    logits = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+    predicted = logits.argmax(axis=1)
+    times = time_single_calls(session, x[:256], settings.latency_calls, settings.warmup_calls)
+    return {
+        "bytes": path.stat().st_size,
+        "accuracy": float((predicted == y).mean()),
+        "confusion": confusion(y, predicted, classes),
+        "predicted": predicted.tolist(),
+        "latency": latency_stats(times),
+        "throughput_per_s": throughput(session, x, settings.throughput_batch),
+    }
+
+
+def evaluate_stage(run: RunDir, config: Config) -> None:
+    spectra = load_spectra(run.require(SPECTRA, "data"))
+    fp32_path = run.require(FP32, "export")
+    int8_path = run.require(INT8, "quantize")
+    load_onnx(fp32_path, "fp32 ONNX model")
+    int8_model = load_onnx(int8_path, "int8 ONNX model")
+    x, y, classes = spectra.x_test, spectra.y_test, spectra.classes
+    fp32 = evaluate_model(fp32_path, x, y, classes, config.evaluate)
+    int8 = evaluate_model(int8_path, x, y, classes, config.evaluate)
+    identity = identity_model_path(spectra.bands, run.root)
+    try:
+        overhead = latency_stats(
+            time_single_calls(ort_session(identity), x[:256], config.evaluate.latency_calls, config.evaluate.warmup_calls)
+        )
+    finally:
+        identity.unlink()
+    agreement = float(np.mean(np.array(fp32.pop("predicted")) == np.array(int8.pop("predicted"))))
+    result = {
+        "class_names": spectra.class_names,
+        "test_samples": len(y),
+        "fp32": fp32,
+        "int8": int8,
+        "int8_weight_bytes": int8_weight_bytes(int8_model),
+        "fp32_int8_agreement": agreement,
+        "ort_call_overhead_us": overhead,
+        "latency_method": "median/p99 of single-sample InferenceSession.run from Python, 1 intra-op thread",
+    }
+    atomic_write_json(run.path(EVALUATION), result)
+    run.update_summary(
+        {
+            "fp32_onnx_bytes": fp32["bytes"],
+            "int8_onnx_bytes": int8["bytes"],
+            "int8_weight_bytes": result["int8_weight_bytes"],
+            "fp32_accuracy": fp32["accuracy"],
+            "int8_accuracy": int8["accuracy"],
+            "ort_fp32_latency_us": fp32["latency"]["median_us"],
+            "ort_int8_latency_us": int8["latency"]["median_us"],
+        }
+    )

@@ -1,0 +1,1 @@
+"""Export: the `export` stage (PyTorch -> ONNX)."""

@@ -1,0 +1,214 @@
+"""The stage registry and runner.
+
+A stage is a function `(RunDir, Config) -> None` that reads artifacts from the run directory and
+writes artifacts into it. The runner records each stage in manifest.json (input and output sha256,
+the hash of the config sections it depends on, wall time) and, when resuming, skips a stage whose
+inputs, config and outputs are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flightml import __version__
+from flightml.artifacts import SUMMARY, RunDir, read_json, sha256_file
+from flightml.config import Config, config_from_dict
+from flightml.errors import InputError
+
+StageFn = Callable[[RunDir, Config], None]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """`target` is "module:function", imported when the stage runs (keeps the CLI start fast)."""
+
+    name: str
+    target: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    config_sections: tuple[str, ...]
+
+    def function(self) -> StageFn:
+        module, func = self.target.split(":")
+        return getattr(importlib.import_module(module), func)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("data", "flightml.data.stage:data_stage", (), ("spectra.npz",), ("data",)),
+    Stage("train", "flightml.train.stage:train_stage", ("spectra.npz",), ("model.pt", "training_history.json"),
+          ("data", "model", "train")),
+    Stage("export", "flightml.export.stage:export_stage", ("spectra.npz", "model.pt"),
+          ("model_fp32.onnx", "export.json"), ("model",)),
+    Stage("quantize", "flightml.quantize.stage:quantize_stage", ("spectra.npz", "model_fp32.onnx"),
+          ("model_int8.onnx",), ("quant",)),
+    Stage("evaluate", "flightml.evaluate:evaluate_stage", ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"),
+          ("evaluation.json",), ("evaluate",)),
+    Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
+)
+STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+
+def get_stage(name: str) -> Stage:
+    for stage in STAGES:
+        if stage.name == name:
+            return stage
+    raise InputError(f"unknown stage '{name}' (stages: {', '.join(STAGE_NAMES)})")
+
+
+def _hash_path(path: Path) -> str | None:
+    if path.is_file():
+        return sha256_file(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(child.relative_to(path)).encode() + b"\0" + sha256_file(child).encode())
+        return digest.hexdigest()
+    return None
+
+
+def _config_hash(config: Config, sections: Sequence[str]) -> str:
+    data = config.to_dict()
+    subset = {name: data[name] for name in sections}
+    return hashlib.sha256(json.dumps(subset, sort_keys=True).encode()).hexdigest()
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {"flightml": __version__, "python": platform.python_version()}
+    for module in ("numpy", "torch", "onnx", "onnxruntime"):
+        try:
+            versions[module] = importlib.import_module(module).__version__
+        except ImportError:
+            versions[module] = "not installed"
+    return versions
+
+
+class Run:
+    """A run directory with its configuration; `summary` and `report` read its artifacts."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.dir = RunDir(root)
+        self.config = config
+
+    @property
+    def root(self) -> Path:
+        return self.dir.root
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.dir.summary()
+
+    @property
+    def report_path(self) -> Path:
+        return self.dir.path("report.html")
+
+    def run_stage(self, stage: Stage, resume: bool = False) -> str:
+        """Run one stage (or skip it when resuming and nothing changed); returns 'ran' or 'skipped'."""
+        manifest = self.dir.manifest()
+        manifest.setdefault("flightml_version", __version__)
+        manifest["config"] = self.config.to_dict()
+        manifest["versions"] = tool_versions()
+        inputs = {name: _hash_path(self.dir.path(name)) for name in stage.inputs}
+        config_hash = _config_hash(self.config, stage.config_sections)
+        previous = manifest.get("stages", {}).get(stage.name)
+        if resume and previous and previous["inputs"] == inputs and previous["config_hash"] == config_hash:
+            outputs = {name: _hash_path(self.dir.path(name)) for name in stage.outputs}
+            if outputs == previous["outputs"] and all(outputs.values()):
+                return "skipped"
+        start = time.perf_counter()
+        stage.function()(self.dir, self.config)
+        wall = time.perf_counter() - start
+        manifest = self.dir.manifest() or manifest
+        manifest["config"] = self.config.to_dict()
+        manifest["versions"] = tool_versions()
+        manifest.setdefault("stages", {})[stage.name] = {
+            "inputs": inputs,
+            "outputs": {name: _hash_path(self.dir.path(name)) for name in stage.outputs},
+            "config_hash": config_hash,
+            "wall_s": round(wall, 3),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        manifest["command"] = " ".join(["flightml", *sys.argv[1:]]) if sys.argv else "flightml"
+        manifest["seeds"] = {"data": self.config.data.seed, "train": self.config.train.seed}
+        self.dir.write_manifest(manifest)
+        return "ran"
+
+
+def open_run(root: Path, config: Config | None = None) -> Run:
+    """An existing run; its config comes from the manifest unless `config` is given."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: run directory not found")
+    if config is None:
+        manifest = RunDir(root).manifest()
+        if "config" not in manifest:
+            raise InputError(f"{root}: not a flightml run (no manifest.json with a config)")
+        config = config_from_dict(manifest["config"], f"{root}/manifest.json")
+    return Run(root, config)
+
+
+def prepare_run_dir(root: Path, resume: bool) -> None:
+    """Refuse a directory holding another run (unless resuming) or unrelated files."""
+    if not root.exists():
+        root.mkdir(parents=True)
+        return
+    if not root.is_dir():
+        raise InputError(f"{root}: output path exists and is not a directory")
+    if (root / "manifest.json").exists():
+        if not resume:
+            raise InputError(f"{root}: already holds a flightml run; choose another --out or pass --resume")
+        return
+    if any(root.iterdir()):
+        raise InputError(f"{root}: output directory is not empty and holds no flightml run")
+
+
+def default_run_dir(base: Path = Path("runs")) -> Path:
+    return base / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def point_latest(root: Path) -> None:
+    """Make root.parent/latest a relative symlink to `root` (replaced atomically)."""
+    link = root.parent / "latest"
+    tmp = root.parent / ".latest.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(root.name)
+    tmp.replace(link)
+
+
+def run_pipeline(
+    config: Config | None = None,
+    out: Path | str | None = None,
+    *,
+    stages: Sequence[str] | None = None,
+    resume: bool = False,
+    on_stage: Callable[[str, str, float], None] | None = None,
+) -> Run:
+    """Run the named stages (default: all) into `out` (default: runs/<timestamp>, linked as runs/latest)."""
+    config = config or Config()
+    root = Path(out) if out is not None else default_run_dir()
+    prepare_run_dir(root, resume)
+    if out is None:
+        point_latest(root)
+    run = Run(root, config)
+    for stage in STAGES:
+        if stages is not None and stage.name not in stages:
+            continue
+        start = time.perf_counter()
+        status = run.run_stage(stage, resume=resume)
+        if on_stage:
+            on_stage(stage.name, status, time.perf_counter() - start)
+    return run
+
+
+def summary_of(root: Path) -> dict[str, Any]:
+    return read_json(Path(root) / SUMMARY, "run summary")

@@ -1,0 +1,1 @@
+"""Quantization: the `quantize` stage (ONNX Runtime static int8)."""

@@ -1,0 +1,1 @@
+"""The flight-readiness report: sections discovered from flightml.report.sections."""

@@ -1,0 +1,123 @@
+"""The `train` stage: spectra.npz -> model.pt and training_history.json.
+
+Training always runs on one torch thread with deterministic algorithms, so the weights (and every
+artifact after them) are the same whatever OMP_NUM_THREADS or the machine's core count. The
+network is small enough that one thread costs little.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from flightml.artifacts import RunDir, atomic_write_bytes, atomic_write_json
+from flightml.config import Config, TrainConfig
+from flightml.data import Spectra, load_spectra
+from flightml.data.stage import SPECTRA
+from flightml.model import build_model, count_params
+
+MODEL = "model.pt"
+HISTORY = "training_history.json"
+
+
+class single_thread:
+    """Context: torch on one thread with deterministic algorithms; restores the previous state."""
+
+    def __enter__(self) -> None:
+        self._threads = torch.get_num_threads()
+        self._deterministic = torch.are_deterministic_algorithms_enabled()
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self._threads)
+        torch.use_deterministic_algorithms(self._deterministic)
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(x)).argmax(dim=1).numpy()
+    return float((predicted == y).mean())
+
+
+def train_model(
+    model: nn.Module,
+    spectra: Spectra,
+    train: TrainConfig,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> list[dict[str, float]]:
+    """Adam + cross-entropy over a fresh permutation each epoch; returns per-epoch metrics."""
+    x = torch.from_numpy(spectra.x_train)
+    y = torch.from_numpy(spectra.y_train)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    history = []
+    for epoch in range(train.epochs):
+        model.train()
+        permutation = torch.randperm(len(x))
+        total = 0.0
+        for start in range(0, len(x), train.batch_size):
+            index = permutation[start : start + train.batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[index]), y[index])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        model.eval()
+        metrics = {
+            "epoch": epoch + 1,
+            "loss": total / len(x),
+            "train_accuracy": accuracy(model, spectra.x_train, spectra.y_train),
+            "test_accuracy": accuracy(model, spectra.x_test, spectra.y_test),
+        }
+        history.append(metrics)
+        if on_epoch:
+            on_epoch(epoch, metrics)
+    return history
+
+
+def save_model(path: Any, model: nn.Module, meta: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def train_stage(run: RunDir, config: Config) -> None:
+    from tqdm import tqdm
+
+    spectra = load_spectra(run.require(SPECTRA, "data"))
+    with single_thread():
+        torch.manual_seed(config.train.seed)
+        model = build_model(config.model, spectra.bands, spectra.classes)
+        with tqdm(total=config.train.epochs, desc="train", unit="epoch", leave=False, disable=None) as bar:
+
+            def on_epoch(_: int, metrics: dict[str, float]) -> None:
+                bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['test_accuracy']:.3f}")
+                bar.update()
+
+            history = train_model(model, spectra, config.train, on_epoch)
+    meta = {"bands": spectra.bands, "classes": spectra.classes, "class_names": spectra.class_names}
+    save_model(run.path(MODEL), model, meta)
+    atomic_write_json(run.path(HISTORY), {"epochs": history, "params": count_params(model)})
+    run.update_summary({"params": count_params(model)})
+
+
+def load_model(run: RunDir, config: Config) -> nn.Module:
+    """The trained model from RUN/model.pt, in eval mode."""
+    from flightml.errors import InputError
+
+    path = run.require(MODEL, "train")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        meta = checkpoint["meta"]
+        model = build_model(config.model, meta["bands"], meta["classes"])
+        model.load_state_dict(checkpoint["state_dict"])
+    except (RuntimeError, KeyError, EOFError, OSError) as exc:
+        raise InputError(f"{path}: not a flightml model checkpoint for this configuration ({exc})") from None
+    model.eval()
+    return model
