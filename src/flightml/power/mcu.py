@@ -1,0 +1,81 @@
+"""Reading RUN/verify_mcu.json (written by the verify stage) for the target a profile names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flightml.artifacts import RunDir, read_json
+from flightml.errors import InputError
+from flightml.power.profiles import TARGETS, Profile
+
+VERIFY_MCU = "verify_mcu.json"
+PRODUCER = "the verify stage ('flightml run', or 'flightml verify RUN' with cortex-m targets)"
+
+
+@dataclass(frozen=True)
+class McuFigures:
+    """Cycle and footprint figures of one emulated target (cycles, bytes)."""
+
+    target: str
+    cycles_median: float
+    cycles_max: float
+    flash_bytes: int
+    ram_bytes: int
+    verify_clock_mhz: float | None
+    verify_wait_states: int | None
+
+
+def _field(where: str, entry: dict[str, Any], key: str) -> Any:
+    if key not in entry:
+        raise InputError(f"{where}.{key}: missing; re-run {PRODUCER}")
+    return entry[key]
+
+
+def _count(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise InputError(f"{where}: expected a non-negative number, got {value!r}")
+    return float(value)
+
+
+def read_mcu_figures(run: RunDir, profile: Profile) -> McuFigures:
+    """The figures of the verify target matching `profile.core`, or an InputError naming what is missing."""
+    path = run.path(VERIFY_MCU)
+    if not path.is_file():
+        raise InputError(f"{path}: missing; it is produced by {PRODUCER}")
+    data = read_json(path, "MCU verification result")
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, dict):
+        raise InputError(f"{path}: 'targets' missing or not an object; re-run {PRODUCER}")
+    names = TARGETS[profile.core]
+    name = next((n for n in names if n in targets), None)
+    if name is None:
+        raise InputError(
+            f"{path}: no target {' or '.join(names)} for profile '{profile.name}' (core {profile.core}); "
+            f"found {', '.join(sorted(targets)) or 'none'}; add it to [verify] targets and re-run {PRODUCER}"
+        )
+    entry = targets[name]
+    where = f"{path}: targets.{name}"
+    if not isinstance(entry, dict):
+        raise InputError(f"{where}: expected an object")
+    status = entry.get("status")
+    if status != "ok":
+        raise InputError(f"{where}.status is {status!r}, not 'ok'; the cycle figures cannot be used")
+    cycles = _field(where, entry, "cycles_est")
+    if not isinstance(cycles, dict):
+        raise InputError(f"{where}.cycles_est: expected an object with min, median, max")
+    median = _count(f"{where}.cycles_est.median", _field(f"{where}.cycles_est", cycles, "median"))
+    worst = _count(f"{where}.cycles_est.max", _field(f"{where}.cycles_est", cycles, "max"))
+    if median <= 0 or worst < median:
+        raise InputError(f"{where}.cycles_est: expected 0 < median <= max, got {median} and {worst}")
+    clock = entry.get("clock_mhz")
+    ws = entry.get("flash_wait_states")
+    return McuFigures(
+        target=name,
+        cycles_median=median,
+        cycles_max=worst,
+        flash_bytes=int(_count(f"{where}.flash_bytes", _field(where, entry, "flash_bytes"))),
+        ram_bytes=int(_count(f"{where}.ram_bytes", _field(where, entry, "ram_bytes"))),
+        verify_clock_mhz=float(clock) if isinstance(clock, (int, float)) else None,
+        verify_wait_states=int(ws) if isinstance(ws, int) and not isinstance(ws, bool) else None,
+    )

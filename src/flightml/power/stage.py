@@ -1,0 +1,29 @@
+"""The `budget` pipeline stage and the shared run-directory entry point of `flightml budget`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flightml.artifacts import RunDir, atomic_write_json
+from flightml.config import Config
+from flightml.power.energy import budget_document, summary_values
+from flightml.power.mcu import VERIFY_MCU, read_mcu_figures
+from flightml.power.mission import load_mission
+
+BUDGET = "budget.json"
+
+
+def run_budget(run: RunDir, mission_file: str | Path | None, profile: str | None = None) -> dict[str, Any]:
+    """Check RUN against a mission: write RUN/budget.json, update the summary, return the document."""
+    mission = load_mission(mission_file, profile)
+    mcu = read_mcu_figures(run, mission.profile)
+    doc = budget_document(mission, mcu, str(run.path(VERIFY_MCU)))
+    atomic_write_json(run.path(BUDGET), doc)
+    run.update_summary(summary_values(doc))
+    return doc
+
+
+def budget_stage(run: RunDir, config: Config) -> None:
+    """Pipeline stage: budget.json + summary; a failing verdict is recorded, not raised."""
+    run_budget(run, config.mission.file or None)
