@@ -37,14 +37,65 @@ class DataConfig:
 
     source: str = setting(
         "reference",
-        "data source: 'reference' (the reference study's synthetic generator)",
-        choices=("reference",),
+        "data source: 'reference' (the reference study's synthetic generator), 'busdemeo' (synthetic, from "
+        "the Bus-DeMeo class means and sigmas), 'smass2' (real SMASSII visible spectra), 'csv' (csv_path)",
+        choices=("reference", "busdemeo", "smass2", "csv"),
     )
-    n_train: int = setting(4000, "training spectra", minimum=8)
-    n_test: int = setting(1000, "test spectra", minimum=4)
+    train_source: str = setting(
+        "", "training source ('' = source)", choices=("", "reference", "busdemeo", "smass2", "csv")
+    )
+    test_source: str = setting(
+        "",
+        "test source ('' = source); resampled to the training grid",
+        choices=("", "reference", "busdemeo", "smass2", "csv"),
+    )
+    csv_path: str = setting("", "CSV file of a 'csv' source (wide or long form)")
+    test_csv_path: str = setting("", "CSV file of a 'csv' test source ('' = csv_path)")
+    n_train: int = setting(4000, "training spectra of a synthetic source", minimum=8)
+    n_test: int = setting(1000, "test spectra of a synthetic source", minimum=4)
     bands: int = setting(64, "spectral bands per spectrum", minimum=8, maximum=4096)
     noise: float = setting(0.03, "std of the additive Gaussian noise (reflectance units)", minimum=0.0)
     seed: int = setting(0, "seed of the data generator", minimum=0)
+    wavelength_min: float = setting(0.0, "band grid start, um (0 = the range the sources share)", minimum=0.0)
+    wavelength_max: float = setting(0.0, "band grid end, um (0 = the range the sources share)", minimum=0.0)
+    labels: str = setting(
+        "complex", "labels: complexes S/C/X/V or the classes themselves", choices=("complex", "class")
+    )
+    end_members: str = setting(
+        "other",
+        "end-member classes (A, D, K, L, O, Q, R, T, Ld): 'other' label (own classes with labels = class) or dropped",
+        choices=("other", "drop"),
+    )
+    undefined_sigma: str = setting(
+        "complex",
+        "busdemeo classes with undefined sigma (Cg, O, R): borrow their complex's median sigma, or drop",
+        choices=("complex", "drop"),
+    )
+    include_xn: bool = setting(False, "busdemeo: include Xn (not one of the 24 published classes)")
+    slope_sd: float = setting(0.05, "busdemeo: std of the extra spectral slope, per um", minimum=0.0)
+    depth_sd: float = setting(0.1, "busdemeo: relative std of the absorption band depths", minimum=0.0)
+    corr_um: float = setting(0.3, "busdemeo: correlation length of the class spread, um", minimum=0.001)
+    unit: str = setting(
+        "auto", "csv wavelength unit (auto = column suffix, else by value range)", choices=("auto", "um", "nm")
+    )
+    label_column: str = setting("label", "csv column holding the class or complex name")
+    id_column: str = setting("id", "csv column naming each spectrum (required in long form)")
+    reference_um: float = setting(0.55, "observed spectra are normalised to 1 at this wavelength, um", minimum=0.1)
+    max_gap_um: float = setting(
+        0.1,
+        "interpolation limit: gaps between measured samples up to this width (um) are interpolated, the "
+        "range edges extended by half of it; spectra not covering the band grid are dropped and counted",
+        minimum=0.0,
+    )
+    coverage_policy: str = setting(
+        "interpolate",
+        "'interpolate' (within max_gap_um, else drop the spectrum) or 'strict' (any gap is an error)",
+        choices=("interpolate", "strict"),
+    )
+    test_fraction: float = setting(
+        0.3, "share of each class held out when train and test share a source", minimum=0.05, maximum=0.95
+    )
+    split_seed: int = setting(0, "seed of the stratified train/test split by object", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -213,10 +264,23 @@ def _check_cross_fields(config: Config, origin: str) -> None:
         raise InputError(
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
+    _check_data(config.data, origin)
     if config.quant.calib_samples > config.data.n_train:
         raise InputError(
             f"{origin}: quant.calib_samples ({config.quant.calib_samples}) exceeds data.n_train ({config.data.n_train})"
         )
+
+
+def _check_data(data: DataConfig, origin: str) -> None:
+    sources = {data.train_source or data.source, data.test_source or data.source}
+    if "reference" in sources and len(sources) > 1:
+        raise InputError(
+            f"{origin}: the 'reference' source has a unit-free band grid and cannot be mixed with {sources}"
+        )
+    if "csv" in sources and not (data.csv_path or data.test_csv_path):
+        raise InputError(f"{origin}: a 'csv' source needs data.csv_path (or --source csv:FILE)")
+    if 0 < data.wavelength_max <= data.wavelength_min or (data.wavelength_min > 0) != (data.wavelength_max > 0):
+        raise InputError(f"{origin}: data.wavelength_min and data.wavelength_max must both be 0 or an increasing range")
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
