@@ -87,7 +87,9 @@ def identity_model_path(bands: int, directory: Path) -> Path:
     return path
 
 
-def evaluate_model(path: Path, x: np.ndarray, y: np.ndarray, classes: int, settings: EvaluateConfig) -> dict[str, Any]:
+def evaluate_model(
+    path: Path, x: np.ndarray, y: np.ndarray, classes: int, settings: EvaluateConfig
+) -> dict[str, Any]:
     session = ort_session(path)
     logits = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
     predicted = logits.argmax(axis=1)
@@ -112,9 +114,10 @@ def evaluate_stage(run: RunDir, config: Config) -> None:
     fp32 = evaluate_model(fp32_path, x, y, classes, config.evaluate)
     int8 = evaluate_model(int8_path, x, y, classes, config.evaluate)
     identity = identity_model_path(spectra.bands, run.root)
+    settings = config.evaluate
     try:
         overhead = latency_stats(
-            time_single_calls(ort_session(identity), x[:256], config.evaluate.latency_calls, config.evaluate.warmup_calls)
+            time_single_calls(ort_session(identity), x[:256], settings.latency_calls, settings.warmup_calls)
         )
     finally:
         identity.unlink()

@@ -29,11 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def print_summary(summary: dict, stream=sys.stdout) -> None:
+def print_summary(summary: dict) -> None:
     width = max(len(label) for _, label, _ in SUMMARY_ROWS)
     for key, label, fmt in SUMMARY_ROWS:
         if key in summary:
-            print(f"  {label:<{width}}  {fmt.format(summary[key])}", file=stream)
+            print(f"  {label:<{width}}  {fmt.format(summary[key])}")
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -60,4 +60,6 @@ def export_stage(run: RunDir, config: Config) -> None:
         {"opset": OPSET, "checker": "passed", "parity_max_abs_diff": max_diff, "tolerance": PARITY_TOLERANCE},
     )
     if max_diff > PARITY_TOLERANCE:
-        raise FlightmlError(f"{run.path(FP32)}: ONNX and PyTorch logits differ by {max_diff:.2e} (> {PARITY_TOLERANCE})")
+        raise FlightmlError(
+            f"{run.path(FP32)}: ONNX and PyTorch logits differ by {max_diff:.2e} (> {PARITY_TOLERANCE})"
+        )

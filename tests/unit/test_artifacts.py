@@ -1,0 +1,48 @@
+"""Atomic writes leave either the old file or the new one, never a partial file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flightml.artifacts import RunDir, atomic_output_dir, atomic_output_path, atomic_write_json, read_json
+from flightml.errors import InputError
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    target = tmp_path / "model.onnx"
+    with pytest.raises(RuntimeError), atomic_output_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("crash mid-write")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_directory_write_keeps_the_old_directory(tmp_path: Path) -> None:
+    target = tmp_path / "c"
+    target.mkdir()
+    (target / "model.c").write_text("old")
+    with pytest.raises(RuntimeError), atomic_output_dir(target) as tmp:
+        (tmp / "model.c").write_text("new")
+        raise RuntimeError
+    assert (target / "model.c").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+
+
+def test_json_is_canonical(tmp_path: Path) -> None:
+    atomic_write_json(tmp_path / "a.json", {"b": 1, "a": [1, 2]})
+    atomic_write_json(tmp_path / "b.json", {"a": [1, 2], "b": 1})
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_summary_merges_nested_keys(tmp_path: Path) -> None:
+    run = RunDir(tmp_path)
+    run.update_summary({"c": {"fixedpoint": {"arena_bytes": 1}}, "params": 3})
+    run.update_summary({"c": {"ort-exact": {"arena_bytes": 2}}})
+    assert run.summary() == {"c": {"fixedpoint": {"arena_bytes": 1}, "ort-exact": {"arena_bytes": 2}}, "params": 3}
+
+
+def test_read_json_names_a_corrupt_file(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("{nope")
+    with pytest.raises(InputError, match=r"x\.json: not a valid"):
+        read_json(tmp_path / "x.json")
