@@ -1,0 +1,14 @@
+"""Op registry: ONNX op type -> op module (resolve) and layer kind -> op module (reference, emit_c, cost).
+
+Adding an op is one module with KIND, ONNX_OPS, resolve/reference/emit_c/cost and one line in MODULES.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from flightml.compiler.ops import conv, conv_maxpool, fc, maxpool, view
+
+MODULES: tuple[ModuleType, ...] = (conv, conv_maxpool, fc, maxpool, view)
+BY_ONNX: dict[str, ModuleType] = {op: m for m in MODULES for op in m.ONNX_OPS}
+BY_KIND: dict[str, ModuleType] = {m.KIND: m for m in MODULES}

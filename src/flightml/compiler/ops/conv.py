@@ -1,0 +1,156 @@
+"""Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
+
+Kernel `fm_conv_s8`. Input int8 [C, H, W] (1-D: H = 1), weights int8 [M, C/g, kH, kW], bias int32 [M],
+per-tensor or per-channel requantization with the fused Relu/Clip clamp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler import qparams
+from flightml.compiler.ir import Layer
+from flightml.compiler.ops.common import (
+    KernelCall,
+    NodeIn,
+    apply_requant,
+    check_accumulator,
+    int8_weights,
+    int32_bias,
+    params_struct,
+    requant_fields,
+    requant_struct,
+)
+
+KIND = "conv"
+ONNX_OPS = ("Conv",)
+CONV_KEYS = [
+    "in_c", "in_h", "in_w", "out_c", "out_h", "out_w", "k_h", "k_w", "stride_h", "stride_w",
+    "dil_h", "dil_w", "pad_top", "pad_left", "groups", "in_offset", "w_offset",
+]
+
+
+def window_geometry(n: NodeIn, spatial: list[int], kernel: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(strides, dilations, leading pads, output sizes) for Conv/pool attributes, ONNX semantics."""
+    rank = len(spatial)
+    strides = list(n.attr("strides", [1] * rank))
+    dils = list(n.attr("dilations", [1] * rank))
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    ceil_mode = int(n.attr("ceil_mode", 0))
+    if min(strides + dils + kernel, default=1) < 1 or len(strides) != rank or len(dils) != rank:
+        raise n.fail("strides, dilations and kernel_shape must be positive, one per spatial axis")
+    begins, outs = [], []
+    for i in range(rank):
+        span = (kernel[i] - 1) * dils[i] + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            out = -(-spatial[i] // strides[i])
+            total = max(0, (out - 1) * strides[i] + span - spatial[i])
+            begin = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        elif auto_pad in ("NOTSET", "VALID"):
+            pads = list(n.attr("pads", [0] * 2 * rank)) if auto_pad == "NOTSET" else [0] * 2 * rank
+            if len(pads) != 2 * rank or min(pads) < 0:
+                raise n.fail(f"pads must list {2 * rank} non-negative values, got {pads}")
+            begin, end = pads[i], pads[i + rank]
+            full = spatial[i] + begin + end - span
+            out = (-(-full // strides[i]) if ceil_mode else full // strides[i]) + 1
+            if ceil_mode and (out - 1) * strides[i] >= spatial[i] + begin:
+                out -= 1
+        else:
+            raise n.fail(f"auto_pad '{auto_pad}' is not supported")
+        if out < 1:
+            raise n.fail(f"output size along spatial axis {i} would be {out}")
+        begins.append(begin)
+        outs.append(out)
+    return strides, dils, begins, outs
+
+
+def as_2d(values: list[int], fill: int) -> list[int]:
+    """1-D spatial lists become 2-D with H = 1 ([w] -> [fill, w])."""
+    return values if len(values) == 2 else [fill, *values]
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    x = n.act(0)
+    w = n.qconst(1, "weights")
+    rank = len(x.shape) - 2
+    if rank not in (1, 2) or np.asarray(w.data).ndim != rank + 2:
+        raise n.fail(f"only 1-D and 2-D convolutions are supported (input shape {list(x.shape)})")
+    groups = int(n.attr("group", 1))
+    m, cg = int(w.data.shape[0]), int(w.data.shape[1])
+    c = int(x.shape[1])
+    if groups < 1 or c != cg * groups or m % groups:
+        raise n.fail(f"channels {c} / weights {list(w.data.shape)} do not match group={groups}")
+    kernel = list(w.data.shape[2:])
+    if n.attr("kernel_shape") is not None and list(n.attr("kernel_shape")) != kernel:
+        raise n.fail("kernel_shape does not match the weights")
+    strides, dils, begins, outs = window_geometry(n, list(x.shape[2:]), kernel)
+    weights, w_offset = int8_weights(n.where, w)
+    check_accumulator(n.where, weights.reshape(m, -1), w_offset)
+    bias = int32_bias(n.where, n.inputs[2] if len(n.inputs) > 2 else None, m)
+    w_scale = np.asarray(w.scale, dtype=np.float32).ravel()
+    if w_scale.size not in (1, m):
+        raise n.fail(f"weight scale must have 1 or {m} values, got {w_scale.size}")
+    rq_params, rq_consts = requant_fields(n.where, x.scale, w_scale, n.out, (n.act_min, n.act_max), mode)
+    in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
+    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
+    params = dict(
+        in_c=c, in_h=in_hw[0], in_w=in_hw[1], out_c=m, out_h=o_hw[0], out_w=o_hw[1], k_h=k_hw[0], k_w=k_hw[1],
+        stride_h=s_hw[0], stride_w=s_hw[1], dil_h=d_hw[0], dil_w=d_hw[1], pad_top=p_hw[0], pad_left=p_hw[1],
+        groups=groups, in_offset=-x.zp, w_offset=w_offset, **rq_params,
+    )
+    consts = {"weights": weights.reshape(m, cg, k_hw[0], k_hw[1]).astype(np.int8), **rq_consts}
+    if bias is not None:
+        consts["bias"] = bias
+    return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, m, *outs), params, consts)
+
+
+def conv_acc(layer: Layer, x: np.ndarray, consts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Batched int64 accumulators [B, M, out_h, out_w] (bias added with int32 saturation)."""
+    p = layer.params
+    b = x.shape[0]
+    xo = x.reshape(b, p["in_c"], p["in_h"], p["in_w"]).astype(np.int64) + p["in_offset"]
+    w = consts[f"{layer.cname}_weights"].astype(np.int64) + p["w_offset"]
+    span_h = (p["out_h"] - 1) * p["stride_h"] + (p["k_h"] - 1) * p["dil_h"] + 1
+    span_w = (p["out_w"] - 1) * p["stride_w"] + (p["k_w"] - 1) * p["dil_w"] + 1
+    pad_b = max(0, span_h - p["in_h"] - p["pad_top"])
+    pad_r = max(0, span_w - p["in_w"] - p["pad_left"])
+    xp = np.pad(xo, ((0, 0), (0, 0), (p["pad_top"], pad_b), (p["pad_left"], pad_r)))
+    g, m = p["groups"], p["out_c"]
+    cg, mg = p["in_c"] // g, m // g
+    acc = np.zeros((b, m, p["out_h"], p["out_w"]), dtype=np.int64)
+    for kh in range(p["k_h"]):
+        for kw in range(p["k_w"]):
+            h0, w0 = kh * p["dil_h"], kw * p["dil_w"]
+            tap = xp[:, :, h0 : h0 + span_h - (p["k_h"] - 1) * p["dil_h"] : p["stride_h"],
+                     w0 : w0 + span_w - (p["k_w"] - 1) * p["dil_w"] : p["stride_w"]]
+            for gi in range(g):
+                acc[:, gi * mg : (gi + 1) * mg] += np.einsum(
+                    "bchw,mc->bmhw", tap[:, gi * cg : (gi + 1) * cg], w[gi * mg : (gi + 1) * mg, :, kh, kw]
+                )
+    bias = consts.get(f"{layer.cname}_bias")
+    if bias is not None:
+        acc = qparams.sat_add32(acc, bias.reshape(1, m, 1, 1))
+    return acc
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    acc = conv_acc(layer, inputs[0], consts)
+    out = apply_requant(acc, layer, consts, mode, channel_axis=1)
+    return out.reshape(out.shape[0], *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    c = layer.cname
+    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    return KernelCall(
+        "fm_conv_s8",
+        [params_struct(layer, "fm_conv_params_t", "p", CONV_KEYS), requant_struct(layer, mode)],
+        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+    )
+
+
+def cost(layer: Layer) -> int:
+    p = layer.params
+    return p["out_c"] * p["out_h"] * p["out_w"] * (p["in_c"] // p["groups"]) * p["k_h"] * p["k_w"]

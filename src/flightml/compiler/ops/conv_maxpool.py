@@ -1,0 +1,58 @@
+"""Conv + MaxPool fused by passes.fuse_conv_maxpool (kernel `fm_conv_maxpool_s8`): the conv output is
+never stored whole, which removes the largest buffer of a Conv+Relu+MaxPool block from the arena.
+
+params = the conv's params plus the pool's params prefixed `pool_`; requant is applied per conv
+output before the max (requantization is monotonic, so this equals pooling the stored conv output).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler.ir import Layer
+from flightml.compiler.ops import conv, maxpool
+from flightml.compiler.ops.common import KernelCall, NodeIn, apply_requant, params_struct, requant_struct
+
+KIND = "conv_maxpool"
+ONNX_OPS: tuple[str, ...] = ()
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    raise n.fail("conv_maxpool is formed by fusion, not from a single node")
+
+
+def fuse(conv_layer: Layer, pool_layer: Layer) -> Layer:
+    """One layer computing pool(conv(x)); the pool's input dims must be the conv's output dims."""
+    params = dict(conv_layer.params)
+    params.update({f"pool_{k}": v for k, v in pool_layer.params.items()})
+    return Layer(
+        KIND, f"{conv_layer.node}+{pool_layer.node}", f"{conv_layer.onnx_op}+{pool_layer.onnx_op}",
+        list(conv_layer.inputs), pool_layer.output, pool_layer.out_shape, params, dict(conv_layer.consts),
+    )
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    acc = conv.conv_acc(layer, inputs[0], consts)
+    y = apply_requant(acc, layer, consts, mode, channel_axis=1)
+    out = maxpool.pool_max(y, layer.params, prefix="pool_")
+    return out.reshape(out.shape[0], *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    c = layer.cname
+    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    pool_struct = params_struct(layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS,
+                                {k: f"pool_{k}" for k in maxpool.POOL_KEYS})
+    return KernelCall(
+        "fm_conv_maxpool_s8",
+        [params_struct(layer, "fm_conv_params_t", "p", conv.CONV_KEYS), pool_struct, requant_struct(layer, mode)],
+        [f"&{c}_p", f"&{c}_pool", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+    )
+
+
+def cost(layer: Layer) -> int:
+    p = layer.params
+    taps = p["pool_out_h"] * p["pool_out_w"] * p["pool_k_h"] * p["pool_k_w"]
+    return p["out_c"] * taps * (p["in_c"] // p["groups"]) * p["k_h"] * p["k_w"]

@@ -1,0 +1,90 @@
+"""Gemm and MatMul with a constant B (fully connected), int32 bias from Gemm's C input.
+
+Kernel `fm_fc_s8`. Input int8 [rows, K], weights int8 [N, K] (transposed at compile time when the
+model stores [K, N]), bias int32 [N], per-tensor or per-output-feature requantization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler import qparams
+from flightml.compiler.ir import Layer
+from flightml.compiler.ops.common import (
+    KernelCall,
+    NodeIn,
+    apply_requant,
+    check_accumulator,
+    int8_weights,
+    int32_bias,
+    params_struct,
+    requant_fields,
+    requant_struct,
+)
+
+KIND = "fc"
+ONNX_OPS = ("Gemm", "MatMul")
+FC_KEYS = ["rows", "in_features", "out_features", "in_offset", "w_offset"]
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    x = n.act(0)
+    w = n.qconst(1, "B (weights)")
+    op = n.op_type or n.node.op_type
+    if np.asarray(w.data).ndim != 2:
+        raise n.fail(f"B must be a 2-D constant, got shape {list(w.data.shape)}")
+    trans_b = int(n.attr("transB", 0))
+    if op in ("Gemm", "QGemm"):
+        if int(n.attr("transA", 0)) or float(n.attr("alpha", 1.0)) != 1.0 or float(n.attr("beta", 1.0)) != 1.0:
+            raise n.fail("only transA=0, alpha=1 and beta=1 are supported")
+        if len(x.shape) != 2:
+            raise n.fail(f"A must be 2-D, got shape {list(x.shape)}")
+    weights, w_offset = int8_weights(n.where, w)
+    if not trans_b:
+        weights = weights.T
+    n_out, k = (int(s) for s in weights.shape)
+    if int(x.shape[-1]) != k:
+        raise n.fail(f"A has {x.shape[-1]} features, B expects {k}")
+    check_accumulator(n.where, weights, w_offset)
+    bias = int32_bias(n.where, n.inputs[2] if len(n.inputs) > 2 else None, n_out)
+    w_scale = np.asarray(w.scale, dtype=np.float32).ravel()
+    if w_scale.size not in (1, n_out):
+        raise n.fail(f"weight scale must have 1 or {n_out} values, got {w_scale.size}")
+    rq_params, rq_consts = requant_fields(n.where, x.scale, w_scale, n.out, (n.act_min, n.act_max), mode)
+    rows = x.size // k
+    params = dict(rows=rows, in_features=k, out_features=n_out, in_offset=-x.zp, w_offset=w_offset, **rq_params)
+    consts = {"weights": np.ascontiguousarray(weights, dtype=np.int8), **rq_consts}
+    if bias is not None:
+        consts["bias"] = bias
+    out_shape = (*x.shape[:-1], n_out)
+    return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, out_shape, params, consts)
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    p = layer.params
+    b = inputs[0].shape[0]
+    x = inputs[0].reshape(b, p["rows"], p["in_features"]).astype(np.int64) + p["in_offset"]
+    w = consts[f"{layer.cname}_weights"].astype(np.int64) + p["w_offset"]
+    acc = np.einsum("brk,nk->brn", x, w)
+    bias = consts.get(f"{layer.cname}_bias")
+    if bias is not None:
+        acc = qparams.sat_add32(acc, bias.reshape(1, 1, -1))
+    out = apply_requant(acc, layer, consts, mode, channel_axis=2)
+    return out.reshape(b, *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    c = layer.cname
+    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    return KernelCall(
+        "fm_fc_s8",
+        [params_struct(layer, "fm_fc_params_t", "p", FC_KEYS), requant_struct(layer, mode)],
+        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+    )
+
+
+def cost(layer: Layer) -> int:
+    p = layer.params
+    return p["rows"] * p["in_features"] * p["out_features"]

@@ -1,0 +1,78 @@
+"""MaxPool (1-D and 2-D; stride, padding, dilation, ceil_mode): kernel `fm_maxpool_s8`.
+
+Input and output share one quantization (ONNX Runtime's quantizer guarantees it; otherwise rejected),
+so pooling is a max over int8 values; padded positions are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler.ir import Layer
+from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
+from flightml.compiler.ops.conv import as_2d, window_geometry
+
+KIND = "maxpool"
+ONNX_OPS = ("MaxPool",)
+POOL_KEYS = ["channels", "in_h", "in_w", "out_h", "out_w", "k_h", "k_w", "stride_h", "stride_w", "dil_h", "dil_w",
+             "pad_top", "pad_left"]
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    x = n.act(0)
+    rank = len(x.shape) - 2
+    if rank not in (1, 2):
+        raise n.fail(f"only 1-D and 2-D pooling is supported (input shape {list(x.shape)})")
+    if len(n.node.output) > 1 and n.node.output[1]:
+        raise n.fail("the Indices output is not supported")
+    if (x.scale, x.zp) != (n.out.scale, n.out.zp) or (n.act_min, n.act_max) != (-128, 127):
+        raise n.fail("input and output quantization must be equal (no requantization or clamp in MaxPool)")
+    kernel = list(n.attr("kernel_shape", []))
+    if len(kernel) != rank:
+        raise n.fail(f"kernel_shape must have {rank} values")
+    strides, dils, begins, outs = window_geometry(n, list(x.shape[2:]), kernel)
+    in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
+    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
+    params = dict(
+        channels=int(x.shape[1]), in_h=in_hw[0], in_w=in_hw[1], out_h=o_hw[0], out_w=o_hw[1], k_h=k_hw[0],
+        k_w=k_hw[1], stride_h=s_hw[0], stride_w=s_hw[1], dil_h=d_hw[0], dil_w=d_hw[1], pad_top=p_hw[0],
+        pad_left=p_hw[1],
+    )
+    return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, int(x.shape[1]), *outs), params)
+
+
+def pool_max(x: np.ndarray, p: Mapping[str, int], prefix: str = "") -> np.ndarray:
+    """Batched max pooling of int64 x [B, C, in_h, in_w] with params `prefix + key`."""
+    g = {k: p[prefix + k] for k in POOL_KEYS}
+    b = x.shape[0]
+    x = x.reshape(b, g["channels"], g["in_h"], g["in_w"]).astype(np.int64)
+    span_h = (g["out_h"] - 1) * g["stride_h"] + (g["k_h"] - 1) * g["dil_h"] + 1
+    span_w = (g["out_w"] - 1) * g["stride_w"] + (g["k_w"] - 1) * g["dil_w"] + 1
+    pad_b = max(0, span_h - g["in_h"] - g["pad_top"])
+    pad_r = max(0, span_w - g["in_w"] - g["pad_left"])
+    xp = np.pad(x, ((0, 0), (0, 0), (g["pad_top"], pad_b), (g["pad_left"], pad_r)), constant_values=-(2**40))
+    out = np.full((b, g["channels"], g["out_h"], g["out_w"]), -(2**40), dtype=np.int64)
+    for kh in range(g["k_h"]):
+        for kw in range(g["k_w"]):
+            h0, w0 = kh * g["dil_h"], kw * g["dil_w"]
+            tap = xp[:, :, h0 : h0 + (g["out_h"] - 1) * g["stride_h"] + 1 : g["stride_h"],
+                     w0 : w0 + (g["out_w"] - 1) * g["stride_w"] + 1 : g["stride_w"]]
+            out = np.maximum(out, tap)
+    return out
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    out = pool_max(inputs[0], layer.params)
+    return out.reshape(out.shape[0], *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    c = layer.cname
+    return KernelCall("fm_maxpool_s8", [params_struct(layer, "fm_pool_params_t", "p", POOL_KEYS)],
+                      [f"&{c}_p", "IN0", "OUT"])
+
+
+def cost(layer: Layer) -> int:
+    return 0

@@ -1,0 +1,268 @@
+"""ONNX (QDQ or QOperator) -> Graph of layers, then fusions.
+
+`lower` folds every DequantizeLinear -> op -> QuantizeLinear group into one layer (constants via
+DequantizeLinear of an initializer become QConst), fuses a Relu/Clip between the op and its
+QuantizeLinear into the requantization clamp, turns view ops into aliases, and maps QOperator nodes
+(QLinearConv, QLinearMatMul, QGemm) onto the same op modules. Anything else raises one InputError
+naming the node, its op type and the reason. `fuse_conv_maxpool` then merges Conv + MaxPool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from flightml.compiler import qparams
+from flightml.compiler.ir import Graph, Layer, QConst, QTensor
+from flightml.compiler.ops import BY_ONNX, conv_maxpool
+from flightml.compiler.ops.common import Input, NodeIn
+from flightml.errors import InputError
+
+ACTIVATIONS = ("Relu", "Clip")
+QOPERATOR = {"QLinearConv": "Conv", "QLinearMatMul": "MatMul", "QGemm": "Gemm"}
+INT_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
+
+
+def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
+    """(model, sha256 of the file bytes); InputError when the file is missing or not ONNX."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: model file not found")
+    data = path.read_bytes()
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:  # onnx raises DecodeError or ValueError depending on the corruption
+        raise InputError(f"{path}: not a valid ONNX model ({exc.__class__.__name__})") from None
+    return model, hashlib.sha256(data).hexdigest()
+
+
+class _Lowering:
+    def __init__(self, model: onnx.ModelProto, mode: str) -> None:
+        self.g = model.graph
+        self.mode = mode
+        self.inits = {i.name: numpy_helper.to_array(i) for i in self.g.initializer}
+        for node in self.g.node:
+            if node.op_type == "Constant" and node.attribute:
+                self.inits[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.g.node:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+        self.qt: dict[str, QTensor] = {}
+        self.fview: dict[str, str] = {}
+        self.qconst: dict[str, QConst] = {}
+        self.alias: dict[str, str] = {}
+        self.layers: list[Layer] = []
+        self.done: set[int] = set()
+        inputs = [i for i in self.g.input if i.name not in self.inits]
+        if len(inputs) != 1 or len(self.g.output) != 1:
+            raise InputError(f"model: expected exactly one input and one output, got {len(inputs)} and "
+                             f"{len(self.g.output)}")
+        self.graph_input = inputs[0]
+        self.input_name = ""
+
+    def where(self, node: onnx.NodeProto) -> str:
+        return f"node '{node.name}' ({node.op_type})"
+
+    def scalar(self, node: onnx.NodeProto, name: str, what: str) -> np.ndarray:
+        if name not in self.inits or self.inits[name].size != 1:
+            raise InputError(f"{self.where(node)}: {what} must be a scalar initializer")
+        return self.inits[name].ravel()
+
+    def qtensor(self, node: onnx.NodeProto, name: str, scale_name: str, zp_name: str, shape: tuple[int, ...]) -> QTensor:
+        scale = float(np.float32(self.scalar(node, scale_name, "activation scale")[0]))
+        zp_arr = self.scalar(node, zp_name, "activation zero point") if zp_name else np.zeros(1, np.uint8)
+        if zp_arr.dtype not in (np.int8, np.uint8):
+            raise InputError(f"{self.where(node)}: activations must be int8 or uint8, got {zp_arr.dtype}")
+        if not (scale > 0 and np.isfinite(scale)):
+            raise InputError(f"{self.where(node)}: activation scale must be finite and > 0, got {scale}")
+        unsigned = zp_arr.dtype == np.uint8
+        return QTensor(name, shape, scale, int(zp_arr[0]) - (128 if unsigned else 0), unsigned)
+
+    def input_shape(self) -> tuple[int, ...]:
+        dims = self.graph_input.type.tensor_type.shape.dim
+        shape = tuple(1 if i == 0 and not d.dim_value else d.dim_value for i, d in enumerate(dims))
+        if not shape or min(shape) < 1:
+            raise InputError(f"input '{self.graph_input.name}': needs a static shape (batch may be dynamic)")
+        return shape
+
+    def start(self) -> None:
+        """The quantized model input: QuantizeLinear of the float input, or an int8/uint8 input."""
+        name = self.graph_input.name
+        elem = self.graph_input.type.tensor_type.elem_type
+        if elem in INT_TYPES:
+            self.input_name = name
+            return
+        users = self.consumers.get(name, [])
+        if len(users) != 1 or users[0].op_type != "QuantizeLinear":
+            raise InputError(f"input '{name}': must feed exactly one QuantizeLinear")
+        q = users[0]
+        self.done.add(id(q))
+        zp = q.input[2] if len(q.input) > 2 else ""
+        self.input_name = q.output[0]
+        self.qt[q.output[0]] = self.qtensor(q, q.output[0], q.input[1], zp, self.input_shape())
+
+    def activation(self, node: onnx.NodeProto, name: str, scale: str = "", zp: str = "") -> QTensor:
+        name = self.fview.get(name, name)
+        if name in self.qt:
+            return self.qt[name]
+        if name == self.input_name and scale:
+            self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
+            return self.qt[name]
+        raise InputError(f"{self.where(node)}: input '{name}' is not a quantized activation")
+
+    def dequantize(self, node: onnx.NodeProto) -> None:
+        src = node.input[0]
+        if src in self.inits:
+            zp = self.inits[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros(1, np.int8)
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+            self.qconst[node.output[0]] = QConst(self.inits[src], self.inits[node.input[1]], zp, axis)
+        else:
+            self.fview[node.output[0]] = self.activation(node, src).name
+
+    def node_input(self, node: onnx.NodeProto, name: str) -> Input:
+        if not name:
+            return None
+        if name in self.qconst:
+            return self.qconst[name]
+        if name in self.inits:
+            return self.inits[name]
+        return self.activation(node, name)
+
+    def requantized_output(self, node: onnx.NodeProto) -> tuple[QTensor, int, int]:
+        """The QuantizeLinear after `node` (possibly through one Relu/Clip) -> (tensor, act_min, act_max)."""
+        users = self.consumers.get(node.output[0], [])
+        act: onnx.NodeProto | None = None
+        if len(users) == 1 and users[0].op_type in ACTIVATIONS:
+            act = users[0]
+            users = self.consumers.get(act.output[0], [])
+        if len(users) != 1 or users[0].op_type != "QuantizeLinear":
+            raise InputError(f"{self.where(node)}: output is not requantized by exactly one QuantizeLinear")
+        q = users[0]
+        self.done.add(id(q))
+        out = self.qtensor(q, q.output[0], q.input[1], q.input[2] if len(q.input) > 2 else "", ())
+        lo, hi = -128, 127
+        if act is not None:
+            self.done.add(id(act))
+            lo, hi = self.clamp(act, out)
+        return out, lo, hi
+
+    def clamp(self, act: onnx.NodeProto, out: QTensor) -> tuple[int, int]:
+        lo, hi = max(-128, out.zp), 127
+        if act.op_type == "Clip":
+            bounds = [a.f for a in act.attribute if a.name in ("min", "max")]
+            vals = [self.inits.get(n) if n else None for n in list(act.input[1:3])]
+            if bounds or any(n and n not in self.inits for n in act.input[1:3]):
+                raise InputError(f"{self.where(act)}: Clip bounds must be constant inputs (opset >= 11)")
+            lo = -128 if vals[0] is None else int(qparams.quantize_float(vals[0].ravel()[0], out.scale, out.zp))
+            hi = 127 if len(vals) < 2 or vals[1] is None else int(
+                qparams.quantize_float(vals[1].ravel()[0], out.scale, out.zp))
+        return lo, hi
+
+    def qoperator(self, node: onnx.NodeProto) -> NodeIn:
+        """QLinearConv / QLinearMatMul / QGemm -> the NodeIn of the equivalent float op."""
+        ins = list(node.input) + [""] * (9 - len(node.input))
+        x = self.activation(node, ins[0], ins[1], ins[2])
+        w_src, ws, wz = ins[3], ins[4], ins[5]
+        if w_src not in self.inits or ws not in self.inits:
+            raise InputError(f"{self.where(node)}: weights and their scale must be initializers")
+        wzp = self.inits[wz] if wz else np.zeros(1, self.inits[w_src].dtype)
+        axis = 0 if node.op_type in ("QLinearConv", "QGemm") else 1
+        inputs: list[Input] = [x, QConst(self.inits[w_src], self.inits[ws], wzp, axis)]
+        if node.op_type == "QLinearConv":
+            inputs.append(self.inits.get(ins[8]) if ins[8] else None)
+            ys, yz = ins[6], ins[7]
+        elif node.op_type == "QGemm":
+            inputs.append(self.inits.get(ins[6]) if ins[6] else None)
+            ys, yz = ins[7], ins[8]
+            if not ys:
+                raise InputError(f"{self.where(node)}: QGemm with a float output is not supported")
+        else:
+            ys, yz = ins[6], ins[7]
+        out = self.qtensor(node, node.output[0], ys, yz, ())
+        return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
+
+    def compute(self, node: onnx.NodeProto) -> None:
+        op = QOPERATOR.get(node.op_type, node.op_type)
+        module = BY_ONNX.get(op)
+        if module is None:
+            raise InputError(f"{self.where(node)}: op type '{node.op_type}' is not supported by the compiler")
+        if node.op_type in QOPERATOR:
+            n = self.qoperator(node)
+        else:
+            inputs = [self.node_input(node, name) for name in node.input]
+            x = inputs[0] if inputs else None
+            if isinstance(x, QTensor) and node.input[0] not in self.fview:
+                out, lo, hi = QTensor(node.output[0], (), x.scale, x.zp, x.unsigned), -128, 127
+            else:
+                out, lo, hi = self.requantized_output(node)
+            n = NodeIn(node, inputs, out, lo, hi)
+        if module.KIND == "view":
+            x = n.act(0)
+            self.qt[n.out.name] = dataclasses.replace(n.out, shape=module.view_shape(n))
+            self.alias[n.out.name] = x.name
+            return
+        layer = module.resolve(n, self.mode)
+        self.qt[n.out.name] = dataclasses.replace(n.out, shape=tuple(int(d) for d in layer.out_shape))
+        self.layers.append(layer)
+
+    def run(self) -> tuple[str, str]:
+        self.start()
+        for node in self.g.node:
+            if id(node) in self.done or node.op_type == "Constant":
+                continue
+            if node.op_type == "DequantizeLinear":
+                self.dequantize(node)
+            elif node.op_type == "QuantizeLinear":
+                raise InputError(f"{self.where(node)}: QuantizeLinear of a tensor that no supported op produces")
+            elif node.op_type in ACTIVATIONS:
+                raise InputError(f"{self.where(node)}: {node.op_type} must directly follow Conv, Gemm or MatMul")
+            else:
+                self.compute(node)
+        out = self.g.output[0].name
+        src = self.fview.get(out, out)
+        if src not in self.qt:
+            raise InputError(f"output '{out}': must be a quantized tensor or its DequantizeLinear")
+        if not self.layers:
+            raise InputError("model: contains no compute layer")
+        return self.input_name, src
+
+
+def lower(model: onnx.ModelProto, sha256: str, mode: str) -> Graph:
+    """The Graph of a quantized ONNX model for requant `mode` (one of qparams.MODES)."""
+    if mode not in qparams.MODES:
+        raise InputError(f"--requant: expected one of {', '.join(qparams.MODES)}, got {mode!r}")
+    low = _Lowering(model, mode)
+    inp, out = low.run()
+    graph = Graph(low.qt, low.layers, inp, out, mode, sha256, low.alias)
+    graph = fuse_conv_maxpool(graph)
+    for i, layer in enumerate(graph.layers):
+        layer.index = i
+    return graph
+
+
+def fuse_conv_maxpool(graph: Graph) -> Graph:
+    """Merge a conv whose output feeds only a MaxPool into one conv_maxpool layer."""
+    readers: dict[str, int] = {}
+    for layer in graph.layers:
+        for name in layer.inputs:
+            readers[graph.storage(name)] = readers.get(graph.storage(name), 0) + 1
+    fused: list[Layer] = []
+    for layer in graph.layers:
+        prev = fused[-1] if fused else None
+        if (
+            layer.kind == "maxpool" and prev is not None and prev.kind == "conv"
+            and graph.storage(layer.inputs[0]) == prev.output and readers.get(prev.output) == 1
+            and prev.output != graph.storage(graph.output)
+        ):
+            fused[-1] = conv_maxpool.fuse(prev, layer)
+            graph.tensors.pop(prev.output, None)
+        else:
+            fused.append(layer)
+    graph.layers = fused
+    return graph

@@ -1,0 +1,66 @@
+/* flightml runtime: kernel API. Hand-written, C99. Stable contract: a second kernel set
+ * (kernels/dsp/) implements exactly these functions with exactly these signatures.
+ *
+ * Conventions for every kernel:
+ * - argument order: params, requant, input(s), weights, bias, output; returns fm_status_t (FM_OK = 0).
+ * - tensors are int8, batch 1, row-major NCHW (1-D layers use H = 1): x[c][h][w].
+ * - activations are int8 in [-128, 127] with zero points in [-128, 127] (uint8 models are shifted
+ *   by -128 at compile time); offsets are minus zero points, in [-127, 128].
+ * - conv weights: int8 [out_c][in_c / groups][k_h][k_w]; fc weights: int8 [out_features][in_features];
+ *   bias: int32 [out_c] (or NULL), added with int32 saturation after the products.
+ * - the compiler guarantees that the sum of products fits in int32 (|sum| < 2^31).
+ * - output must not alias any input.
+ */
+#ifndef FM_KERNELS_H
+#define FM_KERNELS_H
+
+#include <stdint.h>
+
+#include "fm_requant.h"
+#include "fm_status.h"
+
+typedef struct {
+    int32_t in_c, in_h, in_w;       /* input shape, all >= 1 */
+    int32_t out_c, out_h, out_w;    /* output shape, all >= 1 */
+    int32_t k_h, k_w;               /* kernel size, >= 1 */
+    int32_t stride_h, stride_w;     /* >= 1 */
+    int32_t dil_h, dil_w;           /* dilation, >= 1 */
+    int32_t pad_top, pad_left;      /* leading padding, >= 0 (trailing padding is implied by out_h/out_w) */
+    int32_t groups;                 /* >= 1, divides in_c and out_c (groups == in_c: depthwise) */
+    int32_t in_offset;              /* -input zero point, [-127, 128] */
+    int32_t w_offset;               /* -weight zero point, [-127, 128] */
+} fm_conv_params_t;
+
+typedef struct {
+    int32_t channels;               /* >= 1 */
+    int32_t in_h, in_w;             /* pooled input shape */
+    int32_t out_h, out_w;           /* pooled output shape */
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;      /* padded positions are ignored (never selected, never averaged) */
+} fm_pool_params_t;
+
+typedef struct {
+    int32_t rows;                   /* independent input rows (batch x M), >= 1 */
+    int32_t in_features;            /* K, >= 1 */
+    int32_t out_features;           /* N, >= 1 */
+    int32_t in_offset;              /* -input zero point, [-127, 128] */
+    int32_t w_offset;               /* -weight zero point, [-127, 128] */
+} fm_fc_params_t;
+
+/* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
+int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+               const int8_t *weights, const int32_t *bias, int8_t *output);
+
+/* Convolution + max pooling fused: the conv output is never stored whole (saves arena). The pool
+ * params describe the pooling of the conv output (pool->in_h/in_w == p->out_h/out_w). */
+int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                       const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+
+/* Fully connected: output[r][n] = requant(sum_k (x[r][k] + in_offset) * (w[n][k] + w_offset) + bias[n]). */
+int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+             const int32_t *bias, int8_t *output);
+
+/* Max pooling over windows (padding ignored); output keeps the input quantization. */
+int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+
+#endif /* FM_KERNELS_H */
