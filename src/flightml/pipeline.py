@@ -53,6 +53,7 @@ STAGES: tuple[Stage, ...] = (
           ("model_int8.onnx",), ("quant",)),
     Stage("evaluate", "flightml.evaluate:evaluate_stage", ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"),
           ("evaluation.json",), ("evaluate",)),
+    Stage("baseline", "flightml.data.baseline:baseline_stage", ("spectra.npz",), ("baseline.json",), ("data",)),
     Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
