@@ -78,8 +78,8 @@ def _reflectance(path: Path, line: int, column: str, cell: str) -> float:
 def _to_um(path: Path, values: np.ndarray, suffixes: set[str], unit: str, where: str) -> np.ndarray:
     """Convert wavelengths to µm by the configured unit, the name suffix, or the value range."""
     suffix_units = {"nm" if s == "nm" else "um" for s in suffixes if s}
-    if len(suffix_units) > 1:
-        raise InputError(f"{path}: {where} mix nm and um units")
+    if len(suffix_units) > 1 or (suffix_units and "" in suffixes):
+        raise InputError(f"{path}: {where} mix units (nm, um, none); name them all alike")
     if unit == "auto":
         if suffix_units:
             unit = suffix_units.pop()

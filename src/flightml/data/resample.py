@@ -76,9 +76,11 @@ def resample_rows(
     max_gap: float,
     strict: bool,
     row_names: list[str],
-    origin: str,
 ) -> Resampled:
-    """Resample rows of `values` [n, w] (NaN = missing) measured at `wavelengths` [w] onto `grid`."""
+    """Resample rows of `values` [n, w] (NaN = missing) measured at `wavelengths` [w] onto `grid` [bands].
+
+    `row_names` name the rows in errors (they should say the file and line).
+    """
     out = np.empty((values.shape[0], grid.size))
     kept: list[int] = []
     dropped: list[str] = []
@@ -86,13 +88,13 @@ def resample_rows(
         valid = np.isfinite(spectrum)
         if strict and not valid.all():
             column = float(wavelengths[np.argmin(valid)])
-            raise InputError(f"{origin}: {row_names[row]} has no value at {column:g} um (data.coverage_policy strict)")
+            raise InputError(f"{row_names[row]} has no value at {column:g} um (data.coverage_policy strict)")
         covered = covered_bands(wavelengths[valid], grid, max_gap)
         if not covered.all():
             if strict:
                 band = float(grid[np.argmin(covered)])
                 raise InputError(
-                    f"{origin}: {row_names[row]} does not cover the band at {band:g} um (data.coverage_policy strict)"
+                    f"{row_names[row]} does not cover the band at {band:g} um (data.coverage_policy strict)"
                 )
             dropped.append(row_names[row])
             continue

@@ -177,13 +177,7 @@ def _observed(data: DataConfig, table: SpectrumTable, grid: np.ndarray) -> _Part
             names.append(name)
     labelled = table.subset(np.array(keep, dtype=np.int64))
     resampled = resample_rows(
-        labelled.wavelengths,
-        labelled.values,
-        grid,
-        data.max_gap_um,
-        data.coverage_policy == "strict",
-        labelled.rows,
-        table.name,
+        labelled.wavelengths, labelled.values, grid, data.max_gap_um, data.coverage_policy == "strict", labelled.rows
     )
     dropped += [f"{row}: does not cover the band grid {grid[0]:g}-{grid[-1]:g} um" for row in resampled.dropped]
     if resampled.kept.size == 0:
