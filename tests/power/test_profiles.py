@@ -66,7 +66,7 @@ def test_custom_profile_file_and_per_mhz_current(tmp_path: Path):
         ("[flash_kb]\nvalue = 256\nsource", "[flash_kb]\nvalue = 256\nwidth = 2\nsource", "flash_kb.width"),
         ('[flash_wait_states]\nvalue = 1\nsource = "RM1 Table 5"\n', "[flash_wait_states]\nvalue = 1\n",
          "flash_wait_states.source"),
-        ("checked = true\n[flash_kb]", 'checked = "yes"\n[flash_kb]', "supply_v.checked"),
+        ('source = "board"\nchecked = true', 'source = "board"\nchecked = "yes"', "supply_v.checked"),
         ("[run_current_ua_per_mhz]", "[run_current_ma]\nvalue = 4.0\nsource = 'x'\nchecked = false\n"
                                      "[run_current_ua_per_mhz]", "run_current_ma / run_current_ua_per_mhz"),
         ('part = "X"\n', "", "part"),
