@@ -18,8 +18,15 @@ def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> t
     data = generate(4000, 1000, 64, 0.03, 0)
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv1d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv1d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
-        nn.Flatten(), nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 4),
+        nn.Conv1d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv1d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool1d(2),
+        nn.Flatten(),
+        nn.Linear(512, 64),
+        nn.ReLU(),
+        nn.Linear(64, 4),
     )
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     x = torch.from_numpy(data.x_train)
@@ -36,8 +43,14 @@ def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> t
     fp32 = out_dir / "model_fp32.onnx"
     int8 = out_dir / ("model_int8_pc.onnx" if per_channel else "model_int8.onnx")
     torch.onnx.export(
-        net, (x[:1],), str(fp32), opset_version=13, input_names=["spectrum"], output_names=["logits"],
-        dynamic_axes={"spectrum": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False,
+        net,
+        (x[:1],),
+        str(fp32),
+        opset_version=13,
+        input_names=["spectrum"],
+        output_names=["logits"],
+        dynamic_axes={"spectrum": {0: "batch"}, "logits": {0: "batch"}},
+        dynamo=False,
     )
 
     class Reader(CalibrationDataReader):
@@ -48,7 +61,12 @@ def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> t
             return next(self.items, None)
 
     quantize_static(
-        str(fp32), str(int8), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-        weight_type=QuantType.QInt8, per_channel=per_channel,
+        str(fp32),
+        str(int8),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=per_channel,
     )
     return fp32, int8, data

@@ -31,13 +31,50 @@ KERNEL_SETS = ("portable", "dsp")
 REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c"}
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if inline int long "
-    "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
-    "main".split()
+    [
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "main",
+    ]
 )
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
     autoescape=False,
 )
 
@@ -94,24 +131,41 @@ def render(graph: Graph, p: Plan, name: str, command: str) -> dict[str, str]:
             structs.append({"ctype": ctype, "name": sname, "fields": list(fields.items())})
         ptrs = {f"IN{i}": _pointer(graph, p, t, name) for i, t in enumerate(layer.inputs)}
         ptrs["OUT"] = _pointer(graph, p, layer.output, name)
-        calls.append({
-            "index": layer.index, "function": call.function, "args": [ptrs.get(a, a) for a in call.args],
-            "comment": c_comment(f"{layer.kind} <- node '{layer.node}' ({layer.onnx_op})"),
-        })
+        calls.append(
+            {
+                "index": layer.index,
+                "function": call.function,
+                "args": [ptrs.get(a, a) for a in call.args],
+                "comment": c_comment(f"{layer.kind} <- node '{layer.node}' ({layer.onnx_op})"),
+            }
+        )
     t_in, t_out = graph.tensors[graph.input], graph.tensors[graph.output]
     ctx = {
-        "banner": banner(graph, command), "name": name, "NAME": name.upper(), "mode": graph.mode,
+        "banner": banner(graph, command),
+        "name": name,
+        "NAME": name.upper(),
+        "mode": graph.mode,
         "mode_macro": graph.mode.upper().replace("-", "_"),
-        "arena_bytes": p.arena_bytes, "arena_decl": max(p.arena_bytes, 4),
+        "arena_bytes": p.arena_bytes,
+        "arena_decl": max(p.arena_bytes, 4),
         "weight_bytes": int(sum(v.nbytes for v in graph.consts().values())),
-        "macs": sum(BY_KIND[layer.kind].cost(layer) for layer in graph.layers), "n_layers": len(graph.layers),
-        "input_shape": list(t_in.shape), "input_shape_text": "x".join(map(str, t_in.shape)), "input_size": t_in.size,
-        "input_scale": c_literal(np.float32(t_in.scale), np.dtype(np.float32)), "input_zp": t_in.zp,
+        "macs": sum(BY_KIND[layer.kind].cost(layer) for layer in graph.layers),
+        "n_layers": len(graph.layers),
+        "input_shape": list(t_in.shape),
+        "input_shape_text": "x".join(map(str, t_in.shape)),
+        "input_size": t_in.size,
+        "input_scale": c_literal(np.float32(t_in.scale), np.dtype(np.float32)),
+        "input_zp": t_in.zp,
         "input_unsigned": int(t_in.unsigned),
-        "output_shape": list(t_out.shape), "output_shape_text": "x".join(map(str, t_out.shape)),
-        "output_size": t_out.size, "output_scale": c_literal(np.float32(t_out.scale), np.dtype(np.float32)),
-        "output_zp": t_out.zp, "output_unsigned": int(t_out.unsigned),
-        "consts": [const_decl(k, v) for k, v in graph.consts().items()], "structs": structs, "calls": calls,
+        "output_shape": list(t_out.shape),
+        "output_shape_text": "x".join(map(str, t_out.shape)),
+        "output_size": t_out.size,
+        "output_scale": c_literal(np.float32(t_out.scale), np.dtype(np.float32)),
+        "output_zp": t_out.zp,
+        "output_unsigned": int(t_out.unsigned),
+        "consts": [const_decl(k, v) for k, v in graph.consts().items()],
+        "structs": structs,
+        "calls": calls,
         "output_copy": p.output_in_arena,
         "output_offset": p.offset(graph.storage(graph.output)) if p.output_in_arena else 0,
     }

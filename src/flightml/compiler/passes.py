@@ -61,8 +61,9 @@ class _Lowering:
         self.done: set[int] = set()
         inputs = [i for i in self.g.input if i.name not in self.inits]
         if len(inputs) != 1 or len(self.g.output) != 1:
-            raise InputError(f"model: expected exactly one input and one output, got {len(inputs)} and "
-                             f"{len(self.g.output)}")
+            raise InputError(
+                f"model: expected exactly one input and one output, got {len(inputs)} and {len(self.g.output)}"
+            )
         self.graph_input = inputs[0]
         self.input_name = ""
 
@@ -74,7 +75,9 @@ class _Lowering:
             raise InputError(f"{self.where(node)}: {what} must be a scalar initializer")
         return self.inits[name].ravel()
 
-    def qtensor(self, node: onnx.NodeProto, name: str, scale_name: str, zp_name: str, shape: tuple[int, ...]) -> QTensor:
+    def qtensor(
+        self, node: onnx.NodeProto, name: str, scale_name: str, zp_name: str, shape: tuple[int, ...]
+    ) -> QTensor:
         scale = float(np.float32(self.scalar(node, scale_name, "activation scale")[0]))
         zp_arr = self.scalar(node, zp_name, "activation zero point") if zp_name else np.zeros(1, np.uint8)
         if zp_arr.dtype not in (np.int8, np.uint8):
@@ -160,8 +163,11 @@ class _Lowering:
             if bounds or any(n and n not in self.inits for n in act.input[1:3]):
                 raise InputError(f"{self.where(act)}: Clip bounds must be constant inputs (opset >= 11)")
             lo = -128 if vals[0] is None else int(qparams.quantize_float(vals[0].ravel()[0], out.scale, out.zp))
-            hi = 127 if len(vals) < 2 or vals[1] is None else int(
-                qparams.quantize_float(vals[1].ravel()[0], out.scale, out.zp))
+            hi = (
+                127
+                if len(vals) < 2 or vals[1] is None
+                else int(qparams.quantize_float(vals[1].ravel()[0], out.scale, out.zp))
+            )
         return lo, hi
 
     def qoperator(self, node: onnx.NodeProto) -> NodeIn:
@@ -256,8 +262,11 @@ def fuse_conv_maxpool(graph: Graph) -> Graph:
     for layer in graph.layers:
         prev = fused[-1] if fused else None
         if (
-            layer.kind == "maxpool" and prev is not None and prev.kind == "conv"
-            and graph.storage(layer.inputs[0]) == prev.output and readers.get(prev.output) == 1
+            layer.kind == "maxpool"
+            and prev is not None
+            and prev.kind == "conv"
+            and graph.storage(layer.inputs[0]) == prev.output
+            and readers.get(prev.output) == 1
             and prev.output != graph.storage(graph.output)
         ):
             fused[-1] = conv_maxpool.fuse(prev, layer)

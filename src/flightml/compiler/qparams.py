@@ -28,7 +28,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     q, exp = math.frexp(real)
-    q_fixed = int(math.floor(q * (1 << 31) + 0.5))
+    q_fixed = math.floor(q * (1 << 31) + 0.5)
     if q_fixed == 1 << 31:
         q_fixed //= 2
         exp += 1

@@ -72,8 +72,13 @@ def run_harness(exe: Path, x: np.ndarray, out_size: int, env: dict[str, str] | N
     with tempfile.TemporaryDirectory(prefix="flightml-run-") as tmp:
         fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
         fin.write_bytes(x.tobytes())
-        proc = subprocess.run([str(exe), str(fin), str(fout)], capture_output=True, text=True, check=False,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            [str(exe), str(fin), str(fout)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
         if proc.returncode != 0:
             raise VerdictFail(f"host harness failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
         y = np.frombuffer(fout.read_bytes(), dtype=np.int8)

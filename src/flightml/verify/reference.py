@@ -35,8 +35,10 @@ class Reference:
         """int8 x [B, *input_shape] -> int8 [B, *output_shape] (the C's int8 domain, uint8 shifted by -128)."""
         x = np.asarray(x)
         if x.dtype != np.int8 or x.shape[1:] != self.input_shape:
-            raise InputError(f"reference input: expected int8 [B, {', '.join(map(str, self.input_shape))}], got "
-                             f"{x.dtype} {list(x.shape)}")
+            raise InputError(
+                f"reference input: expected int8 [B, {', '.join(map(str, self.input_shape))}], got "
+                f"{x.dtype} {list(x.shape)}"
+            )
         g = self.graph
         values: dict[str, np.ndarray] = {g.input: x.astype(np.int64)}
         for layer in g.layers:

@@ -27,12 +27,29 @@ from flightml.compiler.ops.common import (
 KIND = "conv"
 ONNX_OPS = ("Conv",)
 CONV_KEYS = [
-    "in_c", "in_h", "in_w", "out_c", "out_h", "out_w", "k_h", "k_w", "stride_h", "stride_w",
-    "dil_h", "dil_w", "pad_top", "pad_left", "groups", "in_offset", "w_offset",
+    "in_c",
+    "in_h",
+    "in_w",
+    "out_c",
+    "out_h",
+    "out_w",
+    "k_h",
+    "k_w",
+    "stride_h",
+    "stride_w",
+    "dil_h",
+    "dil_w",
+    "pad_top",
+    "pad_left",
+    "groups",
+    "in_offset",
+    "w_offset",
 ]
 
 
-def window_geometry(n: NodeIn, spatial: list[int], kernel: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
+def window_geometry(
+    n: NodeIn, spatial: list[int], kernel: list[int]
+) -> tuple[list[int], list[int], list[int], list[int]]:
     """(strides, dilations, leading pads, output sizes) for Conv/pool attributes, ONNX semantics."""
     rank = len(spatial)
     strides = list(n.attr("strides", [1] * rank))
@@ -96,9 +113,24 @@ def resolve(n: NodeIn, mode: str) -> Layer:
     in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
     d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
     params = dict(
-        in_c=c, in_h=in_hw[0], in_w=in_hw[1], out_c=m, out_h=o_hw[0], out_w=o_hw[1], k_h=k_hw[0], k_w=k_hw[1],
-        stride_h=s_hw[0], stride_w=s_hw[1], dil_h=d_hw[0], dil_w=d_hw[1], pad_top=p_hw[0], pad_left=p_hw[1],
-        groups=groups, in_offset=-x.zp, w_offset=w_offset, **rq_params,
+        in_c=c,
+        in_h=in_hw[0],
+        in_w=in_hw[1],
+        out_c=m,
+        out_h=o_hw[0],
+        out_w=o_hw[1],
+        k_h=k_hw[0],
+        k_w=k_hw[1],
+        stride_h=s_hw[0],
+        stride_w=s_hw[1],
+        dil_h=d_hw[0],
+        dil_w=d_hw[1],
+        pad_top=p_hw[0],
+        pad_left=p_hw[1],
+        groups=groups,
+        in_offset=-x.zp,
+        w_offset=w_offset,
+        **rq_params,
     )
     consts = {"weights": weights.reshape(m, cg, k_hw[0], k_hw[1]).astype(np.int8), **rq_consts}
     if bias is not None:
@@ -123,8 +155,12 @@ def conv_acc(layer: Layer, x: np.ndarray, consts: Mapping[str, np.ndarray]) -> n
     for kh in range(p["k_h"]):
         for kw in range(p["k_w"]):
             h0, w0 = kh * p["dil_h"], kw * p["dil_w"]
-            tap = xp[:, :, h0 : h0 + span_h - (p["k_h"] - 1) * p["dil_h"] : p["stride_h"],
-                     w0 : w0 + span_w - (p["k_w"] - 1) * p["dil_w"] : p["stride_w"]]
+            tap = xp[
+                :,
+                :,
+                h0 : h0 + span_h - (p["k_h"] - 1) * p["dil_h"] : p["stride_h"],
+                w0 : w0 + span_w - (p["k_w"] - 1) * p["dil_w"] : p["stride_w"],
+            ]
             for gi in range(g):
                 acc[:, gi * mg : (gi + 1) * mg] += np.einsum(
                     "bchw,mc->bmhw", tap[:, gi * cg : (gi + 1) * cg], w[gi * mg : (gi + 1) * mg, :, kh, kw]

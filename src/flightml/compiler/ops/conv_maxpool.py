@@ -28,8 +28,14 @@ def fuse(conv_layer: Layer, pool_layer: Layer) -> Layer:
     params = dict(conv_layer.params)
     params.update({f"pool_{k}": v for k, v in pool_layer.params.items()})
     return Layer(
-        KIND, f"{conv_layer.node}+{pool_layer.node}", f"{conv_layer.onnx_op}+{pool_layer.onnx_op}",
-        list(conv_layer.inputs), pool_layer.output, pool_layer.out_shape, params, dict(conv_layer.consts),
+        KIND,
+        f"{conv_layer.node}+{pool_layer.node}",
+        f"{conv_layer.onnx_op}+{pool_layer.onnx_op}",
+        list(conv_layer.inputs),
+        pool_layer.output,
+        pool_layer.out_shape,
+        params,
+        dict(conv_layer.consts),
     )
 
 
@@ -43,8 +49,9 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     bias = f"{c}_bias" if "bias" in layer.consts else "0"
-    pool_struct = params_struct(layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS,
-                                {k: f"pool_{k}" for k in maxpool.POOL_KEYS})
+    pool_struct = params_struct(
+        layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS, {k: f"pool_{k}" for k in maxpool.POOL_KEYS}
+    )
     return KernelCall(
         "fm_conv_maxpool_s8",
         [params_struct(layer, "fm_conv_params_t", "p", conv.CONV_KEYS), pool_struct, requant_struct(layer, mode)],

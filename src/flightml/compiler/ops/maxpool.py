@@ -16,8 +16,21 @@ from flightml.compiler.ops.conv import as_2d, window_geometry
 
 KIND = "maxpool"
 ONNX_OPS = ("MaxPool",)
-POOL_KEYS = ["channels", "in_h", "in_w", "out_h", "out_w", "k_h", "k_w", "stride_h", "stride_w", "dil_h", "dil_w",
-             "pad_top", "pad_left"]
+POOL_KEYS = [
+    "channels",
+    "in_h",
+    "in_w",
+    "out_h",
+    "out_w",
+    "k_h",
+    "k_w",
+    "stride_h",
+    "stride_w",
+    "dil_h",
+    "dil_w",
+    "pad_top",
+    "pad_left",
+]
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
@@ -36,8 +49,18 @@ def resolve(n: NodeIn, mode: str) -> Layer:
     in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
     d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
     params = dict(
-        channels=int(x.shape[1]), in_h=in_hw[0], in_w=in_hw[1], out_h=o_hw[0], out_w=o_hw[1], k_h=k_hw[0],
-        k_w=k_hw[1], stride_h=s_hw[0], stride_w=s_hw[1], dil_h=d_hw[0], dil_w=d_hw[1], pad_top=p_hw[0],
+        channels=int(x.shape[1]),
+        in_h=in_hw[0],
+        in_w=in_hw[1],
+        out_h=o_hw[0],
+        out_w=o_hw[1],
+        k_h=k_hw[0],
+        k_w=k_hw[1],
+        stride_h=s_hw[0],
+        stride_w=s_hw[1],
+        dil_h=d_hw[0],
+        dil_w=d_hw[1],
+        pad_top=p_hw[0],
         pad_left=p_hw[1],
     )
     return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, int(x.shape[1]), *outs), params)
@@ -57,8 +80,12 @@ def pool_max(x: np.ndarray, p: Mapping[str, int], prefix: str = "") -> np.ndarra
     for kh in range(g["k_h"]):
         for kw in range(g["k_w"]):
             h0, w0 = kh * g["dil_h"], kw * g["dil_w"]
-            tap = xp[:, :, h0 : h0 + (g["out_h"] - 1) * g["stride_h"] + 1 : g["stride_h"],
-                     w0 : w0 + (g["out_w"] - 1) * g["stride_w"] + 1 : g["stride_w"]]
+            tap = xp[
+                :,
+                :,
+                h0 : h0 + (g["out_h"] - 1) * g["stride_h"] + 1 : g["stride_h"],
+                w0 : w0 + (g["out_w"] - 1) * g["stride_w"] + 1 : g["stride_w"],
+            ]
             out = np.maximum(out, tap)
     return out
 
@@ -70,8 +97,9 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
-    return KernelCall("fm_maxpool_s8", [params_struct(layer, "fm_pool_params_t", "p", POOL_KEYS)],
-                      [f"&{c}_p", "IN0", "OUT"])
+    return KernelCall(
+        "fm_maxpool_s8", [params_struct(layer, "fm_pool_params_t", "p", POOL_KEYS)], [f"&{c}_p", "IN0", "OUT"]
+    )
 
 
 def cost(layer: Layer) -> int:

@@ -1,0 +1,38 @@
+"""`flightml compile MODEL_INT8.onnx --out DIR [--name NAME] [--requant fixedpoint|ort-exact]`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from flightml.artifacts import read_json
+from flightml.compiler import compile_model
+from flightml.compiler.qparams import MODES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("compile", help="compile a quantized ONNX model to integer-only C99")
+    parser.add_argument("model", type=Path, help="int8 ONNX model (QDQ or QOperator)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory (replaced whole)")
+    parser.add_argument("--name", default="model", help="C identifier prefix of the API (NAME_invoke, ...)")
+    parser.add_argument(
+        "--requant",
+        choices=MODES,
+        default="fixedpoint",
+        help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    command = "flightml compile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    graph = compile_model(args.model, args.out, args.name, args.requant, command)
+    plan = read_json(args.out / "plan.json", "memory plan")
+    macs = sum(layer["macs"] for layer in plan["layers"])
+    print(
+        f"{args.out}: {len(graph.layers)} layers, {macs} MACs, arena {plan['arena_bytes']} B, "
+        f"weights {plan['weight_bytes']} B ({args.requant})"
+    )
+    return 0
