@@ -5,7 +5,9 @@ import pytest
 from flightml.errors import InputError
 from flightml.power.profiles import FIGURES, builtin_names, load_profile
 
-REQUIRED_TARGETS = {"stm32l476", "stm32l4r5", "stm32f411", "stm32h743", "atsamv71q21", "rp2040", "stm32u575", "nrf52840"}
+REQUIRED_TARGETS = {
+    "stm32l476", "stm32l4r5", "stm32f411", "stm32h743", "atsamv71q21", "rp2040", "stm32u575", "nrf52840",
+}
 
 GOOD = """part = "X"
 core = "cortex-m4f"
@@ -41,7 +43,7 @@ checked = false
 
 
 def test_builtin_profiles_cover_the_required_targets_with_sources():
-    assert REQUIRED_TARGETS <= set(builtin_names())
+    assert set(builtin_names()) >= REQUIRED_TARGETS
     for name in builtin_names():
         profile = load_profile(name)
         assert profile.run_current_ma > 0 and profile.clock_mhz > 0

@@ -139,7 +139,11 @@ def analyze(
         )
     if any("short" in w["flags"] for w in clean):
         resolved = False
-        notes.append("some windows span fewer than 3 samples: energy and peak there are not resolved")
+        notes.append(
+            f"windows span fewer than 3 sensor samples ({conversion_s * 1e6:.0f} us conversions): the inference is "
+            "shorter than the sensor resolves, a marker read once per conversion can miss it entirely, and energy "
+            "and peak are not resolved; run bursts of repeated inferences per marked window and pass --burst N"
+        )
     if len(clean) < len(result):
         notes.append(f"{len(result) - len(clean)} of {len(result)} windows flagged and left out of the median")
     if gaps.size:

@@ -58,7 +58,7 @@ def calibrate(shunt_ohms: float, max_current_a: float) -> Calibration:
     if not max_current_a > 0:
         raise InputError(f"--max-current-a: must be > 0, got {max_current_a}")
     v_max = shunt_ohms * max_current_a
-    pga = next((i for i, r in enumerate(PGA_RANGE_V) if v_max <= r), None)
+    pga = next((i for i, r in enumerate(PGA_RANGE_V) if v_max <= r * (1 + 1e-9)), None)
     if pga is None:
         raise InputError(
             f"--shunt-ohms x --max-current-a = {v_max * 1000:.1f} mV exceeds the INA219's 320 mV shunt range"
