@@ -108,3 +108,27 @@ def test_bus_errors_surface_as_oserror():
 def test_conversion_times_match_the_datasheet_table():
     assert [ADC[k][1] for k in ("9bit", "10bit", "11bit", "12bit")] == [84.0, 148.0, 276.0, 532.0]
     assert ADC["avg128"][1] == 68100.0
+
+
+def test_cli_capture_against_the_simulated_device(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from flightml.cli import main
+    from flightml.power import ina219
+    from flightml.power.traces import read_trace
+
+    device = SimINA219(Waveform(np.array([0.0, 0.02, 0.03, 1.0]), np.array([0.002, 0.012, 0.002])), shunt_ohms=1.0)
+    monkeypatch.setattr(ina219, "open_bus", lambda number: device)
+    monkeypatch.setattr(ina219, "time", SimpleNamespace(monotonic=device.clock))
+    out = tmp_path / "cap.csv"
+    args = ["power", "capture", "--bus", "1", "--address", "0x40", "--shunt-ohms", "1.0", "--max-current-a", "0.1",
+            "--adc", "12bit", "--duration", "0.05", "--out", str(out), "--marker-gpio", "999"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "capturing without a marker" in captured.err and "samples" in captured.out
+    trace = read_trace(out)
+    assert trace.meta["adc"] == "12bit" and float(trace.meta["conversion_us"]) == 532.0
+    assert trace.current_a.max() == pytest.approx(0.012, rel=0.01)
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--address", "0x99"])
+    assert info.value.code == 2

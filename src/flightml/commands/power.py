@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,15 +77,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prof.set_defaults(handler=handle_profiles)
 
 
-def _gpio_reader(line: int | None):  # type: ignore[no-untyped-def]
-    """A function reading the marker GPIO via sysfs, or None (with a note) when it is unavailable."""
+def _gpio_reader(line: int | None) -> Callable[[], int] | None:
+    """A function reading the marker GPIO (sysfs, else libgpiod v2 on gpiochip0), or None with a note."""
     if line is None:
         return None
     path = Path(f"/sys/class/gpio/gpio{line}/value")
-    if not path.exists():
-        print(f"note: {path} not found (export the line first); capturing without a marker", file=sys.stderr)
+    if path.exists():
+        return lambda: int(path.read_text().strip() or 0)
+    try:
+        import gpiod  # type: ignore[import-not-found]
+        from gpiod.line import Direction, Value  # type: ignore[import-not-found]
+
+        request = gpiod.request_lines(
+            "/dev/gpiochip0", consumer="flightml", config={line: gpiod.LineSettings(direction=Direction.INPUT)}
+        )
+        return lambda: int(request.get_value(line) == Value.ACTIVE)
+    except (ImportError, OSError, AttributeError, ValueError) as exc:
+        print(f"note: GPIO {line} unavailable ({path} missing; gpiod: {exc}); capturing without a marker",
+              file=sys.stderr)
         return None
-    return lambda: int(path.read_text().strip() or 0)
 
 
 def handle_capture(args: argparse.Namespace) -> int:

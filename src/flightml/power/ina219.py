@@ -141,10 +141,11 @@ class INA219:
     def capture(
         self,
         duration_s: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         marker: Callable[[], int] | None = None,
     ) -> list[Sample]:
-        """Poll for `duration_s` seconds of `clock`; one sample per completed conversion cycle."""
+        """Poll for `duration_s` seconds of `clock` (default time.monotonic); one sample per conversion cycle."""
+        clock = clock or time.monotonic
         self.configure()
         samples: list[Sample] = []
         t0 = clock()
