@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flightml.errors import InputError
 from flightml.power.ina219 import (
@@ -34,6 +36,17 @@ def test_calibration_register_equals_the_datasheet_formula(shunt: float, imax: f
     device = SimINA219(flat(0.0), shunt_ohms=shunt)
     INA219(device, 0x40, shunt, imax).configure()
     assert device.regs[REG_CALIBRATION] == expected
+
+
+@given(st.floats(0.001, 10.0), st.floats(0.001, 20.0))
+def test_calibration_property(shunt: float, imax: float):
+    if shunt * imax > 0.32 or math.trunc(0.04096 / (imax / 2**15 * shunt)) > 0xFFFE:
+        return
+    cal = calibrate(shunt, imax)
+    assert cal.cal == math.trunc(0.04096 / (imax / 2**15 * shunt)) & 0xFFFE
+    # the effective LSB is what one Current count is after truncation: Cal x LSB x R = 0.04096
+    assert cal.cal * cal.current_lsb_a * shunt == pytest.approx(0.04096)
+    assert shunt * imax <= cal.shunt_range_v * (1 + 1e-9)
 
 
 def test_hand_computed_calibration():

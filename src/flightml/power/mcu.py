@@ -10,7 +10,10 @@ from flightml.errors import InputError
 from flightml.power.profiles import TARGETS, Profile
 
 VERIFY_MCU = "verify_mcu.json"
-PRODUCER = "the verify stage ('flightml run', or 'flightml verify RUN' with cortex-m targets)"
+
+
+def _producer(run: RunDir, target: str) -> str:
+    return f"'flightml verify {run.root} --target {target}' (or 'flightml run' with {target} in [verify] targets)"
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class McuFigures:
 
 def _field(where: str, entry: dict[str, Any], key: str) -> Any:
     if key not in entry:
-        raise InputError(f"{where}.{key}: missing; re-run {PRODUCER}")
+        raise InputError(f"{where}.{key}: missing; re-run the verify stage")
     return entry[key]
 
 
@@ -41,18 +44,18 @@ def _count(where: str, value: Any) -> float:
 def read_mcu_figures(run: RunDir, profile: Profile) -> McuFigures:
     """The figures of the verify target matching `profile.core`, or an InputError naming what is missing."""
     path = run.path(VERIFY_MCU)
+    names = TARGETS[profile.core]
     if not path.is_file():
-        raise InputError(f"{path}: missing; it is produced by {PRODUCER}")
+        raise InputError(f"{path}: missing; produce it with {_producer(run, names[0])}")
     data = read_json(path, "MCU verification result")
     targets = data.get("targets") if isinstance(data, dict) else None
     if not isinstance(targets, dict):
-        raise InputError(f"{path}: 'targets' missing or not an object; re-run {PRODUCER}")
-    names = TARGETS[profile.core]
+        raise InputError(f"{path}: 'targets' missing or not an object; re-run {_producer(run, names[0])}")
     name = next((n for n in names if n in targets), None)
     if name is None:
         raise InputError(
             f"{path}: no target {' or '.join(names)} for profile '{profile.name}' (core {profile.core}); "
-            f"found {', '.join(sorted(targets)) or 'none'}; add it to [verify] targets and re-run {PRODUCER}"
+            f"found {', '.join(sorted(targets)) or 'none'}; run {_producer(run, names[0])}"
         )
     entry = targets[name]
     where = f"{path}: targets.{name}"
