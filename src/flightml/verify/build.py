@@ -66,20 +66,93 @@ def build_harness(c_dir: Path, extra: tuple[str, ...] = (), kernel_set: str = "p
     return build([*sources(c_dir, kernel_set), c_dir / "harness" / "host_main.c"], [c_dir], "exe", extra)
 
 
-def run_harness(exe: Path, x: np.ndarray, out_size: int, env: dict[str, str] | None = None) -> np.ndarray:
-    """int8 x [N, ...] through the harness -> int8 [N, out_size]."""
+def run_harness(exe: Path, x: np.ndarray, out_size: int, index: int | None = None) -> np.ndarray:
+    """int8 x [N, ...] through the harness (model `index` of a build_multi executable) -> int8 [N, out_size]."""
     x = np.ascontiguousarray(x, dtype=np.int8)
     with tempfile.TemporaryDirectory(prefix="flightml-run-") as tmp:
         fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
         fin.write_bytes(x.tobytes())
-        proc = subprocess.run(
-            [str(exe), str(fin), str(fout)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, **(env or {})},
-        )
+        head = [str(exe)] if index is None else [str(exe), str(index)]
+        proc = subprocess.run([*head, str(fin), str(fout)], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise VerdictFail(f"host harness failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
         y = np.frombuffer(fout.read_bytes(), dtype=np.int8)
     return y.reshape(x.shape[0], out_size)
+
+
+MULTI_MAIN = """/* flightml multi-model host harness (generated for test builds). argv: INDEX INPUT.bin OUTPUT.bin */
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+{decls}
+typedef int (*fm_invoke_fn)(const int8_t *, int8_t *);
+static const fm_invoke_fn fns[] = {{ {fns} }};
+static const long in_sizes[] = {{ {ins} }};
+static const long out_sizes[] = {{ {outs} }};
+
+int main(int argc, char **argv) {{
+    static int8_t in[65536], out[65536];
+    FILE *fin, *fout;
+    long i;
+    int rc = 0;
+    if (argc != 4) return 1;
+    i = strtol(argv[1], 0, 10);
+    if (i < 0 || i >= (long)(sizeof fns / sizeof fns[0])) return 1;
+    fin = fopen(argv[2], "rb");
+    fout = fopen(argv[3], "wb");
+    if (fin == 0 || fout == 0) return 1;
+    while (fread(in, 1, (size_t)in_sizes[i], fin) == (size_t)in_sizes[i]) {{
+        const int status = fns[i](in, out);
+        if (status != 0) {{ fprintf(stderr, "status %d\\n", status); rc = 2; break; }}
+        fwrite(out, 1, (size_t)out_sizes[i], fout);
+    }}
+    fclose(fin);
+    fclose(fout);
+    return rc;
+}}
+"""
+
+
+def build_multi(c_dirs: list[Path], work: Path, extra: tuple[str, ...] = ()) -> Path:
+    """One host executable (written in `work`) holding many compiled models of one requant mode with
+    distinct API names; run model i with `run_harness(exe, x, out_size, index=i)`."""
+    import json
+
+    metas = [json.loads((Path(d) / "ir.json").read_text(encoding="utf-8")) for d in c_dirs]
+    names = [json.loads((Path(d) / "plan.json").read_text(encoding="utf-8"))["provenance"]["name"] for d in c_dirs]
+    if len({m["mode"] for m in metas}) > 1 or len(set(names)) != len(names):
+        raise InputError("build_multi: models must share one requant mode and have distinct names")
+    sizes = [
+        (int(np.prod(m["tensors"][m["input"]]["shape"])), int(np.prod(m["tensors"][m["output"]]["shape"])))
+        for m in metas
+    ]
+    main = MULTI_MAIN.format(
+        decls="".join(f"int {n}_invoke(const int8_t *input, int8_t *output);\n" for n in names),
+        fns=", ".join(f"{n}_invoke" for n in names),
+        ins=", ".join(str(s[0]) for s in sizes),
+        outs=", ".join(str(s[1]) for s in sizes),
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for i, d in enumerate(c_dirs):
+        objects.append(_object(Path(d) / "model.c", [Path(d)], work / f"m{i}.o", extra))
+    first = Path(c_dirs[0])
+    for k in sources(first)[1:]:
+        objects.append(_object(k, [first], work / f"k_{k.stem}.o", extra))
+    (work / "main.c").write_text(main, encoding="utf-8")
+    objects.append(_object(work / "main.c", [], work / "main.o", extra))
+    exe = work / "multi"
+    proc = subprocess.run(
+        [cc(), *extra, *map(str, objects), "-o", str(exe)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise VerdictFail(f"multi-model link failed: {proc.stderr.strip()[:4000]}")
+    return exe
+
+
+def _object(src: Path, include: list[Path], obj: Path, extra: tuple[str, ...]) -> Path:
+    cmd = [cc(), *CFLAGS, *extra, *[f"-I{d}" for d in include], "-c", str(src), "-o", str(obj)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise VerdictFail(f"compile of {src} failed:\n{proc.stderr.strip()[:4000]}")
+    return obj
