@@ -9,8 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import qmodels as qm  # noqa: E402
-from harness import run_all  # noqa: E402
+import qmodels as qm
+from harness import run_all
 
 
 def op_specs() -> list[qm.Spec]:

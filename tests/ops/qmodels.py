@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import zlib
 
 import numpy as np
 import onnx
