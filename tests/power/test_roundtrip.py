@@ -60,3 +60,11 @@ def test_cli_simulate_from_a_run_then_analyze_into_the_run(make_run, tmp_path: P
     doc = json.loads((run / "power_trace.json").read_text())
     assert doc["energy_uj_per_inference"] == pytest.approx(doc["modelled"]["energy_uj_typical"], rel=0.03)
     assert doc["peak_current_ma"] == pytest.approx(doc["modelled"]["peak_current_ma"], rel=0.05)
+
+
+@pytest.mark.parametrize(("inference_s", "warning"), [(50e-6, "fewer than 3 sensor samples"), (4.4e-3, "edges")])
+def test_unbursted_short_inferences_are_never_silent(tmp_path: Path, inference_s: float, warning: str):
+    path = tmp_path / "trace.csv"
+    write_simulated(path, BenchFigures(inference_s, 10.2, 0.5, 3.3), adc="12bit", windows=15, burst=1, seed=3)
+    doc = analyze(read_trace(path), marker="marker")
+    assert any(warning in note for note in doc["notes"])

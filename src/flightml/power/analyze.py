@@ -144,6 +144,13 @@ def analyze(
             "shorter than the sensor resolves, a marker read once per conversion can miss it entirely, and energy "
             "and peak are not resolved; run bursts of repeated inferences per marked window and pass --burst N"
         )
+    window_s = float(np.median([w["duration_s"] for w in clean]))
+    edge_bound = dt_med / window_s
+    if resolved and edge_bound > 0.02:
+        notes.append(
+            f"windows span only ~{window_s / dt_med:.0f} sensor samples: partial conversions at the window edges "
+            f"can shift one window's energy by up to ~{edge_bound:.0%}; for 2% use bursts spanning 50+ samples"
+        )
     if len(clean) < len(result):
         notes.append(f"{len(result) - len(clean)} of {len(result)} windows flagged and left out of the median")
     if gaps.size:
@@ -166,6 +173,7 @@ def analyze(
         "peak_current_ma": max(w["peak_ma"] for w in clean),
         "max_sample_ma": max(w["max_sample_ma"] for w in clean),
         "inference_us": per_inference_s * 1e6,
+        "edge_error_bound": edge_bound,
         "duty_cycle": float(sum(w["duration_s"] for w in result)) / total,
         "avg_power_mw": float(np.sum(trace.current_a * volts * dt)) / total * 1e3,
         "windows": result,
