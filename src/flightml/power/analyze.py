@@ -127,16 +127,10 @@ def analyze(
             f"({', '.join(sorted({f for w in result for f in w['flags']}))}); no trustworthy energy"
         )
     energies = np.array([w["energy_uj"] for w in clean])
-    per_inference_s = float(np.median([w["duration_s"] for w in clean])) / burst
+    window_s = float(np.median([w["duration_s"] for w in clean]))
+    per_inference_s = window_s / burst
     notes = []
     resolved = True
-    if per_inference_s < conversion_s and burst == 1:
-        resolved = False
-        notes.append(
-            f"one inference (~{per_inference_s * 1e6:.0f} us) is shorter than one sensor conversion "
-            f"({conversion_s * 1e6:.0f} us): single inferences cannot be resolved; run bursts of repeated "
-            "inferences per marked window and pass --burst N"
-        )
     if any("short" in w["flags"] for w in clean):
         resolved = False
         notes.append(
@@ -144,7 +138,6 @@ def analyze(
             "shorter than the sensor resolves, a marker read once per conversion can miss it entirely, and energy "
             "and peak are not resolved; run bursts of repeated inferences per marked window and pass --burst N"
         )
-    window_s = float(np.median([w["duration_s"] for w in clean]))
     edge_bound = dt_med / window_s
     if resolved and edge_bound > 0.02:
         notes.append(
