@@ -64,6 +64,10 @@ def test_data_stage_and_baseline_stage_write_artifacts_and_summary(tmp_path: Pat
     perfect = np.diag(np.array(result["confusion"]).sum(axis=1)).tolist()
     evaluation = {key: {"accuracy": 1.0, "confusion": perfect} for key in ("fp32", "int8")}
     atomic_write_json(run.path("evaluation.json"), {"class_names": result["class_names"], **evaluation})
+    baseline_stage(run, config)
+    summary = run.summary()
+    assert summary["int8_per_class_recall"] == dict.fromkeys(result["class_names"], 1.0)
+    assert summary["fp32_minus_baseline_accuracy"] == pytest.approx(1.0 - result["accuracy"])
     section = real_data.render(run, Figures(run.root))
     assert section.checks[0].passed is True and "network int8" in section.markdown
     assert len(section.markdown.split("Confusion,")) == 4 and classes == 5

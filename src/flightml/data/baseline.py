@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from flightml.artifacts import RunDir, atomic_write_json
+from flightml.artifacts import RunDir, atomic_write_json, read_json
 from flightml.config import Config
 from flightml.data.busdemeo import RANGE_UM, load_templates
 from flightml.data.resample import natural_spline
@@ -22,6 +22,7 @@ from flightml.data.stage import SPECTRA
 from flightml.data.taxonomy import BUSDEMEO_CLASSES, map_label
 
 BASELINE = "baseline.json"
+EVALUATION = "evaluation.json"
 NORMALISE_UM = 0.55
 EDGE_UM = 0.05
 
@@ -64,6 +65,13 @@ def predict(spectra: Spectra, x: np.ndarray) -> np.ndarray | None:
     return indices[distance.argmin(axis=1)]
 
 
+def recall(confusion: list[list[int]], names: list[str]) -> dict[str, float | None]:
+    """Per-class recall from a confusion matrix (row = true class); None for a class without samples."""
+    matrix = np.array(confusion)
+    support = matrix.sum(axis=1)
+    return {name: (float(matrix[i, i] / support[i]) if support[i] else None) for i, name in enumerate(names)}
+
+
 def baseline_metrics(spectra: Spectra) -> dict[str, Any] | None:
     """Accuracy, per-class recall and confusion (row = true, column = predicted) on the test set.
 
@@ -75,13 +83,9 @@ def baseline_metrics(spectra: Spectra) -> dict[str, Any] | None:
     classes, truth = spectra.classes, spectra.y_test
     matrix = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(matrix, (truth, predicted), 1)
-    support = matrix.sum(axis=1)
-    recall = {
-        name: (float(matrix[i, i] / support[i]) if support[i] else None) for i, name in enumerate(spectra.class_names)
-    }
     return {
         "accuracy": float((predicted == truth).mean()),
-        "per_class_recall": recall,
+        "per_class_recall": recall(matrix.tolist(), spectra.class_names),
         "confusion": matrix.tolist(),
         "class_names": list(spectra.class_names),
         "test_samples": int(truth.size),
@@ -90,7 +94,11 @@ def baseline_metrics(spectra: Spectra) -> dict[str, Any] | None:
 
 
 def baseline_stage(run: RunDir, config: Config) -> None:
-    """Write RUN/baseline.json and the data and baseline lines of summary.json."""
+    """Write RUN/baseline.json and the data and baseline lines of summary.json.
+
+    When RUN/evaluation.json exists (run after `evaluate`), the network's per-class recall (fp32 and
+    int8) and its margin over the baseline go into the summary as well.
+    """
     spectra = load_spectra(run.require(SPECTRA, "data"))
     metrics = baseline_metrics(spectra)
     source = spectra.meta.get("source", config.data.source)
@@ -100,18 +108,23 @@ def baseline_stage(run: RunDir, config: Config) -> None:
     }
     result.setdefault("applicable", True)
     atomic_write_json(run.path(BASELINE), result)
-    run.update_summary(
-        {
-            "data": {
-                "source": source,
-                "train_source": spectra.meta.get("train_source", source),
-                "test_source": spectra.meta.get("test_source", source),
-                "n_train": int(spectra.y_train.size),
-                "n_test": int(spectra.y_test.size),
-                "bands": spectra.bands,
-                "class_names": list(spectra.class_names),
-            },
-            "baseline_accuracy": metrics["accuracy"] if metrics else None,
-            "baseline_per_class_recall": metrics["per_class_recall"] if metrics else None,
-        }
-    )
+    summary: dict[str, Any] = {
+        "data": {
+            "source": source,
+            "train_source": spectra.meta.get("train_source", source),
+            "test_source": spectra.meta.get("test_source", source),
+            "n_train": int(spectra.y_train.size),
+            "n_test": int(spectra.y_test.size),
+            "bands": spectra.bands,
+            "class_names": list(spectra.class_names),
+        },
+        "baseline_accuracy": metrics["accuracy"] if metrics else None,
+        "baseline_per_class_recall": metrics["per_class_recall"] if metrics else None,
+    }
+    if run.path(EVALUATION).exists():
+        evaluation = read_json(run.path(EVALUATION), "evaluation")
+        for key in ("fp32", "int8"):
+            summary[f"{key}_per_class_recall"] = recall(evaluation[key]["confusion"], spectra.class_names)
+            if metrics:
+                summary[f"{key}_minus_baseline_accuracy"] = evaluation[key]["accuracy"] - metrics["accuracy"]
+    run.update_summary(summary)

@@ -12,20 +12,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from flightml.artifacts import RunDir, read_json
-from flightml.data.baseline import BASELINE
+from flightml.data.baseline import BASELINE, EVALUATION, recall
 from flightml.data.spectra import load_spectra
 from flightml.data.stage import SPECTRA
 from flightml.report.base import Check, Figures, Section, md_table
 
 ORDER = 15
-EVALUATION = "evaluation.json"
-
-
-def recall(confusion: list[list[int]]) -> list[float | None]:
-    """Per-class recall from a confusion matrix (row = true class); None for a class with no samples."""
-    matrix = np.array(confusion)
-    support = matrix.sum(axis=1)
-    return [float(matrix[i, i] / support[i]) if support[i] else None for i in range(len(matrix))]
 
 
 def _pct(value: float | None) -> str:
@@ -88,7 +80,7 @@ def render(run: RunDir, figures: Figures) -> Section | None:
             [[model, _pct(acc), f"{100 * (acc - base):+.1f} points"] for model, acc in accuracies.items()],
         )
     )
-    recalls = {model: recall(matrix) for model, matrix in confusions.items()}
+    recalls = {model: list(recall(matrix, names).values()) for model, matrix in confusions.items()}
     support = np.array(baseline["confusion"]).sum(axis=1).tolist()
     parts.append(
         "Per-class recall:\n\n"
