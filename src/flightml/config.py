@@ -120,15 +120,39 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class QuantConfig:
-    """[quant]: ONNX Runtime static int8 quantization."""
+    """[quant]: ONNX Runtime static int8 quantization (defaults: the best setting of `flightml sweep quant`).
 
-    format: str = setting("qdq", "quantized model format", choices=("qdq", "qoperator"))
-    per_channel: bool = setting(False, "per-channel symmetric int8 weights (else per-tensor)")
+    preset = "reference" replaces every other field below except qat_* with the reference study's setting
+    (QDQ, per-tensor weights, MinMax, first 300 training spectra one at a time).
+    """
+
+    preset: str = setting("none", "'none' (use the fields below) or 'reference'", choices=("none", "reference"))
+    format: str = setting("qdq", "quantized model format (the compiler takes qdq)", choices=("qdq", "qoperator"))
+    per_channel: bool = setting(True, "per-channel symmetric int8 weights (else per-tensor)")
     calibration: str = setting(
-        "minmax", "activation calibration method", choices=("minmax", "entropy", "percentile")
+        "minmax",
+        "activation calibration method",
+        choices=("minmax", "entropy", "percentile", "distribution"),
     )
     percentile: float = setting(99.999, "percentile for 'percentile' calibration", minimum=50.0, maximum=100.0)
-    calib_samples: int = setting(300, "calibration spectra (the first N training spectra)", minimum=1)
+    calib_samples: int = setting(300, "calibration spectra taken from the training set", minimum=1)
+    calib_selection: str = setting(
+        "first",
+        "which training spectra calibrate: first N, stratified by class, or random",
+        choices=("first", "stratified", "random"),
+    )
+    calib_seed: int = setting(0, "seed of 'random' calibration selection", minimum=0)
+    calib_batch: int = setting(1, "spectra per calibration inference (1 = one at a time)", minimum=1)
+    activation_type: str = setting("int8", "activation integer type", choices=("int8", "uint8"))
+    activation_symmetric: bool = setting(False, "symmetric activation ranges (zero point 0)")
+    reduce_range: bool = setting(False, "7-bit weights (ORT reduce_range)")
+    preprocess: bool = setting(False, "run ORT quant_pre_process (shape inference, optimisation) first")
+    qat_epochs: int = setting(
+        0,
+        "quantization-aware fine-tuning epochs before quantizing (0 = none; 10 recovers the reference setting)",
+        minimum=0,
+    )
+    qat_lr: float = setting(1e-3, "Adam learning rate of quantization-aware fine-tuning", minimum=0.0)
 
 
 @dataclass(frozen=True)
