@@ -6,6 +6,7 @@ RUN/power_trace.json (from `flightml power analyze TRACE --run RUN`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flightml.artifacts import RunDir, read_json
@@ -14,7 +15,7 @@ from flightml.report.base import Check, Figures, Section, md_table
 ORDER = 80
 
 
-def _bars(lines: list[dict[str, Any]], figures: Figures):  # type: ignore[no-untyped-def]
+def _bars(lines: list[dict[str, Any]], figures: Figures) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +33,7 @@ def _bars(lines: list[dict[str, Any]], figures: Figures):  # type: ignore[no-unt
     return figures.save(fig, "budget_lines")
 
 
-def _trace_plot(trace: dict[str, Any], figures: Figures):  # type: ignore[no-untyped-def]
+def _trace_plot(trace: dict[str, Any], figures: Figures) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
