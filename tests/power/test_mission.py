@@ -54,3 +54,13 @@ def test_init_mission_writes_the_example_and_refuses_to_overwrite(tmp_path: Path
     assert "already exists" in capsys.readouterr().err
     assert main(["init", "mission"]) == 0
     assert "[modes.nominal]" in capsys.readouterr().out
+
+
+def test_mission_profile_path_is_relative_to_the_mission_file(tmp_path: Path, write_mission):
+    from flightml.power.profiles import builtin_dir
+
+    (tmp_path / "boards").mkdir()
+    text = (builtin_dir() / "stm32l476.toml").read_text().replace("value = 80.0", "value = 40.0", 1)
+    (tmp_path / "boards" / "obc.toml").write_text(text)
+    mission = load_mission(write_mission('profile = "stm32l476"', 'profile = "boards/obc.toml"'))
+    assert mission.profile.name == "obc" and mission.profile.clock_mhz == 40.0

@@ -89,7 +89,9 @@ def render(run: RunDir, figures: Figures) -> Section | None:
                 ["inference time (us)", f"{trace['inference_us']:.4g}",
                  f"{modelled['inference_us']:.4g}" if modelled else "n/a"]]
         md += ["", f"Measured trace `{trace['file']}`: {trace['clean_windows']} clean windows, "
-                   f"baseline {trace['baseline_ma']:.4g} mA, burst {trace['burst']}.", "",
+                   f"baseline {trace['baseline_ma']:.4g} mA, burst {trace['burst']}. Measured energy is the median "
+                   "over windows above the idle baseline; modelled is run current x typical inference time "
+                   "(+ wake-up); peak is the sustained level the sensor resolves.", "",
                md_table(["figure", "measured", "modelled"], rows)]
         md += [f"\n- trace: {note}" for note in trace["notes"]]
         checks.append(Check("power trace resolved", bool(trace["resolved"]),
