@@ -53,6 +53,9 @@ STAGES: tuple[Stage, ...] = (
           ("model_int8.onnx",), ("quant",)),
     Stage("evaluate", "flightml.evaluate:evaluate_stage", ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"),
           ("evaluation.json",), ("evaluate",)),
+    Stage("compile", "flightml.compiler.stage:compile_stage", ("model_int8.onnx",), ("c",), ("compile",)),
+    Stage("verify_host", "flightml.verify.host:verify_host_stage", ("spectra.npz", "model_int8.onnx", "c"),
+          ("verify_host.json",), ("compile",)),
     Stage("baseline", "flightml.data.baseline:baseline_stage", ("spectra.npz",), ("baseline.json",), ("data",)),
     Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
 )
