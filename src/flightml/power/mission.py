@@ -118,6 +118,8 @@ def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override
 
 def load_mission(path: str | Path | None, profile_override: str | None = None) -> Mission:
     """Load a mission file; None or "" loads the built-in example."""
-    target = example_path() if path in (None, "") else Path(path)  # type: ignore[arg-type]
+    builtin = path in (None, "")
+    target = example_path() if builtin else Path(path)  # type: ignore[arg-type]
     raw = read_toml(target, "mission file")
-    return parse_mission(raw, str(target), target.parent, profile_override)
+    origin = "flightml:missions/example.toml" if builtin else str(target)
+    return parse_mission(raw, origin, target.parent, profile_override)

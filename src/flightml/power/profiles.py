@@ -133,6 +133,7 @@ def load_profile(spec: str | Path, base: Path | None = None) -> Profile:
     text = str(spec)
     if text.lower() in builtin_names():
         path = builtin_dir() / f"{text.lower()}.toml"
+        origin = f"flightml:profiles/{path.name}"
     else:
         path = Path(text)
         if not path.is_absolute() and base is not None:
@@ -141,4 +142,5 @@ def load_profile(spec: str | Path, base: Path | None = None) -> Profile:
             raise InputError(
                 f"{path}: target profile not found (built-in profiles: {', '.join(builtin_names())})"
             )
-    return parse_profile(read_toml(path, "target profile"), str(path), path.stem)
+        origin = str(path)
+    return parse_profile(read_toml(path, "target profile"), origin, path.stem)
