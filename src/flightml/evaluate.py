@@ -27,14 +27,21 @@ EVALUATION = "evaluation.json"
 QUANTIZED_DTYPES = (np.int8, np.uint8, np.int32)
 
 
+# Input positions that carry quantized weights or biases (not scales or zero points), by op type.
+WEIGHT_INPUTS = {"DequantizeLinear": (0,), "QLinearConv": (3, 8), "QLinearMatMul": (3,), "QGemm": (3, 6)}
+
+
 def int8_weight_bytes(model: onnx.ModelProto) -> int:
-    """Bytes of the quantized constants: int8/uint8 weights and int32 biases."""
-    total = 0
-    for tensor in model.graph.initializer:
-        array = numpy_helper.to_array(tensor)
-        if array.dtype in QUANTIZED_DTYPES and array.size > 1:
-            total += array.nbytes
-    return total
+    """Bytes of the quantized weights (int8/uint8) and biases (int32), without scales and zero points."""
+    initializers = {tensor.name: tensor for tensor in model.graph.initializer}
+    names = {
+        node.input[i]
+        for node in model.graph.node
+        for i in WEIGHT_INPUTS.get(node.op_type, ())
+        if i < len(node.input) and node.input[i] in initializers
+    }
+    arrays = (numpy_helper.to_array(initializers[name]) for name in sorted(names))
+    return sum(a.nbytes for a in arrays if a.dtype in QUANTIZED_DTYPES)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> list[list[int]]:
