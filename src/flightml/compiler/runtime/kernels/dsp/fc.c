@@ -1,0 +1,42 @@
+/* flightml DSP kernels: fully connected (Gemm, MatMul) with SMLAD. Hand-written, C99 + ACLE.
+ * Same contract and results as kernels/portable/fc.c. The input row is widened FM_DSP_CHUNK values
+ * at a time and reused for up to FM_DSP_ROWS output features, four weight rows per inner loop. */
+#include "fm_dsp.h"
+
+/* Accumulators of outputs n0 .. n0 + nb - 1 for input row x (nb <= FM_DSP_ROWS). */
+static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *weights, int32_t n0, int32_t nb,
+                        int32_t *acc) {
+    int16_t xq[FM_DSP_CHUNK];
+    const int32_t k = p->in_features;
+    const int32_t k4 = k & ~3;
+    int32_t c0, j, i;
+    for (j = 0; j < nb; ++j) acc[j] = 0;
+    for (c0 = 0; c0 < k4; c0 += FM_DSP_CHUNK) {
+        const int32_t n4 = (k4 - c0 < FM_DSP_CHUNK ? k4 - c0 : FM_DSP_CHUNK) / 4;
+        const int8_t *w = weights + n0 * k + c0;
+        fm_dsp_widen(x + c0, n4, p->in_offset, xq, 4);
+        for (j = 0; j + 4 <= nb; j += 4) fm_dsp_mac4(xq, w + j * k, k, n4, p->w_offset, acc + j);
+        for (; j < nb; ++j) acc[j] = fm_dsp_mac1(xq, w + j * k, n4, p->w_offset, acc[j]);
+    }
+    for (i = k4; i < k; ++i) {
+        const int32_t xi = (int32_t)x[i] + p->in_offset;
+        for (j = 0; j < nb; ++j) acc[j] += xi * ((int32_t)weights[(n0 + j) * k + i] + p->w_offset);
+    }
+}
+
+int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+             const int32_t *bias, int8_t *output) {
+    int32_t acc[FM_DSP_ROWS];
+    int32_t r, n0, j;
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p->rows < 1 || p->in_features < 1 || p->out_features < 1) return FM_ERR_PARAM;
+    for (r = 0; r < p->rows; ++r) {
+        const int8_t *x = input + r * p->in_features;
+        for (n0 = 0; n0 < p->out_features; n0 += FM_DSP_ROWS) {
+            const int32_t nb = p->out_features - n0 < FM_DSP_ROWS ? p->out_features - n0 : FM_DSP_ROWS;
+            fm_fc_block(p, x, weights, n0, nb, acc);
+            for (j = 0; j < nb; ++j) *output++ = (int8_t)fm_dsp_finish(acc[j], bias, rq, n0 + j);
+        }
+    }
+    return FM_OK;
+}
