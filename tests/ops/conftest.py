@@ -48,10 +48,16 @@ def op_specs() -> list[qm.Spec]:
 
 
 @pytest.fixture(scope="session")
-def op_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("ops")
+def op_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """(name -> quantized model path, name -> int8 inputs incl. all -128 and all 127)."""
+    work = tmp_path_factory.mktemp("op_models")
     models, inputs = {}, {}
     for spec in op_specs():
-        models[spec.name] = qm.quantize(spec, work / "models")
+        models[spec.name] = qm.quantize(spec, work)
         inputs[spec.name] = qm.random_int8(spec.name, 64, spec.in_shape)
-    return run_all(models, inputs, work)
+    return models, inputs
+
+
+@pytest.fixture(scope="session")
+def op_results(op_models: tuple[dict, dict], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_all(*op_models, tmp_path_factory.mktemp("ops"))
