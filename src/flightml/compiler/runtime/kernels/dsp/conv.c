@@ -1,24 +1,15 @@
 /* flightml DSP kernels: convolution and convolution + max pooling with SMLAD. Hand-written,
  * C99 + ACLE. Same contract and results as kernels/portable/conv.c.
- * im2col for two output positions at a time: each patch (in_c/groups x k_h x k_w values, padding
- * taps set to the input zero point so they contribute 0) is widened into one interleaved buffer,
- * and every weight word loaded serves both positions (2 positions x 2 channels per inner loop).
- * Fused pooling takes the max of the accumulators before requantizing when fm_requant is
- * non-decreasing for the channel (always for valid constants), else the max of requantized values. */
-#include "fm_dsp.h"
+ * Patches of at most FM_TILE_GROUPS groups of four values (and pooling windows of at most two
+ * taps) take the fast tiled path of conv_tile.c. Everything else takes the general path below:
+ * im2col for two output positions at a time in chunks of FM_CONV_CHUNK values, FM_CONV_ROWS
+ * channels per pass. Fused pooling takes the max of the accumulators before requantizing when
+ * fm_requant is non-decreasing for the channel (always for valid constants), else the max of the
+ * requantized values. */
+#include "fm_dsp_conv.h"
 
 #define FM_CONV_CHUNK 64 /* patch values per pass (multiple of 4) */
 #define FM_CONV_ROWS 32  /* output channels per pass */
-
-/* First and one-past-last tap k in [0, k) with 0 <= base + k * dil < size. */
-static void fm_taps(int32_t base, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi) {
-    int32_t a = 0;
-    int32_t b = k;
-    while (a < k && base + a * dil < 0) ++a;
-    while (b > a && base + (b - 1) * dil >= size) --b;
-    *lo = a;
-    *hi = b;
-}
 
 /* Patch values c0 .. c0 + n - 1 (order [ic][kh][kw]) of output position (oh, ow), as raw int8;
  * padding taps hold -in_offset (the input zero point), which widens to 0. */
@@ -164,6 +155,65 @@ static void fm_conv_acc2(const fm_conv_params_t *p, const int8_t *input, const i
     }
 }
 
+/* Plain convolution through tiles of consecutive position pairs. */
+static void fm_conv_tiled(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                          const int8_t *weights, const int32_t *bias, int8_t *output) {
+    fm_pos_pair_t pairs[FM_TILE_PAIRS];
+    const int32_t n_pos = p->out_h * p->out_w;
+    const int32_t per_tile = fm_dsp_tile_pairs(p);
+    int32_t q = 0, n = 0;
+    while (q < n_pos) {
+        const int32_t qb = q + 1 < n_pos ? q + 1 : q;
+        pairs[n].ah = q / p->out_w;
+        pairs[n].aw = q % p->out_w;
+        pairs[n].bh = qb / p->out_w;
+        pairs[n].bw = qb % p->out_w;
+        pairs[n].dst_a = q;
+        pairs[n].dst_b = qb;
+        q = qb + 1;
+        if (++n == per_tile || q >= n_pos) {
+            fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 0, n_pos, output);
+            n = 0;
+        }
+    }
+}
+
+/* Convolution + max pooling with windows of at most two taps: one position pair per window. */
+static void fm_conv_pool_tiled(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                               const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+    fm_pos_pair_t pairs[FM_TILE_PAIRS];
+    const int32_t n_out = pool->out_h * pool->out_w;
+    const int32_t per_tile = fm_dsp_tile_pairs(p);
+    int32_t ph, pw, oc, n = 0;
+    for (ph = 0; ph < pool->out_h; ++ph) {
+        const int32_t h0 = ph * pool->stride_h - pool->pad_top;
+        int32_t kh_lo, kh_hi;
+        fm_taps(h0, pool->dil_h, pool->in_h, pool->k_h, &kh_lo, &kh_hi);
+        for (pw = 0; pw < pool->out_w; ++pw) {
+            const int32_t w0 = pw * pool->stride_w - pool->pad_left;
+            const int32_t dst = ph * pool->out_w + pw;
+            int32_t kw_lo, kw_hi, nw, last;
+            fm_taps(w0, pool->dil_w, pool->in_w, pool->k_w, &kw_lo, &kw_hi);
+            nw = kw_hi - kw_lo;
+            if ((kh_hi - kh_lo) * nw == 0) {
+                for (oc = 0; oc < p->out_c; ++oc) output[oc * n_out + dst] = -128;
+                continue;
+            }
+            last = (kh_hi - kh_lo) * nw - 1; /* 0 or 1 */
+            pairs[n].ah = h0 + kh_lo * pool->dil_h;
+            pairs[n].aw = w0 + kw_lo * pool->dil_w;
+            pairs[n].bh = h0 + (kh_lo + last / nw) * pool->dil_h;
+            pairs[n].bw = w0 + (kw_lo + last % nw) * pool->dil_w;
+            pairs[n].dst_a = pairs[n].dst_b = dst;
+            if (++n == per_tile) {
+                fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 1, n_out, output);
+                n = 0;
+            }
+        }
+    }
+    if (n > 0) fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 1, n_out, output);
+}
+
 static int fm_conv_check(const fm_conv_params_t *p) {
     if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return FM_ERR_PARAM;
     if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return FM_ERR_PARAM;
@@ -176,6 +226,10 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
     int32_t oc0, q, j;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
+    if (fm_dsp_tile_ok(p)) {
+        fm_conv_tiled(p, rq, input, weights, bias, output);
+        return FM_OK;
+    }
     {
         const int32_t n_pos = p->out_h * p->out_w;
         const int32_t cout_g = p->out_c / p->groups;
@@ -214,6 +268,10 @@ int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, 
     int32_t oc0, ph, pw, j, t;
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
+    if (fm_dsp_tile_ok(p) && pool->k_h * pool->k_w <= 2) {
+        fm_conv_pool_tiled(p, pool, rq, input, weights, bias, output);
+        return FM_OK;
+    }
     {
         const int32_t n_out = pool->out_h * pool->out_w;
         const int32_t cout_g = p->out_c / p->groups;
