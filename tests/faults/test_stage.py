@@ -1,0 +1,56 @@
+"""The faults stage, its report section and the `flightml faults` command."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from flightml.artifacts import RunDir, read_json
+from flightml.cli import main
+from flightml.faults.stage import FAULTS, faults_stage
+from flightml.report.base import Figures
+from flightml.report.sections import faults as section
+
+
+@pytest.mark.slow
+def test_stage_writes_faults_json_summary_and_section(run_dir: RunDir, tmp_path) -> None:
+    run = RunDir(tmp_path / "run")
+    shutil.copytree(run_dir.root, run.root)
+    faults_stage(run, None)
+    doc = read_json(run.path(FAULTS))
+    assert [r["flips"] for r in doc["by_flips"]] == [1, 2, 5, 10, 20]
+    assert doc["c_check"]["outputs_equal_reference"] == 1.0
+    assert doc["c_check"]["selftest_agrees_with_crc"] == 1.0
+    assert doc["selftest"]["detection_rate"] == 1.0
+    summary = run.summary()["faults"]
+    assert set(summary) == {"accuracy_at_1_flip", "accuracy_at_10_flips", "selftest_detection_rate"}
+    assert summary["accuracy_at_1_flip"] >= summary["accuracy_at_10_flips"] - 0.02
+    sens = doc["sensitivity"]
+    assert {r["layer"] for r in sens["per_layer"]} == {0, 1, 2, 3} and len(sens["worst_single_flips"]) == 10
+    rendered = section.render(run, Figures(run.root))
+    assert rendered is not None and rendered.order == 60 and len(rendered.figures) == 2
+    assert all(check.passed for check in rendered.checks)
+
+
+def test_section_absent_without_artifact(tmp_path) -> None:
+    assert section.render(RunDir(tmp_path), Figures(tmp_path)) is None
+
+
+def test_command_small_campaign_and_errors(run_dir: RunDir, tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir.root, run)
+    rc = main(["faults", str(run), "--flips", "1", "3", "--trials", "10", "--samples", "16", "--sweep-elements", "0",
+               "--c-trials", "2", "--no-costs", "--where", "weights", "--protect"])
+    assert rc == 0
+    assert (run / "c" / "fixedpoint" / "integrity.c").is_file()
+    assert read_json(run / FAULTS)["sensitivity"] is None
+    capsys.readouterr()
+    assert main(["faults", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["faults", str(empty)]) == 2
+    assert "compile" in capsys.readouterr().err
+    assert main(["faults", str(run), "--flips", "0"]) == 2
+    assert "--flips" in capsys.readouterr().err
