@@ -82,17 +82,12 @@ def read_plan(c_dir: Path) -> list[Layer]:
 
 
 def kernel_sources(c_dir: Path, kernels: str) -> list[Path]:
-    """Kernel files for `kernels` ('portable' or 'dsp'): the portable set, where each file that
-    kernels/dsp/ also holds (same name) is replaced by its DSP version. Dispatch by file."""
-    portable = {p.name: p for p in sorted((Path(c_dir) / "kernels" / "portable").glob("*.c"))}
-    if not portable:
-        raise InputError(f"{c_dir}/kernels/portable: no kernel sources")
-    if kernels == "dsp":
-        dsp = sorted((Path(c_dir) / "kernels" / "dsp").glob("*.c"))
-        if not dsp:
-            raise InputError(f"{c_dir}/kernels/dsp: no DSP kernel sources")
-        portable.update({p.name: p for p in dsp})
-    return [portable[name] for name in sorted(portable)]
+    """The kernel set `kernels` ('portable' or 'dsp'): every kernels/<set>/*.c (each set is complete:
+    the same functions, fm_requant.c included). Dispatch is by directory, never by #ifdef."""
+    sources = sorted((Path(c_dir) / "kernels" / kernels).glob("*.c"))
+    if not sources:
+        raise InputError(f"{c_dir}/kernels/{kernels}: no kernel sources")
+    return sources
 
 
 def has_dsp_kernels(c_dir: Path) -> bool:
