@@ -16,8 +16,17 @@ def test_search_writes_report_and_resumes(
     tmp_path: Path, tiny_space: Path, mission: Path, fast_stages: tuple[str, ...]
 ) -> None:
     out = tmp_path / "search"
-    settings = SearchSettings(mission=mission, space=load_space(tiny_space), out=out, trials=3, strategy="random",
-                              workers=2, use_ray=False, progress=False, stages=fast_stages)
+    settings = SearchSettings(
+        mission=mission,
+        space=load_space(tiny_space),
+        out=out,
+        trials=3,
+        strategy="random",
+        workers=2,
+        use_ray=False,
+        progress=False,
+        stages=fast_stages,
+    )
     doc = search(settings)
     assert doc["trials_run"] == 3 and doc["reference"]["status"] == "ok"
     assert doc["executor"] == "local process pool"
@@ -36,12 +45,24 @@ def test_search_writes_report_and_resumes(
 
 
 def test_search_without_ray_says_so_once(
-    tmp_path: Path, tiny_space: Path, mission: Path, fast_stages: tuple[str, ...],
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    tiny_space: Path,
+    mission: Path,
+    fast_stages: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("flightml.search.executors.ray_available", lambda: False)
-    settings = SearchSettings(mission=mission, space=load_space(tiny_space), out=tmp_path / "s", trials=1,
-                              strategy="random", workers=1, progress=False, stages=("data",))
+    settings = SearchSettings(
+        mission=mission,
+        space=load_space(tiny_space),
+        out=tmp_path / "s",
+        trials=1,
+        strategy="random",
+        workers=1,
+        progress=False,
+        stages=("data",),
+    )
     search(settings)
     err = capsys.readouterr().err
     assert err.count("Ray is not installed") == 1 and "pip install 'flightml[search]'" in err

@@ -8,8 +8,13 @@ from flightml.search.pareto import answer, pareto_front
 
 
 def row(trial: str, acc: float, flash: int, energy: float, verdict: str = "pass") -> dict[str, Any]:
-    return {"trial": trial, "int8_accuracy": acc, "flash_bytes": flash, "energy_uj_per_inference": energy,
-            "verdict": verdict}
+    return {
+        "trial": trial,
+        "int8_accuracy": acc,
+        "flash_bytes": flash,
+        "energy_uj_per_inference": energy,
+        "verdict": verdict,
+    }
 
 
 ROWS = [

@@ -33,9 +33,24 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     log_path = tmp_path / "ray_head.log"
     with open(log_path, "w") as log:
         head = subprocess.Popen(
-            [str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "1", "--node-ip-address", "127.0.0.1",
-             "--include-dashboard=false", "--disable-usage-stats", "--block"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                str(RAY),
+                "start",
+                "--head",
+                "--port",
+                str(port),
+                "--num-cpus",
+                "1",
+                "--node-ip-address",
+                "127.0.0.1",
+                "--include-dashboard=false",
+                "--disable-usage-stats",
+                "--block",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 120
@@ -53,13 +68,27 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             head.wait(10)
 
 
-def test_search_on_a_ray_head(ray_head: tuple[str, dict[str, str]], tmp_path: Path, tiny_space: Path,
-                              mission: Path) -> None:
+def test_search_on_a_ray_head(
+    ray_head: tuple[str, dict[str, str]], tmp_path: Path, tiny_space: Path, mission: Path
+) -> None:
     address, env = ray_head
     out = tmp_path / "search"
-    command = [str(Path(sys.executable).with_name("flightml")), "search", "--mission", str(mission),
-               "--space", str(tiny_space), "--trials", "2", "--strategy", "random", "--ray-address", address,
-               "--out", str(out)]
+    command = [
+        str(Path(sys.executable).with_name("flightml")),
+        "search",
+        "--mission",
+        str(mission),
+        "--space",
+        str(tiny_space),
+        "--trials",
+        "2",
+        "--strategy",
+        "random",
+        "--ray-address",
+        address,
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads((out / "results.json").read_text())

@@ -51,6 +51,7 @@ def test_bad_combination_is_a_result(tmp_path: Path, tiny_space: Path, mission: 
 
 def test_failing_stage_is_a_result_naming_the_stage(tmp_path: Path, tiny_space: Path, mission: Path) -> None:
     missing = tmp_path / "missing.csv"
-    spec = planner(tmp_path, tiny_space, mission, ("data", "train")).spec({"data.source": "csv", "data.csv_path": str(missing)})
+    plan = planner(tmp_path, tiny_space, mission, ("data", "train"))
+    spec = plan.spec({"data.source": "csv", "data.csv_path": str(missing)})
     row = run_trial(spec)
     assert row["status"] == "error" and row["reason"].startswith("data: ") and "missing.csv" in row["reason"]

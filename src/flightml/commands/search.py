@@ -42,8 +42,15 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError("flightml search: --trials and --workers must be at least 1")
     out = args.out or DEFAULT_OUT
     settings = SearchSettings(
-        mission=args.mission, space=load_space(args.space), out=out, trials=args.trials, strategy=args.strategy,
-        seed=args.seed, workers=args.workers, address=args.ray_address, use_ray=not args.local,
+        mission=args.mission,
+        space=load_space(args.space),
+        out=out,
+        trials=args.trials,
+        strategy=args.strategy,
+        seed=args.seed,
+        workers=args.workers,
+        address=args.ray_address,
+        use_ray=not args.local,
     )
     doc = search(settings)
     print(f"search: {doc['trials_run']} trials in {doc['wall_s']:.0f} s on {doc['executor']}")

@@ -75,8 +75,13 @@ class RayPool:
         self.started = not ray.is_initialized()
         if self.started:
             kwargs: dict[str, Any] = {"address": address} if address else {"num_cpus": workers}
-            ray.init(**kwargs, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                     configure_logging=True)
+            ray.init(
+                **kwargs,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                configure_logging=True,
+            )
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.name = f"Ray at {address}" if address else f"Ray (local, {self.workers} CPUs)"
         self.task = ray.remote(num_cpus=1, max_retries=0)(_run_trial_single)

@@ -29,26 +29,41 @@ def answer(reference: dict[str, Any] | None, rows: list[dict[str, Any]]) -> dict
         return {"found": False, "trial": None, "text": f"The reference network has no int8 accuracy ({reason})."}
     floor = reference[ACCURACY] - TOLERANCE
     if not any(r.get("verdict") in ("pass", "fail") for r in [reference, *rows]):
-        return {"found": False, "trial": None,
-                "text": "No trial was checked against the budget (the pipeline has no budget stage yet)."}
+        return {
+            "found": False,
+            "trial": None,
+            "text": "No trial was checked against the budget (the pipeline has no budget stage yet).",
+        }
 
     def cheaper(row: dict[str, Any], key: str) -> bool:
         return row.get(key) is not None and reference.get(key) is not None and row[key] < reference[key]
 
-    found = [r for r in rows if r.get("verdict") == "pass" and r.get(ACCURACY) is not None
-             and r[ACCURACY] >= floor and (cheaper(r, "flash_bytes") or cheaper(r, "energy_uj_per_inference"))]
+    found = [
+        r
+        for r in rows
+        if r.get("verdict") == "pass"
+        and r.get(ACCURACY) is not None
+        and r[ACCURACY] >= floor
+        and (cheaper(r, "flash_bytes") or cheaper(r, "energy_uj_per_inference"))
+    ]
     if not found:
-        return {"found": False, "trial": None,
-                "text": f"No network in the space passes the budget within {TOLERANCE * 100:.1f} points of the "
-                        f"reference's int8 accuracy ({reference[ACCURACY]:.4f}) with less flash or energy."}
-    best = max(found, key=lambda r: (r[ACCURACY], -(r.get("flash_bytes") or 0), r["trial"]))
+        return {
+            "found": False,
+            "trial": None,
+            "text": f"No network in the space passes the budget within {TOLERANCE * 100:.1f} points of the "
+            f"reference's int8 accuracy ({reference[ACCURACY]:.4f}) with less flash or energy.",
+        }
+    best = min(
+        found,
+        key=lambda r: (-r[ACCURACY], r.get("flash_bytes") or 0, r.get("energy_uj_per_inference") or 0, r["trial"]),
+    )
     return {
         "found": True,
         "trial": best["trial"],
         "text": f"Trial {best['trial']} passes the budget with int8 accuracy {best[ACCURACY]:.4f} "
-                f"(reference {reference[ACCURACY]:.4f}), flash {best.get('flash_bytes')} B "
-                f"(reference {reference.get('flash_bytes')} B) and {_uj(best)} per inference "
-                f"(reference {_uj(reference)}).",
+        f"(reference {reference[ACCURACY]:.4f}), flash {best.get('flash_bytes')} B "
+        f"(reference {reference.get('flash_bytes')} B) and {_uj(best)} per inference "
+        f"(reference {_uj(reference)}).",
     }
 
 

@@ -96,14 +96,16 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         good = passing(everything, cost)
         bad = [r for r in everything if r.get("verdict") == "fail" and r.get(cost) and r.get(ACCURACY)]
         ax.scatter([r[cost] for r in good], [r[ACCURACY] for r in good], s=18, c="0.6", label="passing")
-        ax.scatter([r[cost] for r in bad], [r[ACCURACY] for r in bad], s=18, c="tab:red", marker="x",
-                   label="fails budget")
+        ax.scatter(
+            [r[cost] for r in bad], [r[ACCURACY] for r in bad], s=18, c="tab:red", marker="x", label="fails budget"
+        )
         front = [r for r in good if r["trial"] in doc["pareto"][cost]]
         front.sort(key=lambda r: r[cost])
         ax.plot([r[cost] for r in front], [r[ACCURACY] for r in front], "o-", c="tab:blue", label="Pareto front")
         if reference and reference.get(cost) is not None and reference.get(ACCURACY) is not None:
-            ax.scatter([reference[cost]], [reference[ACCURACY]], s=120, marker="*", c="tab:orange", label="reference",
-                       zorder=3)
+            ax.scatter(
+                [reference[cost]], [reference[ACCURACY]], s=120, marker="*", c="tab:orange", label="reference", zorder=3
+            )
         ax.set_xlabel(title)
         ax.set_ylabel("int8 test accuracy")
         ax.grid(alpha=0.3)
@@ -122,9 +124,13 @@ def write_report(out: Path, doc: dict[str, Any]) -> None:
     text = markdown_report(doc)
     atomic_write_text(out / "search_report.md", text)
     body = markdown.markdown(text, extensions=["tables"])
-    style = "body{font-family:sans-serif;max-width:1400px;margin:2em auto}table{border-collapse:collapse;" \
-            "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px}"
-    atomic_write_text(out / "search_report.html",
-                      f"<!doctype html><html><head><meta charset='utf-8'><title>flightml search</title>"
-                      f"<style>{style}</style></head><body>{body}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:1400px;margin:2em auto}table{border-collapse:collapse;"
+        "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px}"
+    )
+    atomic_write_text(
+        out / "search_report.html",
+        f"<!doctype html><html><head><meta charset='utf-8'><title>flightml search</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>\n",
+    )
     plot(doc, out / "pareto.png")

@@ -152,7 +152,7 @@ def search(settings: SearchSettings) -> dict[str, Any]:
             proposed += len(specs)
             batch = _run_batch(executor, [reference, *specs] if first else specs, on_row)
             first = False
-            for spec, row in zip(specs, batch[-len(specs):], strict=True):
+            for spec, row in zip(specs, batch[-len(specs) :], strict=True):
                 strategy.tell(spec.params, score(row))
                 seen[spec.key] = row
             rows.extend(batch)
@@ -176,10 +176,16 @@ def _document(
     candidates = [row for row in rows if not row.get("reference")]
     return {
         "schema": SCHEMA,
-        "mission": {"file": str(planner.mission_path), "name": planner.mission.name,
-                    "profile": planner.mission.profile.name},
-        "space": {"file": settings.space.origin, "params": {k: list(v) for k, v in settings.space.params.items()},
-                  "base": settings.space.base},
+        "mission": {
+            "file": str(planner.mission_path),
+            "name": planner.mission.name,
+            "profile": planner.mission.profile.name,
+        },
+        "space": {
+            "file": settings.space.origin,
+            "params": {k: list(v) for k, v in settings.space.params.items()},
+            "base": settings.space.base,
+        },
         "strategy": settings.strategy,
         "seed": settings.seed,
         "trials_requested": settings.trials,
@@ -190,8 +196,10 @@ def _document(
         "wall_s": round(wall_s, 2),
         "reference": reference,
         "rows": candidates,
-        "pareto": {cost: [row["trial"] for row in pareto_front(rows, cost)]
-                   for cost in ("flash_bytes", "energy_uj_per_inference")},
+        "pareto": {
+            cost: [row["trial"] for row in pareto_front(rows, cost)]
+            for cost in ("flash_bytes", "energy_uj_per_inference")
+        },
         "answer": answer(reference, candidates),
         **settings.extra,
     }
