@@ -92,3 +92,16 @@ def kernel_sources(c_dir: Path, kernels: str) -> list[Path]:
 
 def has_dsp_kernels(c_dir: Path) -> bool:
     return any((Path(c_dir) / "kernels" / "dsp").glob("*.c"))
+
+
+_CONST = re.compile(r"\bstatic\s+const\s+(?:int8_t|int32_t|float)\s+(\w+)\s*\[")
+
+
+def const_symbols(c_dir: Path) -> list[str]:
+    """Names of the constant arrays of model.c (weights, biases, requantization constants)."""
+    return _CONST.findall((Path(c_dir) / "model.c").read_text(encoding="utf-8"))
+
+
+def weight_symbols(c_dir: Path) -> list[str]:
+    """The weights and biases among them (the compiler names them *_weights and *_bias)."""
+    return [name for name in const_symbols(c_dir) if name.endswith(("_weights", "_bias"))]

@@ -5,7 +5,7 @@
 
 #include "fm_dsp.h"
 
-#define FM_TILE_PAIRS 16  /* at most this many position pairs per tile */
+#define FM_TILE_PAIRS 8   /* at most this many position pairs per tile */
 #define FM_TILE_GROUPS 8  /* fast path: patches of at most 8 groups of four values (32 values) */
 #define FM_TILE_CAP 32    /* widened groups per tile (pairs x groups per patch): 512 bytes */
 
