@@ -1,5 +1,5 @@
 """Session fixture: a run directory with the reference network (2 epochs), quantized int8 QDQ and
-compiled to RUN/c/fixedpoint, plus RUN/spectra.npz."""
+compiled to RUN/c/fixedpoint and RUN/c/ort-exact, plus RUN/spectra.npz."""
 
 from __future__ import annotations
 
@@ -51,5 +51,6 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
     fp32 = _train_export(out, spectra)
     int8 = out / "model_int8.onnx"
     quantize_onnx(fp32, int8, np.asarray(spectra.x_train[:300]), QuantConfig())
-    compile_model(int8, out / "c" / "fixedpoint", "spectrumnet", "fixedpoint", "tests/faults fixture")
+    for mode in ("fixedpoint", "ort-exact"):
+        compile_model(int8, out / "c" / mode, "spectrumnet", mode, "tests/faults fixture")
     return RunDir(out)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import numpy as np
+import pytest
 
 from flightml.artifacts import RunDir
 from flightml.data import load_spectra
@@ -42,8 +43,9 @@ def test_selftest_detects_every_bit_of_sampled_weight_bytes(run_dir: RunDir) -> 
     assert len(trials) > 8 * 4 * 3
 
 
-def test_c_equals_reference_on_faulty_images(run_dir: RunDir) -> None:
-    compiled = load_compiled(run_dir.path("c", "fixedpoint"))
+@pytest.mark.parametrize("mode", ["fixedpoint", "ort-exact"])
+def test_c_equals_reference_on_faulty_images(run_dir: RunDir, mode: str) -> None:
+    compiled = load_compiled(run_dir.path("c", mode))
     x = _inputs(run_dir, compiled, 40)
     prop = Propagator(compiled.graph, x)
     rng = np.random.default_rng(11)
@@ -51,6 +53,9 @@ def test_c_equals_reference_on_faulty_images(run_dir: RunDir) -> None:
     for where in ("weights", "biases", "requant", "arena", "all"):
         sampler = Sampler(compiled.image, prop, where)
         specs += [sampler.draw(n, rng) for n in (1, 3, 10)]
+    for ri, region in enumerate(compiled.image.regions):  # top bits: sign and exponent of float scales
+        if region.fault_class == "requant":
+            specs += [(np.array([[ri, region.data.dtype.itemsize - 1, bit]]), []) for bit in (5, 6, 7)]
     status, scrub, outputs = FaultHarness(compiled, sanitize=True).run(x, specs)
     expected = prop.outputs([make_trial(compiled.image, c, a) for c, a in specs])
     for got, want in zip(outputs, expected, strict=True):

@@ -100,7 +100,8 @@ def accuracy_vs_flips(prop: Propagator, image: Image, y: np.ndarray, s: Settings
 def sensitivity(prop: Propagator, image: Image, y: np.ndarray, s: Settings, rng: np.random.Generator
                 ) -> dict[str, Any]:
     """Single flips at `sweep_elements` random elements per (array, bit) and per (activation tensor,
-    bit): class-change rate per cell, per layer and per bit, and the worst flips."""
+    bit): class-change rate per cell, per layer and per bit, and the worst flips (the worst bit of
+    each of the `worst` most sensitive elements)."""
     specs, cells = [], []
     for ri, r in enumerate(image.regions):
         size = r.data.dtype.itemsize
@@ -128,12 +129,16 @@ def sensitivity(prop: Propagator, image: Image, y: np.ndarray, s: Settings, rng:
     arena_rows = [{"tensor": t, "elements": int(prop.clean[t][0].size),
                    "rate_by_bit": [round(mean.get(("arena", ti, b), float("nan")), 6) for b in range(8)]}
                   for ti, t in enumerate(tensors)]
-    worst_idx = np.argsort(-change, kind="stable")[: s.worst]
-    worst = []
-    for i in worst_idx.tolist():
+    worst: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
+    for i in np.argsort(-change, kind="stable").tolist():
         const, arena = specs[i]
         where = image.describe(*const[0].tolist()) if const.size else {
             "tensor": arena[0][0], "element": arena[0][1], "bit": arena[0][2], "class": "arena"}
+        key = (str(where.get("array", where.get("tensor"))), int(where["element"]))
+        if key in seen or len(worst) == s.worst:
+            continue
+        seen.add(key)
         worst.append({**where, "class_change_rate": round(float(change[i]), 6), "accuracy": round(float(acc[i]), 6)})
     return {"arrays": const_rows, "arena": arena_rows, "per_layer": per_layer(image, const_rows),
             "per_bit": per_bit(const_rows), "worst_single_flips": worst, "trials": len(specs)}

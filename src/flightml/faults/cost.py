@@ -2,8 +2,10 @@
 
 Flash: symbol sizes from `nm -S` of integrity.c and model.c compiled for a Cortex-M4
 (arm-none-eabi-gcc -O2 -mthumb, one section per symbol; host gcc when the cross compiler is absent).
-Time: instructions executed on the host (valgrind --tool=callgrind, inclusive counts of one call
-each), so the ratios to one inference carry over; absolute Cortex-M cycles come from the MCU tools.
+Time: instructions of one call each, on the host (valgrind --tool=callgrind, inclusive counts) and on
+an emulated Cortex-M4 (the MCU tools: QEMU with the instruction-count plugin, portable kernels, the
+calls made one per sample between the harness's bench markers by a dispatcher appended to a private
+copy of model.c). Either is skipped (None) when its tools are missing.
 """
 
 from __future__ import annotations
@@ -95,6 +97,65 @@ def instructions(work: Path) -> dict[str, int] | None:
     return counts if len(counts) == len(BENCH_FUNCTIONS) else None
 
 
+MCU_DISPATCH = """
+#include "integrity.c"
+
+/* faults.cost: sample k of the MCU harness runs bench function k (invoke, selftest, scrub_step,
+ * voted x2, voted x3). */
+int fmcost_invoke(const int8_t *input, int8_t *output);
+int fmcost_invoke(const int8_t *input, int8_t *output) {
+    static int32_t k;
+    switch (k++) {
+    case 0: return ${name}_invoke(input, output);
+    case 1: return ${name}_selftest();
+    case 2: return ${name}_scrub_step();
+    case 3: return ${name}_invoke_voted(input, output, 2);
+    default: return ${name}_invoke_voted(input, output, 3);
+    }
+}
+"""
+
+
+def mcu_instructions(compiled: Compiled, work: Path, target_name: str = "cortex-m4") -> dict[str, int] | None:
+    """Cortex-M instructions of one call of each bench function (QEMU plugin), or None without the tools."""
+    from flightml.errors import FlightmlError
+    from flightml.mcu.build import build_elf
+    from flightml.mcu.model_api import ModelApi
+    from flightml.mcu.qemu import run_elf
+    from flightml.mcu.targets import get_target
+    from flightml.mcu.toolchain import missing_tools
+
+    if missing_tools():
+        return None
+    n, upper = compiled.name, compiled.name.upper()
+    mcu = work / "mcu_src"
+    shutil.copytree(compiled.c_dir, mcu, ignore=shutil.ignore_patterns("harness", "*.onnx"))
+    for rel in ("integrity.c", "integrity.h"):
+        shutil.copy(work / rel, mcu / rel)
+    with open(mcu / "model.c", "a", encoding="utf-8") as f:
+        f.write(Template(MCU_DISPATCH).substitute(name=n))
+    with open(mcu / "model.h", "a", encoding="utf-8") as f:
+        f.write(f"#define FMCOST_INPUT_SIZE {upper}_INPUT_SIZE\n#define FMCOST_OUTPUT_SIZE {upper}_OUTPUT_SIZE\n"
+                "int fmcost_invoke(const int8_t *input, int8_t *output);\n")
+    target = get_target(target_name)
+    in_size = compiled.graph.tensors[compiled.graph.input].size
+    try:
+        build = build_elf(mcu, ModelApi("fmcost", in_size, 1, {}), target, "portable",
+                          [r.name for r in compiled.image.regions], work / "mcu_build")
+        syms = subprocess.run(["arm-none-eabi-nm", str(build.elf)], capture_output=True, text=True, check=True).stdout
+        addr = {m.group(2): int(m.group(1), 16) & ~1 for m in re.finditer(r"^(\w+) \w (bench_start|bench_end)$",
+                                                                          syms, re.M)}
+        result = run_elf(build.elf, target, bytes(in_size * len(BENCH_FUNCTIONS)),
+                         [addr["bench_start"], addr["bench_end"]], 120.0)
+    except (FlightmlError, KeyError, subprocess.CalledProcessError):
+        return None
+    starts = [c["insn"] for m, c in result.snapshots if m == 0]
+    ends = [c["insn"] for m, c in result.snapshots if m == 1]
+    if result.exit_code != 0 or len(starts) != len(BENCH_FUNCTIONS) or len(ends) != len(BENCH_FUNCTIONS):
+        return None
+    return {fn: e - s for fn, s, e in zip(BENCH_FUNCTIONS, starts, ends, strict=True)}
+
+
 def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict[str, Any]:
     """Flash bytes and host instruction counts of the self-test, one scrub step and voted inference."""
     with tempfile.TemporaryDirectory(prefix="flightml-faults-cost-") as tmp:
@@ -105,6 +166,7 @@ def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict
             shutil.copy(k, work / "kernels" / k.name)
         flash = flash_bytes(compiled, work)
         ins = instructions(work)
+        mcu = mcu_instructions(compiled, work)
     image = compiled.image.nbytes
     result: dict[str, Any] = {"flash_bytes": flash, "scrub_chunk_bytes": chunk,
                               "scrub_chunks": -(-image // chunk), "image_bytes": image}
@@ -112,4 +174,8 @@ def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict
         result["host_instructions"] = ins
         result["relative_to_invoke"] = {k: round(v / ins["invoke"], 4) for k, v in ins.items()}
         result["selftest_instructions_per_byte"] = round(ins["selftest"] / image, 2)
+    if mcu:
+        result["cortex_m4_instructions"] = mcu
+        result["cortex_m4_selftest_passes"] = True  # the harness exits 0 only if every call returned FM_OK
+        result["cortex_m4_relative_to_invoke"] = {k: round(v / mcu["invoke"], 4) for k, v in mcu.items()}
     return result

@@ -69,7 +69,8 @@ class Propagator:
         return [self.graph.input, *(layer.output for layer in self.graph.layers)]
 
     def _run(self, layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray]) -> np.ndarray:
-        return BY_KIND[layer.kind].reference(layer, inputs, consts, self.graph.mode)
+        with np.errstate(over="ignore", invalid="ignore"):  # corrupted float scales: inf/NaN, defined by the C
+            return BY_KIND[layer.kind].reference(layer, inputs, consts, self.graph.mode)
 
     @staticmethod
     def _argmax(y: np.ndarray) -> np.ndarray:

@@ -61,19 +61,26 @@ def _costs(prot: dict[str, Any] | None) -> list[str]:
     if not prot:
         return []
     flash = prot["flash_bytes"]
-    ins = prot.get("host_instructions", {})
-    rel = prot.get("relative_to_invoke", {})
+    host, m4 = prot.get("host_instructions", {}), prot.get("cortex_m4_instructions", {})
+    rel = prot.get("cortex_m4_relative_to_invoke") or prot.get("relative_to_invoke", {})
+
+    def row(label: str, key: str, size: object) -> list[object]:
+        return [label, size, m4.get(key, "n/a"), host.get(key, "n/a"), rel.get(key, "n/a")]
+
     rows = [
-        ["CRC-32 core (nibble table)", flash["crc_core"] + flash["region_table"], "", ""],
-        ["self-test (whole image)", flash["selftest"], ins.get("selftest", "n/a"), rel.get("selftest", "n/a")],
-        [f"scrub step ({prot['scrub_chunk_bytes']} B chunk; {prot['scrub_chunks']} per pass)", flash["scrub"],
-         ins.get("scrub_step", "n/a"), rel.get("scrub_step", "n/a")],
-        ["voted inference, 2 runs", flash["voted"], ins.get("voted2", "n/a"), rel.get("voted2", "n/a")],
-        ["voted inference, 3 runs", "(same)", ins.get("voted3", "n/a"), rel.get("voted3", "n/a")],
+        ["CRC-32 core (64 B nibble table) + region table", flash["crc_core"] + flash["region_table"], "", "", ""],
+        row("self-test (whole image)", "selftest", flash["selftest"]),
+        row(f"scrub step ({prot['scrub_chunk_bytes']} B chunk; {prot['scrub_chunks']} per pass)", "scrub_step",
+            flash["scrub"]),
+        row("voted inference, 2 runs", "voted2", flash["voted"]),
+        row("voted inference, 3 runs", "voted3", "(same)"),
+        row("one inference (reference point)", "invoke", ""),
     ]
-    return ["", f"Protection cost. Flash bytes: {flash['target']} (model constants: {flash['model_constants']} B); "
-            "time: host instructions of one call (valgrind callgrind), and relative to one inference.", "",
-            md_table(["feature", "flash (B)", "host instructions", "x one inference"], rows)]
+    return ["", f"Protection cost. Flash bytes: {flash['target']} (model constants: {flash['model_constants']} B). "
+            "Time: instructions of one call on an emulated Cortex-M4 (QEMU plugin) and on the host (callgrind), "
+            "and relative to one inference.", "",
+            md_table(["feature", "flash (B)", "Cortex-M4 instructions", "host instructions", "x one inference"],
+                     rows)]
 
 
 def render(run: RunDir, figures: Figures) -> Section | None:
