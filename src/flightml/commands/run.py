@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from flightml.config import load_config
+from flightml.quantize.cli import add_quant_arguments, quant_overrides, with_quant_overrides
 
 SUMMARY_ROWS = (
     ("params", "parameters", "{}"),
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="run directory (default: runs/<timestamp>, linked as runs/latest)")
     parser.add_argument("--config", type=Path, help="TOML configuration (default: the reference study)")
     parser.add_argument("--resume", action="store_true", help="reuse --out, skipping stages whose inputs are unchanged")
+    add_quant_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -39,7 +41,7 @@ def print_summary(summary: dict) -> None:
 def handle(args: argparse.Namespace) -> int:
     from flightml.pipeline import run_pipeline
 
-    config = load_config(args.config)
+    config = with_quant_overrides(load_config(args.config), quant_overrides(args))
 
     def on_stage(name: str, status: str, seconds: float) -> None:
         print(f"[{name:>9}] {status} in {seconds:.1f} s", file=sys.stderr, flush=True)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from flightml.config import load_config
+from flightml.quantize.cli import add_quant_arguments, quant_overrides, with_quant_overrides
 
 STAGE_HELP = {
     "train": "train the model on RUN/spectra.npz -> model.pt",
@@ -21,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser = subparsers.add_parser(name, help=text)
         parser.add_argument("run", type=Path, metavar="RUN", help="run directory")
         parser.add_argument("--config", type=Path, help="configuration (default: the one recorded in RUN)")
+        if name == "quantize":
+            add_quant_arguments(parser)
         parser.set_defaults(handler=handle, stage=name)
 
 
@@ -29,6 +32,7 @@ def handle(args: argparse.Namespace) -> int:
 
     config = load_config(args.config) if args.config else None
     run = open_run(args.run, config)
+    run.config = with_quant_overrides(run.config, quant_overrides(args))
     run.run_stage(get_stage(args.stage))
     print(f"{args.stage}: done ({run.root})")
     return 0

@@ -148,7 +148,8 @@ def analyse(fp32_path: Path, int8_path: Path, x: np.ndarray, y: np.ndarray, clas
         "worst_logit_error": worst,
         "margin_below_worst_error_fraction": float(np.mean(margin < worst)),
         "margin_below_twice_worst_error_fraction": float(np.mean(margin < 2 * worst)),
-        "fp32_margins": [float(m) for m in np.quantile(margin, [0.0, 0.01, 0.05, 0.5])],
+        "fp32_margin_quantiles": {q: float(np.quantile(margin, float(q))) for q in ("0.0", "0.01", "0.05", "0.5")},
+        "fp32_margin": [round(float(m), 5) for m in margin],
     }
 
 

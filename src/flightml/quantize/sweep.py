@@ -115,6 +115,7 @@ def trial(seed_dir: str, config_dict: dict[str, Any], seed: int, name: str) -> d
         "fp32_accuracy": accuracies[0],
         "int8_accuracy": accuracies[1],
         "drop_pts": 100 * (accuracies[0] - accuracies[1]),
+        "test_samples": len(spectra.y_test),
     }
 
 
