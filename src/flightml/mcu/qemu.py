@@ -22,7 +22,7 @@ from flightml.mcu.toolchain import HOST_GCC, QEMU
 
 # Plugin counter order (enum in fm_insncount.c).
 COUNTERS = ("insn", "alu", "mul", "mac", "lmul", "div", "load", "load_p", "store", "store_p", "lsm",
-            "lsm_regs", "branch", "call", "fp", "taken")
+            "lsm_regs", "branch", "call", "fp", "taken", "flash_reads")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def run_elf(elf: Path, target: Target, input_bytes: bytes, markers: list[int], t
         work = Path(tmp)
         (work / "input.bin").write_bytes(input_bytes)
         counts = work / "counts.txt"
-        plugin_args = ",".join([str(plugin_path()), f"out={counts}", *(f"m={hex(m)}" for m in markers)])
+        flash = f"flash={hex(target.flash_origin)}:{hex(target.flash_origin + target.flash_size)}"
+        plugin_args = ",".join([str(plugin_path()), f"out={counts}", flash, *(f"m={hex(m)}" for m in markers)])
         cmd = [QEMU, "-machine", target.machine, "-display", "none", "-monitor", "none", "-serial", "null",
                "-chardev", "stdio,id=sh0", "-semihosting-config", "enable=on,target=native,chardev=sh0",
                "-plugin", plugin_args, "-kernel", str(Path(elf).resolve())]

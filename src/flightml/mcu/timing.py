@@ -19,10 +19,11 @@ of cycles per core, from the Arm Technical Reference Manuals (instruction timing
 | fp (VFP instruction) | - | - | - | 1 | 1 |
 | taken (extra per taken control transfer: pipeline refill) | 2 | 1 | 2 | 2 | 1 |
 
-Flash wait states W (configurable): each taken transfer adds W (refetch from flash) and each load
-adds W (weights and constants live in flash; SRAM loads are counted too, so this over-estimates);
-sequential fetch is assumed hidden by the prefetch buffer. These are estimates, never measurements:
-caches, bus contention and interrupts are not modelled.
+Flash wait states W (configurable): each taken transfer adds W (the refetch from flash) and each data
+read from flash adds W (the plugin counts reads by address: weights and constants live in flash,
+the arena in SRAM); sequential instruction fetch is assumed hidden by the prefetch buffer, and no
+flash cache or accelerator is assumed (an upper-side estimate for parts that have one). These are
+estimates, never measurements: caches, bus contention and interrupts are not modelled.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ COSTS: dict[str, dict[str, float]] = {
                   "store_p": 0.5, "lsm": 1, "lsm_regs": 0.5, "branch": 0.5, "call": 1, "fp": 1, "taken": 1},
 }
 COSTS["cortex-m33"] = COSTS["cortex-m4"]
-WAIT_STATE_CLASSES = ("taken", "load", "load_p", "lsm")
+WAIT_STATE_CLASSES = ("taken", "flash_reads")
 
 
 def estimate_cycles(counts: dict[str, int], core: str, flash_wait_states: int = 0) -> int:

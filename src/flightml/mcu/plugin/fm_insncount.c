@@ -7,7 +7,8 @@
  * adds the record to global counters. Marker addresses (plugin args m=0xADDR, in order) snapshot
  * the counters to the output file (arg out=PATH) as "S <marker index> <counter...>" lines.
  * A block ending in a control transfer is "taken" when the next executed block does not start
- * at its fall-through address; that is counted dynamically (counter TAKEN).
+ * at its fall-through address; that is counted dynamically (counter TAKEN). Data reads of loads in
+ * the flash range (arg flash=START:END) are counted too (FLASH_READS), for flash wait states.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,12 @@ enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+typedef uint32_t qemu_plugin_meminfo_t;
+enum qemu_plugin_mem_rw { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
+                                          void *userdata);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
+                                      enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw, void *userdata);
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
                                           enum qemu_plugin_cb_flags flags, void *userdata);
@@ -35,8 +42,9 @@ size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-/* ---- counters: primary classes sum to INSN; LSM_REGS and TAKEN are extra ---- */
-enum { INSN, ALU, MUL, MAC, LMUL, DIV, LOAD, LOAD_P, STORE, STORE_P, LSM, LSM_REGS, BRANCH, CALL, FP, TAKEN, NCLS };
+/* ---- counters: primary classes sum to INSN; LSM_REGS, TAKEN and FLASH_READS are extra ---- */
+enum { INSN, ALU, MUL, MAC, LMUL, DIV, LOAD, LOAD_P, STORE, STORE_P, LSM, LSM_REGS, BRANCH, CALL, FP, TAKEN,
+       FLASH_READS, NCLS };
 #define MAX_MARKERS 256
 #define MAX_INSNS 512
 
@@ -51,6 +59,7 @@ typedef struct {
 } tb_info;
 
 static uint64_t counters[NCLS];
+static uint64_t flash_lo, flash_hi; /* data reads in [flash_lo, flash_hi) count as FLASH_READS */
 static uint64_t markers[MAX_MARKERS];
 static int n_markers;
 static FILE *out;
@@ -158,6 +167,13 @@ static void tb_exec(unsigned int vcpu, void *udata) {
     }
 }
 
+static void mem_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
+    (void)vcpu;
+    (void)info;
+    (void)udata;
+    if (vaddr >= flash_lo && vaddr < flash_hi) counters[FLASH_READS]++;
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
@@ -176,6 +192,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         if (mem && prev_mem) c = (c == LOAD) ? LOAD_P : STORE_P;
         prev_mem = mem;
         addr[i] = qemu_plugin_insn_vaddr(insn);
+        if (c == LOAD || c == LOAD_P || c == LSM)
+            qemu_plugin_register_vcpu_mem_cb(insn, mem_read, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, NULL);
         cls[i] = (uint8_t)c;
         regs[i] = (uint8_t)r;
         info->total[INSN]++;
@@ -209,7 +227,11 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
     const char *path = NULL;
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "out=", 4) == 0) path = argv[i] + 4;
-        else if (strncmp(argv[i], "m=", 2) == 0 && n_markers < MAX_MARKERS)
+        else if (strncmp(argv[i], "flash=", 6) == 0) {
+            char *rest;
+            flash_lo = strtoull(argv[i] + 6, &rest, 0);
+            flash_hi = (*rest == ':') ? strtoull(rest + 1, NULL, 0) : flash_lo;
+        } else if (strncmp(argv[i], "m=", 2) == 0 && n_markers < MAX_MARKERS)
             markers[n_markers++] = strtoull(argv[i] + 2, NULL, 0) & ~1ull;
         else {
             fprintf(stderr, "fm_insncount: unknown argument %s\n", argv[i]);
