@@ -66,6 +66,14 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait(10)
+        _forget_head(port)
+
+
+def _forget_head(port: int) -> None:
+    """Remove Ray's pointer to this head (ray stop would), so a later local ray.init does not look for it."""
+    pointer = Path("/tmp/ray/ray_current_cluster")
+    if pointer.is_file() and pointer.read_text().strip().endswith(f":{port}"):
+        pointer.unlink()
 
 
 def test_search_on_a_ray_head(

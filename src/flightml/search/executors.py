@@ -74,7 +74,8 @@ class RayPool:
         self.ray = ray
         self.started = not ray.is_initialized()
         if self.started:
-            kwargs: dict[str, Any] = {"address": address} if address else {"num_cpus": workers}
+            # "local" starts a private Ray even when another one runs on this machine
+            kwargs: dict[str, Any] = {"address": address} if address else {"address": "local", "num_cpus": workers}
             ray.init(
                 **kwargs,
                 include_dashboard=False,
