@@ -11,40 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import qmodels as qm
 from harness import run_all
-
-
-def op_specs() -> list[qm.Spec]:
-    specs = [
-        qm.conv("conv1d_pad1", (3, 16), 5, (3,), pads=[1, 1]),
-        qm.conv("conv1d_stride2_asym", (2, 17), 4, (3,), strides=[2], pads=[0, 2], relu=False),
-        qm.conv("conv1d_same_upper", (3, 20), 4, (4,), auto_pad="SAME_UPPER"),
-        qm.conv("conv1d_dil2", (3, 20), 4, (3,), pads=[2, 1], dilations=[2]),
-        qm.conv("conv1d_same_lower_s2", (2, 15), 3, (4,), auto_pad="SAME_LOWER", strides=[2], bias=False),
-        qm.conv("conv1d_depthwise", (4, 12), 4, (3,), group=4, pads=[1, 1]),
-        qm.conv("conv2d_basic", (3, 7, 6), 4, (3, 3), pads=[1, 1, 1, 1]),
-        qm.conv("conv2d_stride_dil", (2, 9, 8), 3, (3, 2), strides=[2, 1], dilations=[1, 2], pads=[1, 0, 2, 1]),
-        qm.conv("conv2d_depthwise_valid", (3, 6, 6), 6, (3, 3), group=3, auto_pad="VALID"),
-        qm.conv("conv2d_grouped", (4, 5, 5), 4, (1, 3), group=2, pads=[0, 1, 0, 1], relu=False),
-        qm.gemm("gemm_relu", 24, 10, relu=True),
-        qm.gemm("gemm_nobias_transb0", 12, 5, bias=False, trans_b=0),
-        qm.matmul("matmul_2d", (7,), 6),
-        qm.matmul("matmul_3d", (3, 5), 4),
-        qm.pool("maxpool1d", "MaxPool", (3, 11), kernel_shape=[3], strides=[2], pads=[1, 1]),
-        qm.pool("maxpool2d_ceil", "MaxPool", (2, 7, 7), kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
-        qm.pool("maxpool2d_dil", "MaxPool", (2, 8, 8), kernel_shape=[2, 2], dilations=[2, 2]),
-        qm.chain("chain1d_flatten", (2, 16), "Flatten"),
-        qm.chain("chain2d_reshape", (2, 8, 8), "Reshape"),
-    ]
-    pc = qm.conv("conv1d_per_channel", (3, 16), 6, (3,), pads=[1, 1])
-    pc.per_channel = True
-    pc2 = qm.gemm("gemm_per_channel", 16, 8, relu=True)
-    pc2.per_channel = True
-    u8 = qm.conv("conv2d_uint8", (2, 6, 6), 3, (3, 3), pads=[1, 1, 1, 1])
-    u8.unsigned = True
-    u8w = qm.gemm("gemm_uint8_weights", 10, 4)
-    u8w.unsigned = True
-    u8w.weight_unsigned = True
-    return [*specs, pc, pc2, u8, u8w]
+from op_cases import op_specs
 
 
 @pytest.fixture(scope="session")

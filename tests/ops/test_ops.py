@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import op_specs
+from op_cases import op_specs
 
 NAMES = [s.name for s in op_specs()]
 

@@ -7,7 +7,8 @@
  * ort-exact (ONNX Runtime / MLAS, float32 only, needs IEEE-754 binary32 without excess precision):
  *   y = round_half_even(clamp((float)acc * scale, act_min - zp, act_max - zp)) + zp.
  *
- * model.c defines fm_requant() for the mode it was compiled for; kernels call only fm_requant().
+ * fm_requant.c (one per mode, copied into the kernel set) defines fm_requant() and fm_requant_n();
+ * kernels call only those.
  */
 #ifndef FM_REQUANT_H
 #define FM_REQUANT_H
@@ -24,8 +25,13 @@ typedef struct {
     int32_t act_max;      /* clamp high, act_max <= 127 */
 } fm_requant_t;
 
-/* Requantize `acc` for output channel `ch` (defined in model.c for the compiled mode). */
+/* Requantize `acc` for output channel `ch` (defined in fm_requant.c of the compiled mode). */
 int32_t fm_requant(int32_t acc, const fm_requant_t *rq, int32_t ch);
+
+/* dst[i] = fm_requant(fm_sat_add32(acc[i], bias[ch + i * ch_step]), rq, ch + i * ch_step) for i < n
+ * (bias may be NULL). ch_step is 0 (n outputs of one channel) or 1 (n consecutive channels). */
+void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_requant_t *rq, int32_t ch,
+                  int32_t ch_step, int8_t *dst);
 
 /* a + b saturated to int32 (bias addition: stays defined even with corrupted constants). */
 static inline int32_t fm_sat_add32(int32_t a, int32_t b) {
@@ -35,11 +41,6 @@ static inline int32_t fm_sat_add32(int32_t a, int32_t b) {
     return (int32_t)s;
 }
 
-/* Arithmetic (floor) right shift of a signed 64-bit value, 0 <= n <= 62, without implementation-defined behaviour. */
-static inline int64_t fm_asr64(int64_t v, int32_t n) {
-    return v >= 0 ? (v >> n) : -(((-v) - 1) >> n) - 1;
-}
-
 static inline int32_t fm_clamp32(int64_t v, int32_t lo, int32_t hi) {
     if (v < lo) return lo;
     if (v > hi) return hi;
@@ -47,12 +48,12 @@ static inline int32_t fm_clamp32(int64_t v, int32_t lo, int32_t hi) {
 }
 
 static inline int32_t fm_rq_fixedpoint(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
-    int32_t total = 31 - shift;
-    int64_t v;
-    if (total < 1) total = 1;   /* legal shifts never reach these guards; corrupted ones stay defined */
-    if (total > 62) total = 62;
-    v = (int64_t)acc * (int64_t)mult + ((int64_t)1 << (total - 1));
-    return fm_clamp32(fm_asr64(v, total) + zp, lo, hi);
+    /* legal shifts give total in [1, 62]; the guards keep corrupted shifts defined */
+    const int32_t total = shift > 30 ? 1 : (shift < -31 ? 62 : 31 - shift);
+    const int64_t v = (int64_t)acc * (int64_t)mult + ((int64_t)1 << (total - 1));
+    /* floor(v / 2^total) without implementation-defined right shifts of negative values */
+    const int64_t q = v >= 0 ? (v >> total) : ~((~v) >> total);
+    return fm_clamp32(q + zp, lo, hi);
 }
 
 static inline int32_t fm_rq_ort_exact(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {

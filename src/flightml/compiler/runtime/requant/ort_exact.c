@@ -4,5 +4,17 @@
 
 int32_t fm_requant(int32_t acc, const fm_requant_t *rq, int32_t ch) {
     const int32_t i = rq->per_channel ? ch : 0;
-    return fm_rq_ort_exact(acc, rq->scale[i], rq->out_zp, rq->act_min, rq->act_max);
+    const int32_t a = acc;
+    return fm_rq_ort_exact(a, rq->scale[i], rq->out_zp, rq->act_min, rq->act_max);
+}
+
+void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_requant_t *rq, int32_t ch,
+                  int32_t ch_step, int8_t *dst) {
+    int32_t k;
+    for (k = 0; k < n; ++k) {
+        const int32_t c = ch + k * ch_step;
+        const int32_t i = rq->per_channel ? c : 0;
+        const int32_t a = bias != 0 ? fm_sat_add32(acc[k], bias[c]) : acc[k];
+        dst[k] = (int8_t)fm_rq_ort_exact(a, rq->scale[i], rq->out_zp, rq->act_min, rq->act_max);
+    }
 }

@@ -1,5 +1,9 @@
-/* flightml portable kernels: convolution and convolution + max pooling. Hand-written, C99. */
+/* flightml portable kernels: convolution and convolution + max pooling. Hand-written, C99.
+ * Rows of outputs are computed in blocks of FM_BLOCK positions whose taps are all inside the input
+ * (no padding checks in the inner loop); border positions take the per-point path. */
 #include "fm_kernels.h"
+
+#define FM_BLOCK 16
 
 /* First and one-past-last kernel tap k in [0, k) with 0 <= base + k * dil < size. */
 static void fm_tap_range(int32_t base, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi) {
@@ -11,7 +15,12 @@ static void fm_tap_range(int32_t base, int32_t dil, int32_t size, int32_t k, int
     *hi = b;
 }
 
-/* Sum of products of one output position (channel oc, row oh, column ow). */
+static int32_t fm_finish(const fm_requant_t *rq, const int32_t *bias, int32_t acc, int32_t oc) {
+    if (bias != 0) acc = fm_sat_add32(acc, bias[oc]);
+    return fm_requant(acc, rq, oc);
+}
+
+/* Sum of products of one output position (channel oc, row oh, column ow), any padding. */
 static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, const int8_t *weights,
                              int32_t oc, int32_t oh, int32_t ow) {
     const int32_t cin_g = p->in_c / p->groups;
@@ -37,11 +46,75 @@ static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, con
     return acc;
 }
 
-static int32_t fm_conv_out(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                           const int8_t *weights, const int32_t *bias, int32_t oc, int32_t oh, int32_t ow) {
-    int32_t acc = fm_conv_point(p, input, weights, oc, oh, ow);
-    if (bias != 0) acc = fm_sat_add32(acc, bias[oc]);
-    return fm_requant(acc, rq, oc);
+/* Sums of products of n <= FM_BLOCK consecutive positions of row oh from column ow whose taps are
+ * all inside the input along W (rows outside the input along H are skipped). Uses
+ * sum (x + io) * wv = sum x * wv + io * sum wv: both partial sums are bounded by the full sum's bound. */
+static void fm_conv_block(const fm_conv_params_t *p, const int8_t *input, const int8_t *weights, int32_t oc,
+                          int32_t oh, int32_t ow, int32_t n, int32_t *acc) {
+    const int32_t cin_g = p->in_c / p->groups;
+    const int32_t c0 = (oc / (p->out_c / p->groups)) * cin_g;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top;
+    const int32_t iw0 = ow * p->stride_w - p->pad_left;
+    const int32_t sw = p->stride_w;
+    const int8_t *w_oc = weights + oc * cin_g * p->k_h * p->k_w;
+    int32_t kh_lo, kh_hi, ic, kh, kw, j;
+    int32_t wsum = 0;
+    fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
+    for (j = 0; j < FM_BLOCK; ++j) acc[j] = 0;
+    for (ic = 0; ic < cin_g; ++ic) {
+        const int8_t *x_c = input + (c0 + ic) * p->in_h * p->in_w;
+        const int8_t *w_c = w_oc + ic * p->k_h * p->k_w;
+        for (kh = kh_lo; kh < kh_hi; ++kh) {
+            const int8_t *x_row = x_c + (ih0 + kh * p->dil_h) * p->in_w + iw0;
+            for (kw = 0; kw < p->k_w; ++kw) {
+                /* 16-bit products: |x| <= 128, |w + w_offset| <= 255 */
+                const int16_t wv = (int16_t)(w_c[kh * p->k_w + kw] + p->w_offset);
+                const int8_t *xp = x_row + kw * p->dil_w;
+                wsum += wv;
+                if (sw == 1 && n == FM_BLOCK) {
+                    for (j = 0; j < FM_BLOCK; ++j) acc[j] += (int16_t)(xp[j] * wv);
+                } else {
+                    for (j = 0; j < n; ++j) acc[j] += (int16_t)(xp[j * sw] * wv);
+                }
+            }
+        }
+    }
+    for (j = 0; j < n; ++j) acc[j] += p->in_offset * wsum;
+}
+
+/* Requantized outputs of row oh, columns [ow0, ow0 + count), written to dst[0 .. count). Columns whose
+ * taps all lie inside the input along W go through fm_conv_block in full blocks (the last block of a
+ * run is shifted left to stay full; its already written outputs are recomputed, not rewritten). */
+static void fm_conv_row(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                        const int8_t *weights, const int32_t *bias, int32_t oc, int32_t oh, int32_t ow0,
+                        int32_t count, int8_t *dst) {
+    const int32_t end = ow0 + count;
+    const int32_t span = (p->k_w - 1) * p->dil_w;
+    int32_t lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    int32_t hi = p->in_w - span + p->pad_left > 0 ? (p->in_w - span + p->pad_left - 1) / p->stride_w + 1 : 0;
+    int32_t acc[FM_BLOCK];
+    int32_t ow;
+    if (lo < ow0) lo = ow0;
+    if (hi > end) hi = end;
+    if (hi < lo) hi = lo;
+    for (ow = ow0; ow < lo; ++ow) {
+        *dst++ = (int8_t)fm_finish(rq, bias, fm_conv_point(p, input, weights, oc, oh, ow), oc);
+    }
+    while (ow < hi) {
+        int32_t n = hi - ow < FM_BLOCK ? hi - ow : FM_BLOCK;
+        int32_t skip = 0;
+        if (n < FM_BLOCK && hi - lo >= FM_BLOCK) {
+            skip = FM_BLOCK - n;
+            n = FM_BLOCK;
+        }
+        fm_conv_block(p, input, weights, oc, oh, ow - skip, n, acc);
+        fm_requant_n(acc + skip, bias, n - skip, rq, oc, 0, dst);
+        dst += n - skip;
+        ow += n - skip;
+    }
+    for (; ow < end; ++ow) {
+        *dst++ = (int8_t)fm_finish(rq, bias, fm_conv_point(p, input, weights, oc, oh, ow), oc);
+    }
 }
 
 static int fm_conv_check(const fm_conv_params_t *p) {
@@ -52,40 +125,54 @@ static int fm_conv_check(const fm_conv_params_t *p) {
 
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output) {
-    int32_t oc, oh, ow;
+    int32_t oc, oh;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
     for (oc = 0; oc < p->out_c; ++oc) {
         for (oh = 0; oh < p->out_h; ++oh) {
-            for (ow = 0; ow < p->out_w; ++ow) {
-                *output++ = (int8_t)fm_conv_out(p, rq, input, weights, bias, oc, oh, ow);
-            }
+            fm_conv_row(p, rq, input, weights, bias, oc, oh, 0, p->out_w, output);
+            output += p->out_w;
         }
     }
     return FM_OK;
 }
 
+/* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. */
+#define FM_POOL_SPAN 64
+
 int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
-    int32_t oc, ph, pw, kh, kw, kh_lo, kh_hi, kw_lo, kw_hi;
+    const int32_t span = (pool->k_w - 1) * pool->dil_w + 1;
+    int8_t conv[FM_POOL_SPAN];
+    int8_t best[FM_POOL_SPAN];
+    int32_t oc, ph, pw0, group, kh, kw, kh_lo, kh_hi, j;
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
+    if (pool->stride_w < 1 || pool->stride_h < 1 || span > FM_POOL_SPAN) return FM_ERR_PARAM;
+    group = (FM_POOL_SPAN - span) / pool->stride_w + 1;
     for (oc = 0; oc < p->out_c; ++oc) {
         for (ph = 0; ph < pool->out_h; ++ph) {
             const int32_t h0 = ph * pool->stride_h - pool->pad_top;
             fm_tap_range(h0, pool->dil_h, pool->in_h, pool->k_h, &kh_lo, &kh_hi);
-            for (pw = 0; pw < pool->out_w; ++pw) {
-                const int32_t w0 = pw * pool->stride_w - pool->pad_left;
-                int32_t best = -128;
-                fm_tap_range(w0, pool->dil_w, pool->in_w, pool->k_w, &kw_lo, &kw_hi);
+            for (pw0 = 0; pw0 < pool->out_w; pw0 += group) {
+                const int32_t n = pool->out_w - pw0 < group ? pool->out_w - pw0 : group;
+                /* conv columns [c0, c1) cover the windows of pooled columns [pw0, pw0 + n) */
+                const int32_t w_first = pw0 * pool->stride_w - pool->pad_left;
+                const int32_t c0 = w_first < 0 ? 0 : w_first;
+                const int32_t w_last = (pw0 + n - 1) * pool->stride_w - pool->pad_left + span;
+                const int32_t c1 = w_last > pool->in_w ? pool->in_w : w_last;
+                for (j = 0; j < n; ++j) best[j] = -128;
                 for (kh = kh_lo; kh < kh_hi; ++kh) {
-                    for (kw = kw_lo; kw < kw_hi; ++kw) {
-                        const int32_t v = fm_conv_out(p, rq, input, weights, bias, oc, h0 + kh * pool->dil_h,
-                                                      w0 + kw * pool->dil_w);
-                        if (v > best) best = v;
+                    fm_conv_row(p, rq, input, weights, bias, oc, h0 + kh * pool->dil_h, c0, c1 - c0, conv);
+                    for (j = 0; j < n; ++j) {
+                        const int32_t w0 = (pw0 + j) * pool->stride_w - pool->pad_left;
+                        for (kw = 0; kw < pool->k_w; ++kw) {
+                            const int32_t c = w0 + kw * pool->dil_w;
+                            if (c >= c0 && c < c1 && conv[c - c0] > best[j]) best[j] = conv[c - c0];
+                        }
                     }
                 }
-                *output++ = (int8_t)best;
+                for (j = 0; j < n; ++j) *output++ = best[j];
             }
         }
     }
