@@ -20,7 +20,7 @@ def test_stage_writes_faults_json_summary_and_section(run_dir: RunDir, tmp_path)
     faults_stage(run, None)
     doc = read_json(run.path(FAULTS))
     assert [r["flips"] for r in doc["by_flips"]] == [1, 2, 5, 10, 20]
-    assert doc["c_check"]["outputs_equal_reference"] == 1.0
+    assert doc["c_check"]["outputs_equal_reference"] == 1.0 and doc["c_check"]["clean_image_passes"]
     assert doc["c_check"]["selftest_agrees_with_crc"] == 1.0
     assert doc["selftest"]["detection_rate"] == 1.0
     summary = run.summary()["faults"]

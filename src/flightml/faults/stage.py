@@ -44,18 +44,23 @@ def _inputs(compiled: Compiled, spectra: Spectra, samples: int, rng: np.random.G
 
 def c_check(compiled: Compiled, prop: Propagator, drawn: list, count: int) -> dict[str, Any]:
     """Re-run `count` of the drawn trials on the C fault harness: outputs equal to the reference, and
-    the C self-test / scrub verdicts equal to the CRC computed in Python."""
+    the C self-test / scrub verdicts equal to the CRC computed in Python; plus one fault-free run
+    (`clean_image_passes`: the C image has the CRC computed in Python and the clean outputs)."""
     if count < 1 or not drawn:
         return {"trials": 0}
     pick = sorted(set(np.linspace(0, len(drawn) - 1, count).round().astype(int).tolist()))
     specs = [(drawn[i][1], drawn[i][2]) for i in pick]
-    status, scrub, outputs = FaultHarness(compiled).run(prop.clean[compiled.graph.input], specs)
+    clean = (np.zeros((0, 3), dtype=np.int64), [])
+    status, scrub, outputs = FaultHarness(compiled).run(prop.clean[compiled.graph.input], [clean, *specs])
+    clean_ok = bool(status[0] == 0 and scrub[0] == 0 and np.array_equal(
+        outputs[0], prop.clean[prop.output].reshape(outputs[0].shape)))
+    status, scrub, outputs = status[1:], scrub[1:], outputs[1:]
     image = compiled.image
     ref = prop.outputs([make_trial(image, c, a) for c, a in specs])
     equal = [np.array_equal(o, r.reshape(o.shape)) for o, r in zip(outputs, ref, strict=True)]
     expected = np.array([image.crc32(image.apply(c)) != image.crc32() for c, _ in specs])
     return {
-        "trials": len(pick), "flips": [drawn[i][0] for i in pick],
+        "trials": len(pick), "flips": [drawn[i][0] for i in pick], "clean_image_passes": clean_ok,
         "outputs_equal_reference": round(float(np.mean(equal)), 6),
         "selftest_agrees_with_crc": round(float(np.mean((status != 0) == expected)), 6),
         "scrub_agrees_with_crc": round(float(np.mean((scrub != 0) == expected)), 6),

@@ -127,6 +127,8 @@ def render(run: RunDir, figures: Figures) -> Section | None:
                     None if sel["detection_rate"] is None else sel["detection_rate"] == 1.0,
                     f"CRC-32 detection rate {sel['detection_rate']}")]
     if c["trials"]:
-        checks.append(Check("faults: C equals the reference on faulty images", c["outputs_equal_reference"] == 1.0,
-                            f"{c['trials']} trials re-run on the C build"))
+        checks.append(Check("faults: C equals the reference on faulty images",
+                            c["outputs_equal_reference"] == 1.0 and c["clean_image_passes"],
+                            f"{c['trials']} trials re-run on the C build; fault-free image passes its self-test: "
+                            f"{c['clean_image_passes']}"))
     return Section("Radiation: bit flips and integrity protection", "\n".join(md), figs, checks, ORDER)
