@@ -62,7 +62,7 @@ def markdown_report(doc: dict[str, Any]) -> str:
         f"- mission: `{doc['mission']['file']}` (profile {doc['mission']['profile']})",
         f"- space: `{doc['space']['file']}`; strategy {doc['strategy']}, seed {doc['seed']}",
         f"- {doc['trials_run']} trials ({', '.join(f'{n} {v}' for v, n in counts.items() if n)}) plus the reference,"
-        f" {doc['workers']} workers on {doc['executor']}, {doc['wall_s']:.0f} s wall",
+        f" {doc['workers']} worker(s) on {doc['executor']}, {doc['wall_s']:.0f} s wall",
         f"- stages per trial: {', '.join(doc['stages'])}",
         "",
         "## Answer",
