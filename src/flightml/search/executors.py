@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any, Protocol
 
-from flightml.search.trial import TrialSpec, run_trial
+from flightml.search.trial import TrialSpec, crashed_row, run_trial
 
 RAY_HINT = "Ray is not installed; running trials in a local process pool (for Ray: pip install 'flightml[search]')"
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -39,6 +39,12 @@ def single_threaded() -> None:
     torch.set_num_threads(1)
 
 
+def _quiet_worker() -> None:
+    """Pool worker initialiser: single-threaded, and the stages' own progress bars kept off the terminal."""
+    single_threaded()
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
+
+
 def _run_trial_single(spec: TrialSpec) -> dict[str, Any]:
     single_threaded()
     return run_trial(spec)
@@ -51,7 +57,7 @@ class LocalPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=single_threaded)
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_quiet_worker)
 
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[tuple[int, dict[str, Any]]]:
         futures = {self.pool.submit(run_trial, spec): i for i, spec in enumerate(specs)}
@@ -59,7 +65,12 @@ class LocalPool:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                yield futures[future], future.result()
+                index = futures[future]
+                try:
+                    row = future.result()
+                except Exception as exc:  # the worker process died
+                    row = crashed_row(specs[index], exc)
+                yield index, row
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -92,7 +103,12 @@ class RayPool:
         pending = list(refs)
         while pending:
             finished, pending = self.ray.wait(pending, num_returns=1)
-            yield refs[finished[0]], self.ray.get(finished[0])
+            index = refs[finished[0]]
+            try:
+                row = self.ray.get(finished[0])
+            except self.ray.exceptions.RayError as exc:  # the worker or its node died
+                row = crashed_row(specs[index], exc)
+            yield index, row
 
     def close(self) -> None:
         if self.started:

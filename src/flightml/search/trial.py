@@ -106,6 +106,22 @@ def metrics(root: Path, stages: tuple[str, ...]) -> dict[str, Any]:
     return row
 
 
+def crashed_row(spec: TrialSpec, exc: BaseException) -> dict[str, Any]:
+    """The row of a trial whose worker died (not cached: the next search runs it again)."""
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
+    return {
+        "trial": spec.key,
+        "params": spec.params,
+        "config": spec.config,
+        "stages": list(spec.stages),
+        "status": "error",
+        "verdict": "error",
+        "reason": f"worker: {message}",
+        "reference": spec.reference,
+        "cached": False,
+    }
+
+
 def _prepare(root: Path) -> bool:
     """True to resume an interrupted run in `root`; a directory without a manifest is cleared."""
     if (root / "manifest.json").is_file():
