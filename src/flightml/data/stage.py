@@ -205,14 +205,20 @@ def _part(
     stream: int,
 ) -> _Part:
     if label in tables:
-        return _observed(data, tables[label], grid)
+        whole = _observed(data, tables[label], grid)
+        shuffled = whole.take(np.random.default_rng([data.split_seed, stream]).permutation(len(whole.names)))
+        shuffled.dropped = whole.dropped
+        return shuffled
     assert model is not None
     x, y = model.draw(n, np.random.default_rng([data.seed, stream]))
     return _Part(x, [model.class_names[i] for i in y], [], [f"busdemeo spectrum {i}" for i in range(n)])
 
 
 def _split(part: _Part, fraction: float, seed: int, label: str) -> tuple[_Part, _Part]:
-    """Stratified split by object: each class keeps >= 1 object on each side."""
+    """Stratified split by object: each class keeps >= 1 object on each side; both sides shuffled.
+
+    The shuffle makes any prefix of the training set (e.g. quantization calibration) representative.
+    """
     rng = np.random.default_rng(seed)
     by_class: dict[str, list[str]] = {}
     for obj, name in dict(zip(part.objects, part.names, strict=True)).items():
@@ -228,7 +234,7 @@ def _split(part: _Part, fraction: float, seed: int, label: str) -> tuple[_Part, 
         n_test = min(max(round(fraction * len(objects)), 1), len(objects) - 1)
         test_objects.update(objects[i] for i in rng.permutation(len(objects))[:n_test])
     is_test = np.array([obj in test_objects for obj in part.objects])
-    train, test = (part.take(np.flatnonzero(mask)) for mask in (~is_test, is_test))
+    train, test = (part.take(rng.permutation(np.flatnonzero(mask))) for mask in (~is_test, is_test))
     train.dropped = part.dropped
     return train, test
 
