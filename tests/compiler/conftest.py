@@ -18,6 +18,7 @@ class RefNet:
     fp32: Path
     int8: Path
     int8_pc: Path
+    int8_qop: Path
     spectra: object
 
 
@@ -26,4 +27,5 @@ def refnet(tmp_path_factory: pytest.TempPathFactory) -> RefNet:
     out = tmp_path_factory.mktemp("refnet")
     fp32, int8, spectra = build_refnet(out)
     _, int8_pc, _ = build_refnet(out, per_channel=True)
-    return RefNet(fp32, int8, int8_pc, spectra)
+    _, int8_qop, _ = build_refnet(out, qoperator=True)
+    return RefNet(fp32, int8, int8_pc, int8_qop, spectra)

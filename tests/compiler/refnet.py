@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 
-def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> tuple[Path, Path, object]:
+def build_refnet(
+    out_dir: Path, epochs: int = 2, per_channel: bool = False, qoperator: bool = False
+) -> tuple[Path, Path, object]:
     """Write model_fp32.onnx and model_int8.onnx into out_dir; return their paths and the Spectra."""
     import torch
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -41,7 +43,7 @@ def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> t
             opt.step()
     net.eval()
     fp32 = out_dir / "model_fp32.onnx"
-    int8 = out_dir / ("model_int8_pc.onnx" if per_channel else "model_int8.onnx")
+    int8 = out_dir / f"model_int8{'_pc' if per_channel else ''}{'_qop' if qoperator else ''}.onnx"
     torch.onnx.export(
         net,
         (x[:1],),
@@ -64,7 +66,7 @@ def build_refnet(out_dir: Path, epochs: int = 2, per_channel: bool = False) -> t
         str(fp32),
         str(int8),
         Reader(),
-        quant_format=QuantFormat.QDQ,
+        quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
         activation_type=QuantType.QInt8,
         weight_type=QuantType.QInt8,
         per_channel=per_channel,

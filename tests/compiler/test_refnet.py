@@ -31,9 +31,10 @@ def test_refnet_bitexact(refnet, tmp_path: Path, mode: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("variant", ["int8_pc", "int8_qop"])
 @pytest.mark.parametrize("mode", ["fixedpoint", "ort-exact"])
-def test_refnet_per_channel_bitexact(refnet, tmp_path: Path, mode: str) -> None:
-    compile_model(refnet.int8_pc, tmp_path / "c", "spectrumnet", mode, "pytest")
+def test_refnet_per_channel_and_qoperator_bitexact(refnet, tmp_path: Path, mode: str, variant: str) -> None:
+    compile_model(getattr(refnet, variant), tmp_path / "c", "spectrumnet", mode, "pytest")
     r = verify_dir(tmp_path / "c", refnet.spectra.x_test, refnet.spectra.y_test, latency=False)
     assert r["bitexact_vs_reference"] == 1.0
     assert r["class_agreement_vs_ort"] >= 0.999
