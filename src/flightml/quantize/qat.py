@@ -123,6 +123,7 @@ def wrap(model: nn.Module, quant: QuantConfig) -> tuple[nn.Sequential, list[ActF
     """A fake-quantized copy of a SpectrumNet (`model.net`) and its activation quantizers in graph order."""
     import copy
 
+    quant = effective(quant)
     net = copy.deepcopy(model.net)
     layers = list(net)
     fakes = [ActFakeQuant(quant)]
