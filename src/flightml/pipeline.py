@@ -53,10 +53,17 @@ STAGES: tuple[Stage, ...] = (
           ("model_int8.onnx",), ("quant",)),
     Stage("evaluate", "flightml.evaluate:evaluate_stage", ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"),
           ("evaluation.json",), ("evaluate",)),
+    Stage("quant_analysis", "flightml.quantize.analysis:quant_analysis_stage",
+          ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"), ("quant_report.json",), ("quant",)),
+    Stage("baseline", "flightml.data.baseline:baseline_stage", ("spectra.npz",), ("baseline.json",), ("data",)),
     Stage("compile", "flightml.compiler.stage:compile_stage", ("model_int8.onnx",), ("c",), ("compile",)),
     Stage("verify_host", "flightml.verify.host:verify_host_stage", ("spectra.npz", "model_int8.onnx", "c"),
           ("verify_host.json",), ("compile",)),
-    Stage("baseline", "flightml.data.baseline:baseline_stage", ("spectra.npz",), ("baseline.json",), ("data",)),
+    Stage("verify_mcu", "flightml.mcu.stage:verify_mcu_stage", ("spectra.npz", "c"), ("verify_mcu.json",),
+          ("compile", "verify")),
+    Stage("budget", "flightml.power.stage:budget_stage", ("verify_mcu.json",), ("budget.json",),
+          ("mission", "verify")),
+    Stage("faults", "flightml.faults.stage:faults_stage", ("spectra.npz", "c"), ("faults.json",), ("compile",)),
     Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
@@ -81,8 +88,11 @@ def _hash_path(path: Path) -> str | None:
 
 
 def _config_hash(config: Config, sections: Sequence[str]) -> str:
+    """Hash of the config sections a stage reads, including the content of a mission file it names."""
     data = config.to_dict()
     subset = {name: data[name] for name in sections}
+    if "mission" in sections and config.mission.file and Path(config.mission.file).is_file():
+        subset["mission_file_sha256"] = sha256_file(Path(config.mission.file))
     return hashlib.sha256(json.dumps(subset, sort_keys=True).encode()).hexdigest()
 
 
