@@ -62,7 +62,7 @@ def test_resume_skips_unchanged_stages(small_run: Path, small_config_file: Path,
     subprocess.run(["cp", "-r", str(small_run), str(out)], check=True)
     assert main(["run", "--out", str(out), "--config", str(small_config_file), "--resume"]) == 0
     err = capsys.readouterr().err
-    assert "[     data] skipped" in err and "[    train] skipped" in err
+    assert "[          data] skipped" in err and "[         train] skipped" in err
 
 
 @pytest.mark.parametrize("stage", ["export", "quantize", "report"])

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from flightml.commands.data import add_data_source_args, data_overrides
 from flightml.config import load_config
 from flightml.quantize.cli import add_quant_arguments, quant_overrides, with_quant_overrides
 
@@ -18,8 +19,29 @@ SUMMARY_ROWS = (
     ("int8_accuracy", "int8 accuracy", "{:.4f}"),
     ("ort_fp32_latency_us", "ORT fp32 latency (us, median)", "{:.1f}"),
     ("ort_int8_latency_us", "ORT int8 latency (us, median)", "{:.1f}"),
+    ("c.fixedpoint.bitexact_vs_reference", "C fixedpoint == reference", "{:.4f}"),
+    ("c.ort-exact.bitexact_vs_ort", "C ort-exact == ONNX Runtime", "{:.4f}"),
+    ("c.fixedpoint.arena_bytes", "arena bytes", "{}"),
+    ("mcu.cortex-m4.bitexact", "cortex-m4 == host", "{:.4f}"),
+    ("mcu.cortex-m4.flash_bytes", "cortex-m4 model flash bytes", "{}"),
+    ("mcu.cortex-m4.ram_bytes", "cortex-m4 model RAM bytes", "{}"),
+    ("mcu.cortex-m4.instructions", "cortex-m4 instructions/inference", "{}"),
+    ("mcu.cortex-m4.wcet_us", "cortex-m4 WCET (us, estimated)", "{:.1f}"),
+    ("energy_uj_per_inference", "energy per inference (uJ, estimated)", "{:.2f}"),
+    ("faults.accuracy_at_10_flips", "accuracy at 10 bit flips", "{:.4f}"),
+    ("faults.selftest_detection_rate", "self-test detection rate", "{:.4f}"),
     ("verdict", "verdict", "{}"),
 )
+
+
+def lookup(summary: dict, dotted: str) -> object | None:
+    """summary["a"]["b"] for "a.b", or None when any level is missing."""
+    value: object = summary
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="run directory (default: runs/<timestamp>, linked as runs/latest)")
     parser.add_argument("--config", type=Path, help="TOML configuration (default: the reference study)")
     parser.add_argument("--resume", action="store_true", help="reuse --out, skipping stages whose inputs are unchanged")
+    parser.add_argument("--mission", type=Path, help="mission TOML for the budget (default: the built-in example)")
+    add_data_source_args(parser)
     add_quant_arguments(parser)
     parser.set_defaults(handler=handle)
 
@@ -34,17 +58,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def print_summary(summary: dict) -> None:
     width = max(len(label) for _, label, _ in SUMMARY_ROWS)
     for key, label, fmt in SUMMARY_ROWS:
-        if key in summary:
-            print(f"  {label:<{width}}  {fmt.format(summary[key])}")
+        value = lookup(summary, key)
+        if value is not None:
+            print(f"  {label:<{width}}  {fmt.format(value)}")
 
 
 def handle(args: argparse.Namespace) -> int:
     from flightml.pipeline import run_pipeline
 
-    config = with_quant_overrides(load_config(args.config), quant_overrides(args))
+    overrides = data_overrides(args)
+    if args.mission:
+        overrides["mission.file"] = str(args.mission)
+    config = with_quant_overrides(load_config(args.config, overrides), quant_overrides(args))
 
     def on_stage(name: str, status: str, seconds: float) -> None:
-        print(f"[{name:>9}] {status} in {seconds:.1f} s", file=sys.stderr, flush=True)
+        print(f"[{name:>14}] {status} in {seconds:.1f} s", file=sys.stderr, flush=True)
 
     run = run_pipeline(config, args.out, resume=args.resume, on_stage=on_stage)
     print(f"run: {run.root}")
