@@ -26,6 +26,9 @@ def op_specs() -> list[qm.Spec]:
         qm.pool("maxpool2d_dil", "MaxPool", (2, 8, 8), kernel_shape=[2, 2], dilations=[2, 2]),
         qm.chain("chain1d_flatten", (2, 16), "Flatten"),
         qm.chain("chain2d_reshape", (2, 8, 8), "Reshape"),
+        qm.residual("residual1d", (3, 12)),
+        qm.residual("residual2d", (2, 5, 5)),
+        qm.matmul_bias("matmul_add_bias", (3, 6), 5),
     ]
     pc = qm.conv("conv1d_per_channel", (3, 16), 6, (3,), pads=[1, 1])
     pc.per_channel = True
@@ -36,4 +39,6 @@ def op_specs() -> list[qm.Spec]:
     u8w = qm.gemm("gemm_uint8_weights", 10, 4)
     u8w.unsigned = True
     u8w.weight_unsigned = True
-    return [*specs, pc, pc2, u8, u8w]
+    u8r = qm.residual("residual_uint8", (3, 9))
+    u8r.unsigned = True
+    return [*specs, pc, pc2, u8, u8w, u8r]

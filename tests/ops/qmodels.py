@@ -116,6 +116,25 @@ def chain(name: str, in_shape: tuple[int, ...], view: str) -> Spec:
     return spec
 
 
+def residual(name: str, in_shape: tuple[int, ...]) -> Spec:
+    """conv -> relu -> conv, then Add of both (a residual connection)."""
+    spec = conv(name, in_shape, in_shape[0], (3,) * (len(in_shape) - 1), pads=[1] * 2 * (len(in_shape) - 1))
+    spec.nodes[-1].output[0] = "r"
+    spec.inits["w2"] = rng_for(name + "2").normal(0, 0.4, (in_shape[0], in_shape[0], *(1,) * (len(in_shape) - 1)))
+    spec.nodes.append(helper.make_node("Conv", ["r", "w2"], ["c2"], name=f"{name}_conv2"))
+    spec.nodes.append(helper.make_node("Add", ["r", "c2"], ["y"], name=f"{name}_add"))
+    return spec
+
+
+def matmul_bias(name: str, in_shape: tuple[int, ...], n: int) -> Spec:
+    """MatMul with a constant B, then Add of a constant bias (broadcast over rows)."""
+    spec = matmul(name, in_shape, n)
+    spec.nodes[0].output[0] = "m"
+    spec.inits["bias"] = rng_for(name + "b").normal(0, 0.5, n).astype(np.float32)
+    spec.nodes.append(helper.make_node("Add", ["m", "bias"], ["y"], name=f"{name}_add"))
+    return spec
+
+
 def quantize(spec: Spec, out_dir: Path) -> Path:
     """QDQ int8 (or uint8) model of `spec`, calibrated on 16 random inputs; returns its path."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static

@@ -57,16 +57,76 @@ def sat_add32(acc: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return np.clip(total, -(2**31), 2**31 - 1)
 
 
+def mul_q31(x: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """floor((x * mult + 2^(30 - shift)) / 2^(31 - shift)) for int32-range x (int64 result)."""
+    x = np.asarray(x, dtype=np.int64)
+    mult = np.asarray(mult, dtype=np.int64)
+    total = np.clip(31 - np.asarray(shift, dtype=np.int64), 1, 62)  # the C's guard for corrupted shifts
+    return (x * mult + (np.int64(1) << (total - 1))) >> total
+
+
 def requant_fixedpoint(
     acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, zp: int, act_min: int, act_max: int
 ) -> np.ndarray:
     """int64 acc (int32 range), broadcastable int32 mult/shift -> int64 output in [act_min, act_max]."""
-    acc = np.asarray(acc, dtype=np.int64)
-    mult = np.asarray(mult, dtype=np.int64)
-    total = np.clip(31 - np.asarray(shift, dtype=np.int64), 1, 62)  # the C's guard for corrupted shifts
-    prod = acc * mult + (np.int64(1) << (total - 1))
-    out = (prod >> total) + zp
-    return np.clip(out, act_min, act_max)
+    return np.clip(mul_q31(acc, mult, shift) + zp, act_min, act_max)
+
+
+ADD_LEFT_SHIFT = 20
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def add_fixedpoint_params(s_a: float, s_b: float, s_out: float) -> tuple[np.ndarray, np.ndarray]:
+    """TFLM-style Add: (mult, shift) int32[3] for input a, input b and the output (left shift 20)."""
+    s_a, s_b, s_out = (float(np.float32(v)) for v in (s_a, s_b, s_out))
+    twice = 2.0 * max(s_a, s_b)
+    return fixedpoint_params(np.array([s_a / twice, s_b / twice, twice / ((1 << ADD_LEFT_SHIFT) * s_out)]))
+
+
+def requant_add_fixedpoint(
+    a: np.ndarray, b: np.ndarray, zps: tuple[int, int, int], mult: np.ndarray, shift: np.ndarray, lo: int, hi: int
+) -> np.ndarray:
+    """int8 a, b (int64 arrays) -> int64 in [lo, hi]; every intermediate is clamped to int32 as in the C."""
+    a0 = np.clip((np.asarray(a, np.int64) - zps[0]) << ADD_LEFT_SHIFT, *INT32)
+    b0 = np.clip((np.asarray(b, np.int64) - zps[1]) << ADD_LEFT_SHIFT, *INT32)
+    a1 = np.clip(mul_q31(a0, mult[0], shift[0]), *INT32)
+    b1 = np.clip(mul_q31(b0, mult[1], shift[1]), *INT32)
+    total = np.clip(a1 + b1, *INT32)
+    return np.clip(mul_q31(total, mult[2], shift[2]) + zps[2], lo, hi)
+
+
+def add_ort_params(s_a: float, s_b: float, s_out: float, zp_a: int, zp_b: int, zp_out: int) -> np.ndarray:
+    """ONNX Runtime QLinearAdd (MLAS AVX2) constants float32[3]: a/c ratio, b/c ratio, fixed part.
+    Zero points are in the model's raw domain (uint8 models: 0..255)."""
+    f = np.float32
+    r_a, r_b = f(f(s_a) / f(s_out)), f(f(s_b) / f(s_out))
+    fixed = f(f(zp_out) - f(f(r_a * f(zp_a)) + f(r_b * f(zp_b))))
+    return np.array([r_a, r_b, fixed], dtype=np.float32)
+
+
+def fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """float32 fused multiply-add (one rounding), exact: float64 product is exact, and the float64 sum's
+    double rounding is corrected with its TwoSum error when it lands on a float32 midpoint."""
+    p = np.asarray(x, np.float32).astype(np.float64) * np.asarray(y, np.float32).astype(np.float64)
+    z64 = np.asarray(z, np.float32).astype(np.float64)
+    s = p + z64
+    bb = s - p
+    err = (p - (s - bb)) + (z64 - bb)
+    r = s.astype(np.float32)
+    r64 = r.astype(np.float64)
+    hi64 = np.nextafter(r, np.float32(np.inf)).astype(np.float64)
+    lo64 = np.nextafter(r, np.float32(-np.inf)).astype(np.float64)
+    up = (s > r64) & (s == (r64 + hi64) / 2) & (err > 0)
+    down = (s < r64) & (s == (r64 + lo64) / 2) & (err < 0)
+    return np.where(up, hi64, np.where(down, lo64, r64)).astype(np.float32)
+
+
+def requant_add_ort(a_raw: np.ndarray, b_raw: np.ndarray, consts: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Raw-domain a, b -> raw-domain int64 in [lo, hi]: rint(fma(a, r_a, fma(b, r_b, fixed)))."""
+    c = np.asarray(consts, dtype=np.float32)
+    v = fma32(np.asarray(a_raw).astype(np.float32), c[0], fma32(np.asarray(b_raw).astype(np.float32), c[1], c[2]))
+    v = np.minimum(np.where(v >= np.float32(lo), v, np.float32(lo)), np.float32(hi))
+    return np.rint(v).astype(np.int64)
 
 
 def requant_ort(acc: np.ndarray, scale: np.ndarray, zp: int, act_min: int, act_max: int) -> np.ndarray:

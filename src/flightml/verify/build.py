@@ -1,4 +1,5 @@
-"""Host builds of a compiled C directory with the system C compiler (`cc`, or $CC).
+"""Host builds of a compiled C directory with the system C compiler (`cc`, or $CC), linked with -lm
+(ort-exact Add uses C99 fmaf).
 
 Sources = model.c + kernels/<set>/*.c (+ harness/host_main.c for the executable). Builds are cached
 under the system temp directory, keyed by the sha256 of the sources and flags, and written atomically.
@@ -51,7 +52,7 @@ def build(files: list[Path], include: list[Path], kind: str, extra: tuple[str, .
         return target
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".{target.name}.{os.getpid()}.tmp"
-    cmd = [cc(), *flags, *[f"-I{d}" for d in include], *map(str, files), "-o", str(tmp)]
+    cmd = [cc(), *flags, *[f"-I{d}" for d in include], *map(str, files), "-o", str(tmp), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
@@ -143,7 +144,7 @@ def build_multi(c_dirs: list[Path], work: Path, extra: tuple[str, ...] = ()) -> 
     objects.append(_object(work / "main.c", [], work / "main.o", extra))
     exe = work / "multi"
     proc = subprocess.run(
-        [cc(), *extra, *map(str, objects), "-o", str(exe)], capture_output=True, text=True, check=False
+        [cc(), *extra, *map(str, objects), "-o", str(exe), "-lm"], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise VerdictFail(f"multi-model link failed: {proc.stderr.strip()[:4000]}")

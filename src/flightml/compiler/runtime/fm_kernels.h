@@ -47,6 +47,11 @@ typedef struct {
     int32_t w_offset;               /* -weight zero point, [-127, 128] */
 } fm_fc_params_t;
 
+typedef struct {
+    int32_t size;                   /* output elements, >= 1 */
+    int32_t a_size, b_size;         /* input elements: size, or a divisor of size (trailing broadcast: x[i % n]) */
+} fm_add_params_t;
+
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output);
@@ -62,5 +67,10 @@ int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *inpu
 
 /* Max pooling over windows (padding ignored); output keeps the input quantization. */
 int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+
+/* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
+ * b[i % b_size]). Either input may be a constant array. */
+int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
+              int8_t *output);
 
 #endif /* FM_KERNELS_H */

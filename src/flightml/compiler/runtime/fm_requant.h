@@ -13,6 +13,7 @@
 #ifndef FM_REQUANT_H
 #define FM_REQUANT_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct {
@@ -47,13 +48,16 @@ static inline int32_t fm_clamp32(int64_t v, int32_t lo, int32_t hi) {
     return (int32_t)v;
 }
 
-static inline int32_t fm_rq_fixedpoint(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
-    /* legal shifts give total in [1, 62]; the guards keep corrupted shifts defined */
+/* floor((x * mult + 2^(30 - shift)) / 2^(31 - shift)), x in int32 range. Legal shifts give a total shift
+ * in [1, 62]; the guards keep corrupted shifts defined. No implementation-defined right shifts. */
+static inline int64_t fm_mul_q31(int64_t x, int32_t mult, int32_t shift) {
     const int32_t total = shift > 30 ? 1 : (shift < -31 ? 62 : 31 - shift);
-    const int64_t v = (int64_t)acc * (int64_t)mult + ((int64_t)1 << (total - 1));
-    /* floor(v / 2^total) without implementation-defined right shifts of negative values */
-    const int64_t q = v >= 0 ? (v >> total) : ~((~v) >> total);
-    return fm_clamp32(q + zp, lo, hi);
+    const int64_t v = x * (int64_t)mult + ((int64_t)1 << (total - 1));
+    return v >= 0 ? (v >> total) : ~((~v) >> total);
+}
+
+static inline int32_t fm_rq_fixedpoint(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
+    return fm_clamp32(fm_mul_q31(acc, mult, shift) + zp, lo, hi);
 }
 
 static inline int32_t fm_rq_ort_exact(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
@@ -64,6 +68,43 @@ static inline int32_t fm_rq_ort_exact(int32_t acc, float scale, int32_t zp, int3
     if (f > fhi) f = fhi;
     f = (f + 12582912.0f) - 12582912.0f; /* 1.5 * 2^23: round half to even for |f| < 2^22 */
     return (int32_t)f + zp;
+}
+
+/* Add (residual): out = requant(a, b). Constants per mode, three values each (input a, input b, output):
+ * fixedpoint: mult/shift (TFLM: inputs << 20, scaled to a common scale, summed, rescaled);
+ * ort-exact: scale = {a/out ratio, b/out ratio, fixed part} as ONNX Runtime's QLinearAdd (MLAS AVX2):
+ *   out_raw = rint(fmaf(a_raw, r_a, fmaf(b_raw, r_b, fixed))) on raw values (uint8 models: q + 128). */
+typedef struct {
+    const int32_t *mult;  /* fixedpoint: 3 multipliers (NULL in ort-exact) */
+    const int32_t *shift; /* fixedpoint: 3 shifts (NULL in ort-exact) */
+    const float *scale;   /* ort-exact: 3 float32 constants (NULL in fixedpoint) */
+    int32_t a_zp, b_zp, out_zp; /* zero points, int8 domain [-128, 127] */
+    int32_t raw_offset;   /* 128 for uint8 models, else 0 (ort-exact works on raw values) */
+    int32_t act_min, act_max; /* output clamp, int8 domain */
+} fm_add_requant_t;
+
+/* One Add output from int8 inputs a, b (defined in fm_requant.c of the compiled mode). */
+int32_t fm_requant_add(int32_t a, int32_t b, const fm_add_requant_t *rq);
+
+static inline int32_t fm_rq_add_fixedpoint(int32_t a, int32_t b, const int32_t *mult, const int32_t *shift,
+                                           const fm_add_requant_t *rq) {
+    const int32_t a0 = fm_clamp32((int64_t)(a - rq->a_zp) * 1048576, INT32_MIN, INT32_MAX); /* << 20 */
+    const int32_t b0 = fm_clamp32((int64_t)(b - rq->b_zp) * 1048576, INT32_MIN, INT32_MAX);
+    const int32_t a1 = fm_clamp32(fm_mul_q31(a0, mult[0], shift[0]), INT32_MIN, INT32_MAX);
+    const int32_t b1 = fm_clamp32(fm_mul_q31(b0, mult[1], shift[1]), INT32_MIN, INT32_MAX);
+    const int32_t sum = fm_clamp32((int64_t)a1 + (int64_t)b1, INT32_MIN, INT32_MAX);
+    return fm_clamp32(fm_mul_q31(sum, mult[2], shift[2]) + rq->out_zp, rq->act_min, rq->act_max);
+}
+
+static inline int32_t fm_rq_add_ort_exact(int32_t a, int32_t b, const float *scale, const fm_add_requant_t *rq) {
+    const float flo = (float)(rq->act_min + rq->raw_offset);
+    const float fhi = (float)(rq->act_max + rq->raw_offset);
+    float v = fmaf((float)(b + rq->raw_offset), scale[1], scale[2]);
+    v = fmaf((float)(a + rq->raw_offset), scale[0], v);
+    if (!(v >= flo)) v = flo;
+    if (v > fhi) v = fhi;
+    v = (v + 12582912.0f) - 12582912.0f; /* round half to even */
+    return (int32_t)v - rq->raw_offset;
 }
 
 #endif /* FM_REQUANT_H */

@@ -18,3 +18,7 @@ void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_r
         dst[k] = (int8_t)fm_rq_ort_exact(a, rq->scale[i], rq->out_zp, rq->act_min, rq->act_max);
     }
 }
+
+int32_t fm_requant_add(int32_t a, int32_t b, const fm_add_requant_t *rq) {
+    return fm_rq_add_ort_exact(a, b, rq->scale, rq);
+}

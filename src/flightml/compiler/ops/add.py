@@ -1,0 +1,135 @@
+"""Add (residual connections; MatMul + constant bias), requantized: kernel `fm_add_s8`.
+
+Inputs: two activations, or an activation and a constant; one input may broadcast over the trailing
+dimensions of the other (x[i % size]). fixedpoint: TFLM-style integer Add; ort-exact: ONNX Runtime's
+QLinearAdd (MLAS AVX2 float32 with fused multiply-adds, on raw uint8/int8 values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler import qparams
+from flightml.compiler.ir import Layer, QConst, QTensor
+from flightml.compiler.ops.common import KernelCall, NodeIn
+
+KIND = "add"
+ONNX_OPS = ("Add",)
+
+
+def _operand(n: NodeIn, i: int) -> tuple[QTensor | None, np.ndarray | None, float, int, tuple[int, ...]]:
+    """(activation or None, int8 constant data or None, scale, zp (int8 domain), shape without batch)."""
+    x = n.inputs[i] if i < len(n.inputs) else None
+    if isinstance(x, QTensor):
+        return x, None, x.scale, x.zp, tuple(x.shape[1:])
+    if isinstance(x, QConst) and np.asarray(x.scale).size == 1 and np.asarray(x.zp).size == 1:
+        data = np.asarray(x.data)
+        if data.dtype not in (np.int8, np.uint8):
+            raise n.fail(f"constant input {i} must be int8 or uint8, got {data.dtype}")
+        shift = 128 if data.dtype == np.uint8 else 0
+        data = (data.astype(np.int16) - shift).astype(np.int8)
+        zp = int(np.asarray(x.zp).ravel()[0]) - shift
+        return None, data, float(np.float32(np.asarray(x.scale).ravel()[0])), zp, tuple(data.shape)
+    raise n.fail(f"input {i} must be a quantized activation or a per-tensor quantized constant")
+
+
+def _broadcast_size(n: NodeIn, shape: tuple[int, ...], out: tuple[int, ...]) -> int:
+    trimmed = list(shape)
+    while trimmed and trimmed[0] == 1:
+        trimmed.pop(0)
+    if tuple(trimmed) != tuple(out[len(out) - len(trimmed) :]):
+        raise n.fail(f"input shape {list(shape)} must equal the trailing dimensions of the output {list(out)}")
+    return int(np.prod(trimmed, dtype=np.int64))
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    a, a_data, s_a, z_a, shape_a = _operand(n, 0)
+    b, b_data, s_b, z_b, shape_b = _operand(n, 1)
+    if a is None and b is None:
+        raise n.fail("at least one input must be an activation")
+    act = a or b
+    out_shape = tuple(np.broadcast_shapes(shape_a, shape_b))
+    size = int(np.prod(out_shape, dtype=np.int64))
+    raw = 128 if act is not None and act.unsigned else 0
+    params = {
+        "size": size,
+        "a_size": _broadcast_size(n, shape_a, out_shape),
+        "b_size": _broadcast_size(n, shape_b, out_shape),
+        "a_zp": z_a,
+        "b_zp": z_b,
+        "out_zp": n.out.zp,
+        "raw_offset": raw,
+        "act_min": n.act_min,
+        "act_max": n.act_max,
+        "a_const": int(a is None),
+        "b_const": int(b is None),
+    }
+    if mode == "fixedpoint":
+        mult, shift = qparams.add_fixedpoint_params(s_a, s_b, n.out.scale)
+        consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
+    else:
+        consts = {"scale": qparams.add_ort_params(s_a, s_b, n.out.scale, z_a + raw, z_b + raw, n.out.zp + raw)}
+    if a_data is not None:
+        consts["a"] = a_data.reshape(-1)
+    if b_data is not None:
+        consts["b"] = b_data.reshape(-1)
+    inputs = [t.name for t in (a, b) if t is not None]
+    return Layer(KIND, n.node.name, n.node.op_type, inputs, n.out.name, (1, *out_shape), params, consts)
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    p, c = layer.params, layer.cname
+    batch = inputs[0].shape[0]
+    acts = iter(inputs)
+    ops = []
+    for key in ("a", "b"):
+        data = consts[f"{c}_{key}"][None] if p[f"{key}_const"] else next(acts).reshape(batch, -1)
+        idx = np.arange(p["size"]) % p[f"{key}_size"]
+        ops.append(np.broadcast_to(data, (batch, data.shape[1]))[:, idx].astype(np.int64))
+    if mode == "fixedpoint":
+        out = qparams.requant_add_fixedpoint(
+            ops[0],
+            ops[1],
+            (p["a_zp"], p["b_zp"], p["out_zp"]),
+            consts[f"{c}_mult"],
+            consts[f"{c}_shift"],
+            p["act_min"],
+            p["act_max"],
+        )
+    else:
+        raw = p["raw_offset"]
+        out = (
+            qparams.requant_add_ort(
+                ops[0] + raw, ops[1] + raw, consts[f"{c}_scale"], p["act_min"] + raw, p["act_max"] + raw
+            )
+            - raw
+        )
+    return out.reshape(batch, *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    p, c = layer.params, layer.cname
+    fixed = mode == "fixedpoint"
+    rq = {
+        "mult": f"{c}_mult" if fixed else "0",
+        "shift": f"{c}_shift" if fixed else "0",
+        "scale": "0" if fixed else f"{c}_scale",
+        **{k: p[k] for k in ("a_zp", "b_zp", "out_zp", "raw_offset", "act_min", "act_max")},
+    }
+    acts = iter(["IN0", "IN1"])
+    a = f"{c}_a" if p["a_const"] else next(acts)
+    b = f"{c}_b" if p["b_const"] else next(acts)
+    return KernelCall(
+        "fm_add_s8",
+        [
+            ("fm_add_params_t", f"{c}_p", {k: p[k] for k in ("size", "a_size", "b_size")}),
+            ("fm_add_requant_t", f"{c}_rq", rq),
+        ],
+        [f"&{c}_p", f"&{c}_rq", a, b, "OUT"],
+    )
+
+
+def cost(layer: Layer) -> int:
+    return 0
