@@ -18,25 +18,20 @@ _MODEL_C = """\
 #include "model.h"
 #include "fm_kernels.h"
 
-int32_t fm_requant(int32_t acc, const fm_requant_t *rq, int32_t ch) {
-    const int32_t i = rq->per_channel ? ch : 0;
-    return fm_rq_fixedpoint(acc, rq->mult[i], rq->shift[i], rq->out_zp, rq->act_min, rq->act_max);
-}
-
 %(arrays)s
-static int8_t arena[%(arena)d];
+static int8_t synth_arena[%(arena)d];
 
 int synth_invoke(const int8_t *input, int8_t *output) {
     int rc;
     int i;
-    for (i = 0; i < 64; ++i) arena[i] = input[i];
-    rc = fm_conv_s8(&c1_p, &c1_rq, arena, c1_w, c1_b, arena + 64);
+    for (i = 0; i < 64; ++i) synth_arena[i] = input[i];
+    rc = fm_conv_s8(&c1_p, &c1_rq, synth_arena, c1_weights, c1_bias, synth_arena + 64);
     if (rc) return rc;
-    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, arena + 64, c2_w, c2_b, arena + 576);
+    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, synth_arena + 64, c2_weights, c2_bias, synth_arena + 576);
     if (rc) return rc;
-    rc = fm_fc_s8(&f1_p, &f1_rq, arena + 576, f1_w, f1_b, arena);
+    rc = fm_fc_s8(&f1_p, &f1_rq, synth_arena + 576, f1_weights, f1_bias, synth_arena);
     if (rc) return rc;
-    return fm_fc_s8(&f2_p, &f2_rq, arena, f2_w, f2_b, output);
+    return fm_fc_s8(&f2_p, &f2_rq, synth_arena, f2_weights, f2_bias, output);
 }
 """
 
@@ -70,24 +65,27 @@ def params(seed: int = 0, w_offset: int = 0) -> dict[str, np.ndarray | int]:
     return out
 
 
-def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0, dsp_dir: Path | None = None) -> Path:
-    """Write the synthetic package to `c_dir` (runtime headers, portable kernels, optional DSP)."""
+def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
+    """Write the synthetic package to `c_dir` (runtime headers, both kernel sets, fixedpoint requant)."""
     p = params(seed, w_offset)
     c_dir.mkdir(parents=True, exist_ok=True)
     for header in RUNTIME.glob("*.h"):
         shutil.copy(header, c_dir / header.name)
-    shutil.copytree(RUNTIME / "kernels" / "portable", c_dir / "kernels" / "portable", dirs_exist_ok=True)
-    dsp = dsp_dir or RUNTIME / "kernels" / "dsp"
-    if any(dsp.glob("*.c")):
-        shutil.copytree(dsp, c_dir / "kernels" / "dsp", dirs_exist_ok=True)
+    sets = {"portable": RUNTIME / "kernels" / "portable", "dsp": RUNTIME / "kernels" / "dsp"}
+    for kset, src in sets.items():
+        if any(src.glob("*.c")):  # each set is complete: kernels + fm_requant.c of the mode
+            shutil.copytree(src, c_dir / "kernels" / kset, dirs_exist_ok=True)
+            shutil.copy(RUNTIME / "requant" / "fixedpoint.c", c_dir / "kernels" / kset / "fm_requant.c")
     arrays = []
     conv = "{%d,1,%d, %d,1,%d, 1,3, 1,1, 1,1, 0,1, 1, %d, %d}"
     for key, ctype in (("w", "int8_t"), ("b", "int32_t"), ("mult", "int32_t"), ("shift", "int32_t")):
         for layer in ("c1", "c2", "f1", "f2"):
-            arrays.append(_c_array(ctype, f"{layer}_{key}", np.asarray(p[f"{layer}_{key}"])))
+            cname = {"w": "weights", "b": "bias"}.get(key, key)  # the compiler's naming
+            arrays.append(_c_array(ctype, f"{layer}_{cname}", np.asarray(p[f"{layer}_{key}"])))
     for layer in ("c1", "c2", "f1", "f2"):
         lo = -5 if layer != "f2" else -128
-        arrays.append(f"static const fm_requant_t {layer}_rq = {{{layer}_mult, {layer}_shift, 0, 1, {OUT_ZP}, {lo}, 127}};")
+        rq = f"{{{layer}_mult, {layer}_shift, 0, 1, {OUT_ZP}, {lo}, 127}}"
+        arrays.append(f"static const fm_requant_t {layer}_rq = {rq};")
     arrays.append("static const fm_conv_params_t c1_p = " + conv % (1, 64, 8, 64, IN_OFF, w_offset) + ";")
     arrays.append("static const fm_conv_params_t c2_p = " + conv % (8, 64, 16, 64, -OUT_ZP, w_offset) + ";")
     arrays.append("static const fm_pool_params_t pool_p = {16, 1, 64, 1, 32, 1, 2, 1, 2, 1, 1, 0, 0};")
@@ -96,8 +94,12 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0, dsp_dir: Path |
     weights = sum(np.asarray(p[f"{k}_w"]).size + 4 * np.asarray(p[f"{k}_b"]).size for k in ("c1", "c2", "f1", "f2"))
     (c_dir / "model.c").write_text(_MODEL_C % {"arrays": "\n".join(arrays), "arena": 1088})
     (c_dir / "model.h").write_text(_MODEL_H % {"arena": 1088, "weights": weights})
-    layers = [("conv1", "fm_conv_s8", 1536), ("conv2_pool", "fm_conv_maxpool_s8", 24576),
-              ("fc1", "fm_fc_s8", 32768), ("fc2", "fm_fc_s8", 256)]
+    layers = [
+        ("conv1", "fm_conv_s8", 1536),
+        ("conv2_pool", "fm_conv_maxpool_s8", 24576),
+        ("fc1", "fm_fc_s8", 32768),
+        ("fc2", "fm_fc_s8", 256),
+    ]
     plan = {"layers": [{"name": n, "kernel": k, "macs": m} for n, k, m in layers]}
     (c_dir / "plan.json").write_text(json.dumps(plan))
     return c_dir
@@ -106,14 +108,16 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0, dsp_dir: Path |
 def _rq(acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, lo: int) -> np.ndarray:
     total = (31 - shift).astype(object)
     v = acc.astype(object) * mult.astype(object) + (1 << (total - 1))
-    out = np.array([int(a) >> int(t) for a, t in zip(v.ravel(), np.broadcast_to(total, v.shape).ravel(),
-                                                      strict=True)], dtype=np.int64).reshape(acc.shape)
+    out = np.array(
+        [int(a) >> int(t) for a, t in zip(v.ravel(), np.broadcast_to(total, v.shape).ravel(), strict=True)],
+        dtype=np.int64,
+    ).reshape(acc.shape)
     return np.clip(out + OUT_ZP, lo, 127)
 
 
 def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, in_off: int, w_off: int) -> np.ndarray:
     xp = np.pad(x + in_off, ((0, 0), (1, 1)))
-    cols = np.stack([xp[:, k:k + x.shape[1]] for k in range(3)], axis=-1)  # [ic, pos, k]
+    cols = np.stack([xp[:, k : k + x.shape[1]] for k in range(3)], axis=-1)  # [ic, pos, k]
     return np.einsum("ipk,oik->op", cols, w + w_off) + b[:, None]
 
 
@@ -122,8 +126,12 @@ def reference(x: np.ndarray, seed: int = 0, w_offset: int = 0) -> np.ndarray:
     p = {k: np.asarray(v) for k, v in params(seed, w_offset).items()}
     outs = []
     for row in x.astype(np.int64):
-        h = _rq(_conv(row[None, :], p["c1_w"], p["c1_b"], IN_OFF, w_offset), p["c1_mult"][:, None],
-                p["c1_shift"][:, None], -5)
+        h = _rq(
+            _conv(row[None, :], p["c1_w"], p["c1_b"], IN_OFF, w_offset),
+            p["c1_mult"][:, None],
+            p["c1_shift"][:, None],
+            -5,
+        )
         h = _rq(_conv(h, p["c2_w"], p["c2_b"], -OUT_ZP, w_offset), p["c2_mult"][:, None], p["c2_shift"][:, None], -5)
         h = h.reshape(16, 32, 2).max(axis=-1).ravel()
         h = _rq((p["f1_w"] + w_offset) @ (h - OUT_ZP) + p["f1_b"], p["f1_mult"], p["f1_shift"], -5)

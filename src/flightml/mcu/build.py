@@ -20,9 +20,17 @@ from flightml.mcu.model_api import ModelApi, kernel_sources
 from flightml.mcu.targets import Target
 from flightml.mcu.toolchain import CROSS_GCC
 
-CFLAGS = ("-std=c99", "-O2", "-ffreestanding", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra",
-          "-fstack-usage", "-fcallgraph-info=su")
-RUNTIME_FILES = ("fm_startup.c", "fm_mcu_harness.c", "fm_libc.c")
+CFLAGS = (
+    "-std=c99",
+    "-O2",
+    "-ffreestanding",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-Wall",
+    "-Wextra",
+    "-fstack-usage",
+    "-fcallgraph-info=su",
+)
 
 
 class BuildError(FlightmlError):
@@ -52,22 +60,27 @@ def linker_script(target: Target, weight_symbols: list[str]) -> str:
     template = Template((runtime_dir() / "fm_link.ld.in").read_text(encoding="utf-8"))
     inputs = " ".join(f"*(.rodata.{sym})" for sym in weight_symbols) or "/* no weights */"
     return template.substitute(
-        flash_origin=hex(target.flash_origin), flash_size=hex(target.flash_size),
-        ram_origin=hex(target.ram_origin), ram_size=hex(target.ram_size),
-        stack_bytes=target.stack_bytes, weight_inputs=inputs,
+        flash_origin=hex(target.flash_origin),
+        flash_size=hex(target.flash_size),
+        ram_origin=hex(target.ram_origin),
+        ram_size=hex(target.ram_size),
+        stack_bytes=target.stack_bytes,
+        weight_inputs=inputs,
     )
 
 
 def model_glue_header(api: ModelApi) -> str:
     """fm_mcu_model.h: maps the harness's FM_INVOKE/FM_INPUT_SIZE/FM_OUTPUT_SIZE to the model."""
     upper = api.name.upper()
-    return (f'#include "model.h"\n#define FM_INVOKE {api.invoke}\n'
-            f"#define FM_INPUT_SIZE {upper}_INPUT_SIZE\n#define FM_OUTPUT_SIZE {upper}_OUTPUT_SIZE\n")
+    return (
+        f'#include "model.h"\n#define FM_INVOKE {api.invoke}\n'
+        f"#define FM_INPUT_SIZE {upper}_INPUT_SIZE\n#define FM_OUTPUT_SIZE {upper}_OUTPUT_SIZE\n"
+    )
 
 
-def _object_name(src: Path, c_dir: Path) -> str:
+def _object_name(src: Path, base: Path) -> str:
     try:
-        rel = src.relative_to(c_dir)
+        rel = src.relative_to(base)
     except ValueError:
         rel = Path("fm_mcu") / src.name
     return "__".join(rel.with_suffix("").parts) + ".o"
@@ -80,31 +93,74 @@ def _compile(src: Path, obj: Path, flags: list[str]) -> None:
         raise BuildError(f"{src.name}: {lines[0].strip()}")
 
 
-def build_elf(c_dir: Path, api: ModelApi, target: Target, kernels: str, weight_symbols: list[str],
-              work: Path, extra_flags: tuple[str, ...] = ()) -> Build:
+def build_elf(
+    c_dir: Path,
+    api: ModelApi,
+    target: Target,
+    kernels: str,
+    weight_symbols: list[str],
+    work: Path,
+    extra_flags: tuple[str, ...] = (),
+) -> Build:
     """Compile the model (model.c + the `kernels` set) and the harness for `target`, link in `work`."""
     c_dir, work = Path(c_dir), Path(work)
     work.mkdir(parents=True, exist_ok=True)
     (work / "fm_mcu_model.h").write_text(model_glue_header(api), encoding="utf-8")
-    (work / "link.ld").write_text(linker_script(target, weight_symbols), encoding="utf-8")
-    rt = runtime_dir()
     model_srcs = [c_dir / "model.c", *kernel_sources(c_dir, kernels)]
-    support_srcs = [rt / name for name in (*RUNTIME_FILES, target.core_init)]
     for src in model_srcs:
         if not src.is_file():
             raise InputError(f"{src}: not found")
-    includes = [f"-I{d}" for d in (work, c_dir, rt)]
-    flags = [*CFLAGS, *target.cpu_flags, *includes, *extra_flags]
-    jobs = {src: work / _object_name(src, c_dir) for src in model_srcs + support_srcs}
+    objects = build_program(
+        [(src, extra_flags) for src in model_srcs],
+        target,
+        [work, c_dir],
+        weight_symbols,
+        work,
+        c_dir,
+        main=runtime_dir() / "fm_mcu_harness.c",
+    )
+    elf = work / "prog.elf"
+    return Build(elf, work / "prog.map", objects[: len(model_srcs)], objects[len(model_srcs) :], kernels)
+
+
+def build_program(
+    sources: list[tuple[Path, tuple[str, ...]]],
+    target: Target,
+    includes: list[Path],
+    weight_symbols: list[str],
+    work: Path,
+    base: Path,
+    main: Path,
+) -> list[Path]:
+    """Compile `sources` (each with its extra flags) and `main` with the startup, libc and core init,
+    link WORK/prog.elf (+ prog.map) for `target`; returns the objects (sources first)."""
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "link.ld").write_text(linker_script(target, weight_symbols), encoding="utf-8")
+    rt = runtime_dir()
+    support = [rt / name for name in ("fm_startup.c", "fm_libc.c", target.core_init)]
+    flags = [*CFLAGS, *target.cpu_flags, *(f"-I{d}" for d in (*includes, rt))]
+    jobs = [(src, work / _object_name(src, base), extra) for src, extra in sources]
+    jobs += [(src, work / _object_name(src, base), ()) for src in (main, *support)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda item: _compile(item[0], item[1], flags), jobs.items()))
-    elf, map_file = work / "prog.elf", work / "prog.map"
-    link = [CROSS_GCC, *target.cpu_flags, "-nostdlib", "-nostartfiles", "-Wl,--gc-sections",
-            f"-T{work / 'link.ld'}", f"-Wl,-Map={map_file}", "-o", str(elf), *map(str, jobs.values()), "-lgcc"]
+        list(pool.map(lambda job: _compile(job[0], job[1], [*flags, *job[2]]), jobs))
+    link = [
+        CROSS_GCC,
+        *target.cpu_flags,
+        "-nostdlib",
+        "-nostartfiles",
+        "-Wl,--gc-sections",
+        f"-T{work / 'link.ld'}",
+        f"-Wl,-Map={work / 'prog.map'}",
+        "-o",
+        str(work / "prog.elf"),
+        *(str(obj) for _, obj, _ in jobs),
+        "-lgcc",
+    ]
     proc = subprocess.run(link, capture_output=True, text=True)
     if proc.returncode != 0:
         raise LinkError(_link_reason(proc.stderr))
-    return Build(elf, map_file, [jobs[s] for s in model_srcs], [jobs[s] for s in support_srcs], kernels)
+    return [obj for _, obj, _ in jobs]
 
 
 def _link_reason(stderr: str) -> str:

@@ -9,6 +9,7 @@ the next layer's entry (the last to bench_end); the first also counts the invoke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from flightml.mcu.model_api import Layer
 
@@ -19,7 +20,7 @@ class CountError(Exception):
 
 @dataclass(frozen=True)
 class SampleCounts:
-    total: dict[str, int]           # counter deltas of the whole inference
+    total: dict[str, int]  # counter deltas of the whole inference
     per_layer: list[dict[str, int]]  # counter deltas of each layer, in plan order
 
 
@@ -27,8 +28,9 @@ def _delta(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return {k: b[k] - a[k] for k in a}
 
 
-def sample_counts(snapshots: list[tuple[int, dict[str, int]]], kernels: list[str], layers: list[Layer],
-                  samples: int) -> list[SampleCounts]:
+def sample_counts(
+    snapshots: list[tuple[int, dict[str, int]]], kernels: list[str], layers: list[Layer], samples: int
+) -> list[SampleCounts]:
     """Split snapshots into `samples` inferences; CountError when any window is incomplete."""
     expected = [kernels.index(layer.kernel) + 2 for layer in layers]
     out: list[SampleCounts] = []
@@ -52,5 +54,5 @@ def _close(window: list[tuple[int, dict[str, int]]], expected: list[int], index:
         raise CountError(f"sample {index}: kernel entries {hits} do not follow the plan {expected}")
     start, end = window[0][1], window[-1][1]
     points = [start] + [c for _, c in window[2:-1]] + [end] if expected else [start, end]
-    per_layer = [_delta(a, b) for a, b in zip(points, points[1:], strict=False)] if expected else []
+    per_layer = [_delta(a, b) for a, b in pairwise(points)] if expected else []
     return SampleCounts(_delta(start, end), per_layer)

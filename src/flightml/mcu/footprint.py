@@ -33,7 +33,7 @@ class Footprint:
 def map_sections(map_file: Path) -> list[tuple[str, str, int, str]]:
     """(output section, input section, size, object file) for every placed input section."""
     text = map_file.read_text(encoding="utf-8", errors="replace")
-    text = text[text.find("Linker script and memory map"):]
+    text = text[text.find("Linker script and memory map") :]
     rows, out, pending = [], "", None
     for line in text.splitlines():
         if m := _OUT.match(line):
@@ -85,5 +85,8 @@ def symbol_addresses(elf: Path) -> dict[str, int]:
     """Function name -> entry address (Thumb bit cleared)."""
     with open(elf, "rb") as handle:
         symtab = ELFFile(handle).get_section_by_name(".symtab")
-        return {s.name: int(s["st_value"]) & ~1 for s in symtab.iter_symbols()
-                if s.name and s["st_info"]["type"] == "STT_FUNC"}
+        return {
+            s.name: int(s["st_value"]) & ~1
+            for s in symtab.iter_symbols()
+            if s.name and s["st_info"]["type"] == "STT_FUNC"
+        }

@@ -75,8 +75,10 @@ def read_plan(c_dir: Path) -> list[Layer]:
     try:
         plan = json.loads(path.read_text(encoding="utf-8"))
         rows = plan["layers"] if isinstance(plan, dict) else plan
-        return [Layer(str(r.get("node", r.get("name", i))), str(r["kernel"]), int(r.get("macs", 0)))
-                for i, r in enumerate(rows)]
+        return [
+            Layer(str(r.get("node", r.get("name", i))), str(r["kernel"]), int(r.get("macs", 0)))
+            for i, r in enumerate(rows)
+        ]
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: not a valid plan ({exc.__class__.__name__}: {exc})") from None
 

@@ -21,8 +21,25 @@ from flightml.mcu.targets import Target
 from flightml.mcu.toolchain import HOST_GCC, QEMU
 
 # Plugin counter order (enum in fm_insncount.c).
-COUNTERS = ("insn", "alu", "mul", "mac", "lmul", "div", "load", "load_p", "store", "store_p", "lsm",
-            "lsm_regs", "branch", "call", "fp", "taken", "flash_reads")
+COUNTERS = (
+    "insn",
+    "alu",
+    "mul",
+    "mac",
+    "lmul",
+    "div",
+    "load",
+    "load_p",
+    "store",
+    "store_p",
+    "lsm",
+    "lsm_regs",
+    "branch",
+    "call",
+    "fp",
+    "taken",
+    "flash_reads",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +73,9 @@ def plugin_path() -> Path:
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
     os.close(fd)
     try:
-        proc = subprocess.run([HOST_GCC, "-O2", "-shared", "-fPIC", "-o", tmp, str(source)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [HOST_GCC, "-O2", "-shared", "-fPIC", "-o", tmp, str(source)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise ToolMissing(f"cannot build the QEMU plugin with {HOST_GCC}: {proc.stderr.strip()[:200]}")
         os.replace(tmp, target)
@@ -75,9 +93,25 @@ def run_elf(elf: Path, target: Target, input_bytes: bytes, markers: list[int], t
         counts = work / "counts.txt"
         flash = f"flash={hex(target.flash_origin)}:{hex(target.flash_origin + target.flash_size)}"
         plugin_args = ",".join([str(plugin_path()), f"out={counts}", flash, *(f"m={hex(m)}" for m in markers)])
-        cmd = [QEMU, "-machine", target.machine, "-display", "none", "-monitor", "none", "-serial", "null",
-               "-chardev", "stdio,id=sh0", "-semihosting-config", "enable=on,target=native,chardev=sh0",
-               "-plugin", plugin_args, "-kernel", str(Path(elf).resolve())]
+        cmd = [
+            QEMU,
+            "-machine",
+            target.machine,
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "null",
+            "-chardev",
+            "stdio,id=sh0",
+            "-semihosting-config",
+            "enable=on,target=native,chardev=sh0",
+            "-plugin",
+            plugin_args,
+            "-kernel",
+            str(Path(elf).resolve()),
+        ]
         try:
             proc = subprocess.run(cmd, cwd=work, capture_output=True, timeout=timeout_s)
             code, timed_out, stderr = proc.returncode, False, proc.stderr.decode("utf-8", "replace")

@@ -14,8 +14,16 @@ from flightml.config import Config
 from flightml.mcu.verify import mcu_targets, verify_mcu_targets
 
 VERIFY_MCU = "verify_mcu.json"
-SUMMARY_KEYS = ("bitexact", "clock_mhz", "flash_bytes", "ram_bytes", "weight_bytes", "code_bytes", "stack_bytes",
-                "wcet_us")
+SUMMARY_KEYS = (
+    "bitexact",
+    "clock_mhz",
+    "flash_bytes",
+    "ram_bytes",
+    "weight_bytes",
+    "code_bytes",
+    "stack_bytes",
+    "wcet_us",
+)
 
 
 def _c_dir(run: RunDir, config: Config) -> str:
@@ -47,9 +55,16 @@ def verify_mcu_stage(run: RunDir, config: Config, *, targets: list[str] | None =
     n = len(spectra.x_test) if full or settings.mcu_samples == 0 else min(settings.mcu_samples, len(spectra.x_test))
     model = CompiledModel(c_dir)
     x = model.quantize(spectra.x_test[:n])
-    result = verify_mcu_targets(c_dir, x, model.invoke_int8(x), names, timeout_s=settings.timeout_s,
-                                clock_mhz=settings.clock_mhz, flash_wait_states=settings.flash_wait_states,
-                                wcet_margin=settings.wcet_margin)
+    result = verify_mcu_targets(
+        c_dir,
+        x,
+        model.invoke_int8(x),
+        names,
+        timeout_s=settings.timeout_s,
+        clock_mhz=settings.clock_mhz,
+        flash_wait_states=settings.flash_wait_states,
+        wcet_margin=settings.wcet_margin,
+    )
     atomic_write_json(run.path(VERIFY_MCU), result)
     macs = sum(layer["macs"] for layer in next(iter(result["targets"].values()), {}).get("per_layer") or [])
     run.update_summary({"mcu": {name: summary_entry(r, macs) for name, r in result["targets"].items()}})

