@@ -147,6 +147,7 @@ class QuantConfig:
     activation_symmetric: bool = setting(False, "symmetric activation ranges (zero point 0)")
     reduce_range: bool = setting(False, "7-bit weights (ORT reduce_range)")
     preprocess: bool = setting(False, "run ORT quant_pre_process (shape inference, optimisation) first")
+    bias_correction: bool = setting(False, "correct int32 biases for the mean int8 output error on the calibration set")
     qat_epochs: int = setting(
         0,
         "quantization-aware fine-tuning epochs before quantizing (0 = none; 10 recovers the reference setting)",

@@ -26,6 +26,7 @@ from flightml.data.stage import SPECTRA
 from flightml.errors import InputError
 from flightml.export.stage import FP32, INPUT_NAME
 from flightml.onnx_io import load_onnx
+from flightml.quantize.bias_correction import correct_biases
 
 INT8 = "model_int8.onnx"
 
@@ -40,6 +41,7 @@ REFERENCE = {
     "activation_symmetric": False,
     "reduce_range": False,
     "preprocess": False,
+    "bias_correction": False,
 }
 
 
@@ -126,6 +128,8 @@ def quantize_onnx(
 
     load_onnx(fp32_path, "fp32 ONNX model")
     quant = effective(quant)
+    if quant.bias_correction and quant.format != "qdq":
+        raise InputError("quant.bias_correction: needs quant.format = 'qdq'")
     methods = {
         "minmax": CalibrationMethod.MinMax,
         "entropy": CalibrationMethod.Entropy,
@@ -156,6 +160,8 @@ def quantize_onnx(
                 calibrate_method=methods[quant.calibration],
                 extra_options=extra,
             )
+            if quant.bias_correction:
+                correct_biases(source, tmp, calibration)
 
 
 def quantize_stage(run: RunDir, config: Config) -> None:

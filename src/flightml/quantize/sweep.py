@@ -46,6 +46,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "pc-symmetric-act": {"activation_symmetric": True},
     "pc-reduce-range": {"reduce_range": True},
     "pc-preprocess": {"preprocess": True},
+    "pc-bias-correction": {"bias_correction": True},
+    "pt-bias-correction": {"per_channel": False, "bias_correction": True},
     "reference+qat": {"preset": "reference", "qat_epochs": QAT_EPOCHS},
     "default+qat": {"qat_epochs": QAT_EPOCHS},
 }
@@ -107,14 +109,13 @@ def trial(seed_dir: str, config_dict: dict[str, Any], seed: int, name: str) -> d
             export_qat(result, spectra.bands, int8, calibration, config.quant)
         else:
             quantize_onnx(fp32, int8, calibration, config.quant)
-        accuracies = [
-            float(np.mean(ort_session(p).run(None, {"spectrum": spectra.x_test})[0].argmax(1) == spectra.y_test))
-            for p in (fp32, int8)
-        ]
+        predictions = [ort_session(p).run(None, {"spectrum": spectra.x_test})[0].argmax(1) for p in (fp32, int8)]
+    accuracies = [float(np.mean(p == spectra.y_test)) for p in predictions]
     return {
         "fp32_accuracy": accuracies[0],
         "int8_accuracy": accuracies[1],
         "drop_pts": 100 * (accuracies[0] - accuracies[1]),
+        "changed_class": int(np.sum(predictions[0] != predictions[1])),
         "test_samples": len(spectra.y_test),
     }
 
@@ -143,6 +144,7 @@ def run_sweep(run_root: Path, config: Config, seeds: int, jobs: int, names: list
             "overrides": SETTINGS[name],
             "drop_pts": drops,
             "int8_accuracy": [results[(name, s)]["int8_accuracy"] for s in seed_list],
+            "changed_class": [results[(name, s)]["changed_class"] for s in seed_list],
             "median_drop_pts": float(np.median(drops)),
             "worst_drop_pts": float(max(drops)),
         }
@@ -193,6 +195,7 @@ def plot_sweep(summary: dict[str, Any], run_root: Path) -> Path:
     for i, r in enumerate(rows):
         ax.scatter([i] * len(r["drop_pts"]), r["drop_pts"], s=8, color="black", zorder=3)
     ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_yscale("symlog", linthresh=1.0)  # linear within +-1 pt, logarithmic beyond
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylabel("fp32 -> int8 accuracy drop (pts)")
     ax.set_title(f"Quantization settings over {len(summary['seeds'])} training seeds (dots: each seed)")
@@ -201,11 +204,14 @@ def plot_sweep(summary: dict[str, Any], run_root: Path) -> Path:
 
 
 def format_table(summary: dict[str, Any]) -> str:
-    """A plain-text table: setting, median and worst drop, drop per seed."""
-    lines = [f"{'setting':<26} {'median':>7} {'worst':>7}  drop per seed {summary['seeds']} (pts)"]
+    """A plain-text table: setting, median and worst drop, median test samples changing class, drop per seed."""
+    lines = [f"{'setting':<26} {'median':>7} {'worst':>7} {'flips':>6}  drop per seed {summary['seeds']} (pts)"]
     for name, row in summary["settings"].items():
         per_seed = " ".join(f"{d:+.1f}" for d in row["drop_pts"])
-        lines.append(f"{name:<26} {row['median_drop_pts']:>7.2f} {row['worst_drop_pts']:>7.2f}  {per_seed}")
+        flips = np.median(row["changed_class"])
+        lines.append(
+            f"{name:<26} {row['median_drop_pts']:>7.2f} {row['worst_drop_pts']:>7.2f} {flips:>6.0f}  {per_seed}"
+        )
     fp32 = " ".join(f"{a:.3f}" for a in summary["fp32_accuracy"])
     lines.append(f"fp32 accuracy per seed: {fp32}; best post-training setting: {summary['best']}")
     return "\n".join(lines)

@@ -123,6 +123,7 @@ def _sweep_part(sweep: dict[str, Any]) -> tuple[str, Check | None]:
             name,
             f"{r['median_drop_pts']:.2f}",
             f"{r['worst_drop_pts']:.2f}",
+            f"{np.median(r['changed_class']):.0f}",
             " ".join(f"{d:+.1f}" for d in r["drop_pts"]),
         ]
         for name, r in sweep["settings"].items()
@@ -131,7 +132,7 @@ def _sweep_part(sweep: dict[str, Any]) -> tuple[str, Check | None]:
         f"Settings sweep over training seeds {sweep['seeds']} (fp32 accuracy "
         f"{', '.join(f'{a:.3f}' for a in sweep['fp32_accuracy'])}); accuracy drop in points, "
         f"best post-training setting: {sweep['best']}. Reproduce: `{sweep['command']}`.\n\n"
-        + md_table(["setting", "median drop", "worst drop", "per seed"], rows)
+        + md_table(["setting", "median drop", "worst drop", "median class changes", "drop per seed"], rows)
     )
     default = sweep["settings"].get("default")
     if default is None:
