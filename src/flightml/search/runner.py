@@ -25,7 +25,8 @@ from flightml.search.trial import TrialSpec, cached_row, trial_key
 
 RESULTS = "results.json"
 SCHEMA = "flightml.search/1"
-SKIPPED_STAGES = ("baseline", "report")
+# The stages that produce a results row; the others (baseline, quant_analysis, faults, report) run at --export.
+TRIAL_STAGES = ("data", "train", "export", "quantize", "evaluate", "compile", "verify_host", "verify_mcu", "budget")
 MAX_DUPLICATES = 200
 
 
@@ -46,10 +47,10 @@ class SearchSettings:
 
 
 def trial_stages() -> tuple[str, ...]:
-    """Every registered pipeline stage except the baseline and the report (run at export)."""
+    """The TRIAL_STAGES this pipeline registers, in pipeline order."""
     from flightml.pipeline import STAGES
 
-    return tuple(stage.name for stage in STAGES if stage.name not in SKIPPED_STAGES)
+    return tuple(stage.name for stage in STAGES if stage.name in TRIAL_STAGES)
 
 
 def score(row: dict[str, Any]) -> float:
