@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-
 import qmodels as qm
 from harness import run_all
 from op_cases import op_specs
+
+logging.getLogger().setLevel(logging.ERROR)  # quantize_static's pre-processing advice
 
 
 @pytest.fixture(scope="session")

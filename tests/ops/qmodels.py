@@ -135,6 +135,26 @@ def matmul_bias(name: str, in_shape: tuple[int, ...], n: int) -> Spec:
     return spec
 
 
+def concat(name: str, in_shape: tuple[int, ...]) -> Spec:
+    """Two convolutions of the input, concatenated along channels."""
+    spec = conv(name, in_shape, 3, (3,) * (len(in_shape) - 1), relu=False, pads=[1] * 2 * (len(in_shape) - 1))
+    spec.nodes[0].output[0] = "a"
+    spec.inits["w2"] = rng_for(name + "2").normal(0, 0.4, (2, in_shape[0], *(1,) * (len(in_shape) - 1)))
+    spec.nodes.append(helper.make_node("Conv", ["x", "w2"], ["b2"], name=f"{name}_conv2"))
+    spec.nodes.append(helper.make_node("Concat", ["a", "b2"], ["y"], name=f"{name}_concat", axis=1))
+    return spec
+
+
+def conv_clip(name: str, in_shape: tuple[int, ...]) -> Spec:
+    """conv -> Clip(0, 6) (ReLU6)."""
+    spec = conv(name, in_shape, 4, (3,) * (len(in_shape) - 1), relu=False, pads=[1] * 2 * (len(in_shape) - 1))
+    spec.nodes[0].output[0] = "c"
+    spec.inits["lo"] = np.array(0.0, dtype=np.float32)
+    spec.inits["hi"] = np.array(6.0, dtype=np.float32)
+    spec.nodes.append(helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name=f"{name}_clip"))
+    return spec
+
+
 def quantize(spec: Spec, out_dir: Path) -> Path:
     """QDQ int8 (or uint8) model of `spec`, calibrated on 16 random inputs; returns its path."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static

@@ -127,10 +127,18 @@ def render(graph: Graph, p: Plan, name: str, command: str) -> dict[str, str]:
     structs, calls = [], []
     for layer in graph.layers:
         call = BY_KIND[layer.kind].emit_c(layer, graph.mode)
-        for ctype, sname, fields in call.structs:
-            structs.append({"ctype": ctype, "name": sname, "fields": list(fields.items())})
         ptrs = {f"IN{i}": _pointer(graph, p, t, name) for i, t in enumerate(layer.inputs)}
         ptrs["OUT"] = _pointer(graph, p, layer.output, name)
+        for ctype, sname, fields in call.structs:
+            raw = fields.get("")
+            if raw is not None:
+                raw = re.sub(r"\b(IN\d+|OUT)\b", lambda m, table=ptrs: table[m.group(1)], raw)
+                if re.search(r"\b(input|output)\b", raw):
+                    raise InputError(
+                        f"node '{layer.node}' ({layer.onnx_op}): the model input or output cannot be an "
+                        "operand of this op; insert a layer before it"
+                    )
+            structs.append({"ctype": ctype, "name": sname, "fields": list(fields.items()), "raw": raw})
         calls.append(
             {
                 "index": layer.index,

@@ -52,6 +52,19 @@ typedef struct {
     int32_t a_size, b_size;         /* input elements: size, or a divisor of size (trailing broadcast: x[i % n]) */
 } fm_add_params_t;
 
+typedef struct {
+    fm_pool_params_t pool;          /* windows; GlobalAveragePool: one window covering the whole input */
+    int32_t in_offset;              /* -input zero point, [-127, 128] */
+    int32_t count_include_pad;      /* 1: divide by k_h * k_w; 0: by the number of valid positions */
+} fm_avgpool_params_t;
+
+typedef struct {
+    int32_t n_inputs;               /* >= 1 */
+    int32_t outer;                  /* product of the dimensions before the concat axis */
+    const int32_t *chunk;           /* per input: product of its dimensions from the axis on */
+    const int8_t *const *tables;    /* per input: NULL (same quantization: copy) or int8[256] indexed by x + 128 */
+} fm_concat_params_t;
+
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output);
@@ -67,6 +80,13 @@ int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *inpu
 
 /* Max pooling over windows (padding ignored); output keeps the input quantization. */
 int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+
+/* Average pooling: acc = sum of (x + in_offset) over the window's valid positions, requantized with the
+ * requant entry (count - 1) (rq->per_channel = 1: one constant per possible divisor count). */
+int fm_avgpool_s8(const fm_avgpool_params_t *p, const fm_requant_t *rq, const int8_t *input, int8_t *output);
+
+/* Concat along one axis: per outer step, chunk[i] values of input i, copied or requantized by its table. */
+int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
  * b[i % b_size]). Either input may be a constant array. */

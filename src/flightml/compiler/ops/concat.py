@@ -1,0 +1,77 @@
+"""Concat along a non-batch axis: `fm_concat_s8`. Inputs quantized like the output are copied; others
+go through a 256-entry int8 table built at compile time (integer work at run time in both modes):
+ort-exact = ONNX Runtime's QLinearConcat table (float32 (x - zp) * s_in, then QuantizeLinear);
+fixedpoint = the multiplier/shift rule with real = s_in / s_out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from flightml.compiler import qparams
+from flightml.compiler.ir import Layer, QTensor
+from flightml.compiler.ops.common import KernelCall, NodeIn
+
+KIND = "concat"
+ONNX_OPS = ("Concat",)
+
+
+def requant_table(x: QTensor, out: QTensor, mode: str) -> np.ndarray:
+    """int8[256]: the output value of every input value v (index v + 128), int8 domain."""
+    v = np.arange(-128, 128, dtype=np.int64)
+    if mode == "fixedpoint":
+        mult, shift = qparams.quantize_multiplier(float(np.float32(x.scale)) / float(np.float32(out.scale)))
+        y = qparams.requant_fixedpoint(v - x.zp, mult, shift, out.zp, -128, 127)
+    else:
+        y = qparams.quantize_float(qparams.dequantize(v, x.scale, x.zp), out.scale, out.zp)
+    return y.astype(np.int8)
+
+
+def resolve(n: NodeIn, mode: str) -> Layer:
+    xs = [n.act(i) for i in range(len(n.inputs))]
+    if (n.act_min, n.act_max) != (-128, 127):
+        raise n.fail("a Relu/Clip after Concat is not supported")
+    rank = len(xs[0].shape)
+    axis = int(n.attr("axis", 0)) % rank
+    rest = [x.shape[:axis] + x.shape[axis + 1 :] for x in xs]
+    if axis == 0 or any(len(x.shape) != rank or r != rest[0] for x, r in zip(xs, rest, strict=True)):
+        raise n.fail("inputs must agree on every dimension except the (non-batch) concat axis")
+    out_shape = (*xs[0].shape[:axis], sum(x.shape[axis] for x in xs), *xs[0].shape[axis + 1 :])
+    consts = {"chunk": np.array([int(np.prod(x.shape[axis:], dtype=np.int64)) for x in xs], dtype=np.int32)}
+    for i, x in enumerate(xs):
+        if (x.scale, x.zp) != (n.out.scale, n.out.zp):
+            consts[f"table{i}"] = requant_table(x, n.out, mode)
+    params = {"n_inputs": len(xs), "outer": int(np.prod(out_shape[:axis], dtype=np.int64))}
+    return Layer(KIND, n.node.name, n.node.op_type, [x.name for x in xs], n.out.name, out_shape, params, consts)
+
+
+def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
+    b, c = inputs[0].shape[0], layer.cname
+    parts = []
+    for i, x in enumerate(inputs):
+        x = x.reshape(b, layer.params["outer"], -1).astype(np.int64)
+        table = consts.get(f"{c}_table{i}")
+        parts.append(x if table is None else table.astype(np.int64)[x + 128])
+    return np.concatenate(parts, axis=2).reshape(b, *layer.out_shape[1:])
+
+
+def emit_c(layer: Layer, mode: str) -> KernelCall:
+    c, n = layer.cname, len(layer.inputs)
+    ins = ", ".join(f"IN{i}" for i in range(n))
+    tables = ", ".join(f"{c}_table{i}" if f"table{i}" in layer.consts else "0" for i in range(n))
+    params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": f"{c}_tables"}
+    return KernelCall(
+        "fm_concat_s8",
+        [
+            ("int8_t *const", f"{c}_tables[{n}]", {"": f"{{ {tables} }}"}),
+            ("fm_concat_params_t", f"{c}_p", params),
+            ("int8_t *const", f"{c}_inputs[{n}]", {"": f"{{ {ins} }}"}),
+        ],
+        [f"&{c}_p", f"{c}_inputs", "OUT"],
+    )
+
+
+def cost(layer: Layer) -> int:
+    return 0
