@@ -60,6 +60,8 @@ def test_sweep_small_and_report_section(analysed: Path, capsys: pytest.CaptureFi
     assert len(row["drop_pts"]) == 2 and row["worst_drop_pts"] == max(row["drop_pts"])
     assert (analysed / SWEEP_JSON).exists() and (analysed / "figures" / "sweep_quant.png").exists()
     assert (analysed / "sweep_quant" / "seed-1" / "model_fp32.onnx").exists()
+    again = run_sweep(analysed, small_config(), seeds=2, jobs=1, names=["reference", "default", "pc-entropy"])
+    assert again["settings"] == summary["settings"]  # same results whatever the worker count
     section = quantization.render(RunDir(analysed), Figures(analysed))
     assert section is not None and "SQNR" in section.markdown and "Settings sweep" in section.markdown
     assert all(f.exists() for f in section.figures) and len(section.figures) == 3
