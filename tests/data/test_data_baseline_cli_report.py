@@ -113,3 +113,16 @@ def test_data_overrides_from_flags() -> None:
     args = parser.parse_args(["--source", "csv:a.csv"])
     assert data_overrides(args) == {"data.source": "csv", "data.csv_path": "a.csv"}
     assert data_overrides(parser.parse_args([])) == {}
+
+
+def test_data_build_cli_train_busdemeo_test_csv(write_csv, tmp_path: Path) -> None:
+    rows = [["id", "label", "450nm", "550nm", "650nm", "750nm", "850nm"]]
+    rows += [[f"o{k}", label, 0.9, 1.0, 1.05, 1.1, 1.12] for k, label in enumerate(["S", "C", "X", "V"])]
+    config = tmp_path / "c.toml"
+    config.write_text("[data]\nbands = 16\nn_train = 300\n")
+    out = tmp_path / "run"
+    argv = ["data", "build", "--out", str(out), "--config", str(config), "--train-source", "busdemeo"]
+    assert main([*argv, "--test-source", f"csv:{write_csv(rows)}"]) == 0
+    summary = read_json(out / "summary.json")
+    assert summary["data"]["n_test"] == 4 and summary["data"]["train_source"] == "busdemeo"
+    assert summary["baseline_accuracy"] is not None

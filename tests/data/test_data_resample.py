@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flightml.data.resample import covered_bands, natural_spline, normalise_at, resample_rows
 from flightml.errors import InputError
@@ -61,3 +63,21 @@ def test_normalise_at_reference_and_outside_the_grid() -> None:
     np.testing.assert_allclose(out[:, np.argmin(np.abs(grid - 0.55))], 1.0)
     with pytest.raises(InputError, match=r"reference wavelength 1.2 um"):
         normalise_at(grid, np.ones((1, 10)), 1.2, "t")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    slope=st.floats(-2, 2),
+    offset=st.floats(0.5, 2),
+    lo=st.floats(0.3, 1.0),
+    width=st.floats(0.2, 2.0),
+    n=st.integers(5, 60),
+)
+def test_resampling_a_line_is_exact_for_any_grid(slope: float, offset: float, lo: float, width: float, n: int) -> None:
+    wl = np.linspace(lo, lo + width, n)
+    grid = np.linspace(lo, lo + width, 17)
+    values = (offset + slope * (wl - lo))[None, :]
+    gap = width / (n - 1)
+    out = resample_rows(wl, values, grid, gap, False, ["row"])
+    np.testing.assert_allclose(out.values[0], offset + slope * (grid - lo), atol=1e-9)
+    np.testing.assert_allclose(natural_spline(wl, values, grid)[0], offset + slope * (grid - lo), atol=1e-9)
