@@ -57,14 +57,28 @@ def answer(reference: dict[str, Any] | None, rows: list[dict[str, Any]]) -> dict
         found,
         key=lambda r: (-r[ACCURACY], r.get("flash_bytes") or 0, r.get("energy_uj_per_inference") or 0, r["trial"]),
     )
+    smallest = _cheapest(found, "flash_bytes")
+    frugal = _cheapest(found, "energy_uj_per_inference")
     return {
         "found": True,
         "trial": best["trial"],
-        "text": f"Trial {best['trial']} passes the budget with int8 accuracy {best[ACCURACY]:.4f} "
-        f"(reference {reference[ACCURACY]:.4f}), flash {best.get('flash_bytes')} B "
-        f"(reference {reference.get('flash_bytes')} B) and {_uj(best)} per inference "
-        f"(reference {_uj(reference)}).",
+        "smallest_flash": smallest["trial"] if smallest else None,
+        "lowest_energy": frugal["trial"] if frugal else None,
+        "text": f"{len(found)} passing candidate(s) within {TOLERANCE * 100:.1f} points of the reference's int8 "
+        f"accuracy ({reference[ACCURACY]:.4f}, {reference.get('flash_bytes')} B flash, {_uj(reference)}) use less "
+        f"flash or energy. Most accurate: {_brief(best)}."
+        + (f" Smallest flash: {_brief(smallest)}." if smallest else "")
+        + (f" Lowest energy: {_brief(frugal)}." if frugal else ""),
     }
+
+
+def _cheapest(rows: list[dict[str, Any]], cost: str) -> dict[str, Any] | None:
+    have = [r for r in rows if r.get(cost) is not None]
+    return min(have, key=lambda r: (r[cost], -r[ACCURACY], r["trial"])) if have else None
+
+
+def _brief(row: dict[str, Any]) -> str:
+    return f"{row['trial']} (int8 {row[ACCURACY]:.4f}, {row.get('flash_bytes')} B flash, {_uj(row)})"
 
 
 def _uj(row: dict[str, Any]) -> str:
