@@ -35,7 +35,7 @@ def patch_model_c(text: str, compiled: Compiled) -> str:
     text = re.sub(r"static const (int8_t|int32_t|float) (\w+)\[",
                   lambda m: f"static {m.group(1)} {m.group(2)}[" if m.group(2) in names else m.group(0), text)
     writable = set(re.findall(r"^static (?:int8_t|int32_t|float) (\w+)\[", text, flags=re.M))
-    arena = f"{compiled.name}_arena.bytes"
+    arena = f"{compiled.name}_arena.bytes" if f"}} {compiled.name}_arena;" in text else "(int8_t *)0"
     layers = len(compiled.graph.layers)
     text, hooks = re.subn(r"^(    /\* layer (\d+): )", rf"    {HOOK}(\2, {arena});\n\1", text, flags=re.M)
     last = text.rfind("    if (status != FM_OK) return status;\n")
