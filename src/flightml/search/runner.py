@@ -8,7 +8,7 @@ interrupted search keeps what it found; re-running the same command resumes from
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class SearchSettings:
     use_ray: bool = True
     progress: bool = True
     stages: tuple[str, ...] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def trial_stages() -> tuple[str, ...]:
@@ -90,9 +89,15 @@ class Planner:
         return TrialSpec(key, config, values, self.trials_dir, self.stages, reference)
 
 
-def _propose(strategy: Any, planner: Planner, room: int, seen: dict[str, dict[str, Any]]) -> list[TrialSpec]:
-    """Up to `room` new candidates; a repeat of a finished trial is told its score and skipped."""
+def _propose(
+    strategy: Any, planner: Planner, room: int, seen: dict[str, dict[str, Any]], running: set[str]
+) -> tuple[list[TrialSpec], list[tuple[dict[str, Any], str]]]:
+    """Up to `room` new candidates, and the repeats of keys already `running` (told once those finish).
+
+    A repeat of a finished trial is told its score at once; neither kind runs again.
+    """
     batch: list[TrialSpec] = []
+    echoes: list[tuple[dict[str, Any], str]] = []
     duplicates = 0
     while len(batch) < room and duplicates < MAX_DUPLICATES:
         values = strategy.ask()
@@ -102,12 +107,12 @@ def _propose(strategy: Any, planner: Planner, room: int, seen: dict[str, dict[st
         if spec.key in seen:
             strategy.tell(values, score(seen[spec.key]))
             duplicates += 1
-        elif any(spec.key == other.key for other in batch):
-            strategy.tell(values, -1.0)  # proposed twice in one batch: not run twice
+        elif spec.key in running or any(spec.key == other.key for other in batch):
+            echoes.append((values, spec.key))
             duplicates += 1
         else:
             batch.append(spec)
-    return batch
+    return batch, echoes
 
 
 def _run_batch(executor: Executor, specs: list[TrialSpec], on_row: Any) -> list[dict[str, Any]]:
@@ -145,17 +150,21 @@ def search(settings: SearchSettings) -> dict[str, Any]:
 
     try:
         proposed = 0
-        first = True
+        extra = [reference]  # the reference network runs with the first batch
         while proposed < settings.trials:
-            specs = _propose(strategy, planner, min(executor.workers, settings.trials - proposed), seen)
-            if not specs:
+            running = {spec.key for spec in extra}
+            room = min(executor.workers, settings.trials - proposed)
+            specs, echoes = _propose(strategy, planner, room, seen, running)
+            if not specs and not echoes:
                 break
             proposed += len(specs)
-            batch = _run_batch(executor, [reference, *specs] if first else specs, on_row)
-            first = False
-            for spec, row in zip(specs, batch[-len(specs) :], strict=True):
-                strategy.tell(spec.params, score(row))
-                seen[spec.key] = row
+            batch = _run_batch(executor, [*extra, *specs], on_row)
+            extra = []
+            seen.update((row["trial"], row) for row in batch)
+            for spec in specs:
+                strategy.tell(spec.params, score(seen[spec.key]))
+            for values, key in echoes:
+                strategy.tell(values, score(seen[key]))
             rows.extend(batch)
             doc = _document(settings, planner, executor, rows, time.perf_counter() - start)
             atomic_write_json(out / RESULTS, doc)
@@ -202,5 +211,4 @@ def _document(
             for cost in ("flash_bytes", "energy_uj_per_inference")
         },
         "answer": answer(reference, candidates),
-        **settings.extra,
     }

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flightml.artifacts import RunDir, atomic_write_json, read_json
+from flightml.errors import InputError
 
 TRIAL = "trial.json"
 BUDGET = "budget.json"
@@ -55,7 +56,7 @@ def cached_row(spec: TrialSpec) -> dict[str, Any] | None:
         return None
     try:
         row = read_json(path, "trial result")
-    except Exception:
+    except InputError:  # a corrupt record: run the trial again
         return None
     if not set(spec.stages) <= set(row.get("stages", ())):
         return None
