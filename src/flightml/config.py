@@ -294,7 +294,8 @@ def _check_cross_fields(config: Config, origin: str) -> None:
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
     _check_data(config.data, origin)
-    if config.quant.calib_samples > config.data.n_train:
+    synthetic_train = (config.data.train_source or config.data.source) in ("reference", "busdemeo")
+    if synthetic_train and config.quant.calib_samples > config.data.n_train:
         raise InputError(
             f"{origin}: quant.calib_samples ({config.quant.calib_samples}) exceeds data.n_train ({config.data.n_train})"
         )
@@ -345,14 +346,14 @@ def default_toml() -> str:
     """The default configuration as commented TOML; loading it gives `Config()`."""
     lines = ["# flightml configuration. Every key is optional; missing keys take these defaults.", ""]
     for name, cls in _sections().items():
-        lines.append(f"# {(cls.__doc__ or '').strip()}")
+        lines += [f"# {line.strip()}".rstrip() for line in (cls.__doc__ or "").strip().splitlines()]
         lines.append(f"[{name}]")
         instance = cls()
         for f in dataclasses.fields(cls):
             meta = f.metadata
             extra = []
             if meta.get("choices"):
-                extra.append("one of " + ", ".join(map(str, meta["choices"])))
+                extra.append("one of " + ", ".join(str(c) if c != "" else '""' for c in meta["choices"]))
             if meta.get("minimum") is not None:
                 extra.append(f">= {meta['minimum']}")
             if meta.get("maximum") is not None:
