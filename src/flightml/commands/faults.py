@@ -8,6 +8,7 @@ from pathlib import Path
 from flightml.artifacts import RunDir
 from flightml.faults.campaign import Settings
 from flightml.faults.image import WHERE
+from flightml.faults.protect import SCRUB_CHUNK_BYTES
 from flightml.faults.stage import C_TRIALS, FAULTS, MODE, SAMPLES
 
 
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-costs", action="store_true", help="skip the protection cost measurement")
     parser.add_argument("--protect", action="store_true",
                         help="also write integrity.c/integrity.h into RUN/c/<mode>/")
+    parser.add_argument("--scrub-chunk", type=int, default=SCRUB_CHUNK_BYTES, metavar="BYTES",
+                        help=f"bytes checked per NAME_scrub_step() call (default {SCRUB_CHUNK_BYTES})")
     parser.set_defaults(handler=handle)
 
 
@@ -44,9 +47,9 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(f"--samples/--c-trials: expected >= 0, got {args.samples}/{args.c_trials}")
     settings = Settings(tuple(args.flips), args.trials, args.where, args.seed, args.sweep_elements)
     run = RunDir(args.run)
-    faults = write_faults(run, settings, args.mode, args.samples, args.c_trials, not args.no_costs)
+    faults = write_faults(run, settings, args.mode, args.samples, args.c_trials, not args.no_costs, args.scrub_chunk)
     if args.protect:
-        for path in add_integrity_files(run.path("c", args.mode)):
+        for path in add_integrity_files(run.path("c", args.mode), chunk=args.scrub_chunk):
             print(f"wrote {path}")
     for row in faults["by_flips"]:
         print(f"{row['flips']:>5} flips: accuracy {row['accuracy_mean']:.4f} (p5 {row['accuracy_p5']:.4f}), "

@@ -42,7 +42,6 @@ class Sampler:
     """Uniform draws of flip sites over the bits of `where`."""
 
     def __init__(self, image: Image, prop: Propagator, where: str) -> None:
-        self.image = image
         self.const = image.regions_of(where) if where != "arena" else []
         self.arena = prop.tensors() if where in ("arena", "all") else []
         sizes = [image.regions[i].nbytes for i in self.const] + [prop.clean[t][0].size for t in self.arena]

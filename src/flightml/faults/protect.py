@@ -12,6 +12,8 @@ from string import Template
 
 from flightml import __version__
 from flightml.artifacts import atomic_write_text
+from flightml.compiler.emit import check_name
+from flightml.errors import InputError
 from flightml.faults.model import load_compiled
 
 SCRUB_CHUNK_BYTES = 512
@@ -35,11 +37,8 @@ def render(name: str, image_bytes: int, regions: int, crc: int, chunk_crcs: list
 def add_integrity_files(c_dir: Path, name: str | None = None, chunk: int = SCRUB_CHUNK_BYTES) -> list[Path]:
     """Write DIR/integrity.{h,c} for the compiled model in `c_dir` (its API name unless `name`);
     returns their paths. InputError when the directory is not a compiled model or `chunk` < 1."""
-    from flightml.compiler.emit import check_name
-    from flightml.errors import InputError
-
     if chunk < 1:
-        raise InputError(f"scrub chunk: expected >= 1 byte, got {chunk}")
+        raise InputError(f"--scrub-chunk: expected >= 1 byte, got {chunk}")
     compiled = load_compiled(Path(c_dir))
     if name is not None and check_name(name) != compiled.name:
         raise InputError(f"{c_dir}: compiled with name {compiled.name!r}, not {name!r}")

@@ -21,6 +21,7 @@ from flightml.faults.cbuild import FaultHarness
 from flightml.faults.cost import protection_costs
 from flightml.faults.inject import Propagator
 from flightml.faults.model import Compiled, load_compiled
+from flightml.faults.protect import SCRUB_CHUNK_BYTES
 from flightml.verify.reference import Reference
 
 FAULTS = "faults.json"
@@ -42,7 +43,8 @@ def _inputs(compiled: Compiled, spectra: Spectra, samples: int, rng: np.random.G
     return ref.quantize_input(x.reshape(x.shape[0], *ref.input_shape)), np.asarray(spectra.y_test[idx])
 
 
-def c_check(compiled: Compiled, prop: Propagator, drawn: list, count: int) -> dict[str, Any]:
+def c_check(compiled: Compiled, prop: Propagator, drawn: list, count: int, chunk: int = SCRUB_CHUNK_BYTES
+            ) -> dict[str, Any]:
     """Re-run `count` of the drawn trials on the C fault harness: outputs equal to the reference, and
     the C self-test / scrub verdicts equal to the CRC computed in Python; plus one fault-free run
     (`clean_image_passes`: the C image has the CRC computed in Python and the clean outputs)."""
@@ -51,7 +53,7 @@ def c_check(compiled: Compiled, prop: Propagator, drawn: list, count: int) -> di
     pick = sorted(set(np.linspace(0, len(drawn) - 1, count).round().astype(int).tolist()))
     specs = [(drawn[i][1], drawn[i][2]) for i in pick]
     clean = (np.zeros((0, 3), dtype=np.int64), [])
-    status, scrub, outputs = FaultHarness(compiled).run(prop.clean[compiled.graph.input], [clean, *specs])
+    status, scrub, outputs = FaultHarness(compiled, chunk=chunk).run(prop.clean[compiled.graph.input], [clean, *specs])
     clean_ok = bool(status[0] == 0 and scrub[0] == 0 and np.array_equal(
         outputs[0], prop.clean[prop.output].reshape(outputs[0].shape)))
     status, scrub, outputs = status[1:], scrub[1:], outputs[1:]
@@ -69,9 +71,12 @@ def c_check(compiled: Compiled, prop: Propagator, drawn: list, count: int) -> di
 
 
 def run_faults(c_dir: Path, spectra: Spectra, settings: Settings, samples: int = SAMPLES, c_trials: int = C_TRIALS,
-               costs: bool = True) -> dict[str, Any]:
-    """The faults.json content for the compiled model in `c_dir` (reproducible by settings.seed)."""
+               costs: bool = True, chunk: int = SCRUB_CHUNK_BYTES) -> dict[str, Any]:
+    """The faults.json content for the compiled model in `c_dir` (reproducible by settings.seed);
+    `chunk` is the scrub chunk of the integrity code that is built and measured."""
     settings.check()
+    if chunk < 1:
+        raise InputError(f"--scrub-chunk: expected >= 1 byte, got {chunk}")
     compiled = load_compiled(c_dir)
     rng = np.random.default_rng(settings.seed)
     x, y = _inputs(compiled, spectra, samples, rng)
@@ -91,8 +96,8 @@ def run_faults(c_dir: Path, spectra: Spectra, settings: Settings, samples: int =
         "sensitivity": sensitivity(prop, compiled.image, y, settings, rng) if settings.sweep_elements else None,
         "selftest": {"trials_with_constant_faults": with_faults,
                      "detection_rate": round(sum(detected) / with_faults, 6) if with_faults else None},
-        "c_check": c_check(compiled, prop, drawn, c_trials),
-        "protection": protection_costs(compiled) if costs else None,
+        "c_check": c_check(compiled, prop, drawn, c_trials, chunk),
+        "protection": protection_costs(compiled, chunk) if costs else None,
     }
 
 
@@ -104,11 +109,11 @@ def summary_of(faults: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_faults(run: RunDir, settings: Settings, mode: str = MODE, samples: int = SAMPLES,
-                 c_trials: int = C_TRIALS, costs: bool = True) -> dict[str, Any]:
+                 c_trials: int = C_TRIALS, costs: bool = True, chunk: int = SCRUB_CHUNK_BYTES) -> dict[str, Any]:
     """RUN/faults.json and the summary entries from RUN/c/<mode> and RUN/spectra.npz."""
     c_dir = run.require(str(Path("c") / mode), "compile")
     spectra = load_spectra(run.require("spectra.npz", "data"))
-    faults = run_faults(c_dir, spectra, settings, samples, c_trials, costs)
+    faults = run_faults(c_dir, spectra, settings, samples, c_trials, costs, chunk)
     atomic_write_json(run.path(FAULTS), faults)
     run.update_summary(summary_of(faults))
     return faults
