@@ -70,6 +70,11 @@ static int conv_case(int pooled) {
     p.stride_w = span(1, 2);
     p.dil_h = span(1, 2);
     p.dil_w = span(1, 2);
+    if (rnd(2)) { /* the DSP set's SMLAD path: 3 taps along w, stride 1, no dilation */
+        p.k_w = 3;
+        p.stride_w = 1;
+        p.dil_w = 1;
+    }
     p.pad_top = span(0, p.k_h - 1);
     p.pad_left = span(0, p.k_w - 1);
     p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
@@ -93,6 +98,15 @@ static int conv_case(int pooled) {
         pool.dil_w = span(1, 2);
         pool.pad_top = span(0, pool.k_h - 1);
         pool.pad_left = span(0, pool.k_w - 1);
+        if (rnd(2)) { /* the 1 x 2 pool the SMLAD path fuses */
+            pool.k_h = 1;
+            pool.k_w = 2;
+            pool.stride_h = 1;
+            pool.stride_w = 2;
+            pool.dil_w = 1;
+            pool.pad_top = 0;
+            pool.pad_left = 0;
+        }
         pool.out_h = out_dim(pool.in_h, pool.pad_top, pool.k_h, pool.dil_h, pool.stride_h, 0);
         pool.out_w = out_dim(pool.in_w, pool.pad_left, pool.k_w, pool.dil_w, pool.stride_w, 0);
         if (pool.out_h < 1 || pool.out_w < 1) return 0;

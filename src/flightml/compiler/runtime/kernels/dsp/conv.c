@@ -1,8 +1,9 @@
 /* flightml DSP kernels: convolution and convolution + max pooling with SMLAD. Hand-written,
  * C99 + ACLE. Same contract and results as kernels/portable/conv.c.
- * Patches of at most FM_TILE_GROUPS groups of four values (and pooling windows of at most two
- * taps) take the tiled SMLAD path of conv_tile.c; anything larger takes the scalar path below
- * (the portable algorithm, kept small: correctness first, flash matters on these parts). */
+ * Convolutions with 3 taps along w, stride 1 and no dilation there (the SpectrumNet family's
+ * Conv1d), plain or fused with a 1 x 2 max pool, take the SMLAD path of conv_pair.c; every other
+ * shape takes the scalar path below (the portable algorithm, kept small: flash matters on these
+ * parts, and one fast path for the shapes the model family uses keeps the code auditable). */
 #include "fm_dsp_conv.h"
 
 /* Sum of products of one output position (scalar path). */
@@ -41,36 +42,13 @@ static int fm_conv_check(const fm_conv_params_t *p) {
     return FM_OK;
 }
 
-/* Plain convolution through tiles of consecutive position pairs. */
-static void fm_conv_tiled(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                          const int8_t *weights, const int32_t *bias, int8_t *output) {
-    fm_pos_pair_t pairs[FM_TILE_PAIRS];
-    const int32_t n_pos = p->out_h * p->out_w;
-    const int32_t per_tile = fm_dsp_tile_pairs(p);
-    int32_t q = 0, n = 0;
-    while (q < n_pos) {
-        const int32_t qb = q + 1 < n_pos ? q + 1 : q;
-        pairs[n].ah = q / p->out_w;
-        pairs[n].aw = q % p->out_w;
-        pairs[n].bh = qb / p->out_w;
-        pairs[n].bw = qb % p->out_w;
-        pairs[n].dst_a = q;
-        pairs[n].dst_b = qb;
-        q = qb + 1;
-        if (++n == per_tile || q >= n_pos) {
-            fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 0, n_pos, output);
-            n = 0;
-        }
-    }
-}
-
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output) {
     int32_t oc, oh, ow;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
-    if (fm_dsp_tile_ok(p)) {
-        fm_conv_tiled(p, rq, input, weights, bias, output);
+    if (fm_dsp_pair_ok(p)) {
+        fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, output);
         return FM_OK;
     }
     for (oc = 0; oc < p->out_c; ++oc) {
@@ -81,49 +59,15 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
     return FM_OK;
 }
 
-/* Convolution + max pooling with windows of at most two taps: one position pair per window. */
-static void fm_conv_pool_tiled(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                               const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
-    fm_pos_pair_t pairs[FM_TILE_PAIRS];
-    const int32_t n_out = pool->out_h * pool->out_w;
-    const int32_t per_tile = fm_dsp_tile_pairs(p);
-    int32_t ph, pw, oc, n = 0;
-    for (ph = 0; ph < pool->out_h; ++ph) {
-        const int32_t h0 = ph * pool->stride_h - pool->pad_top;
-        int32_t kh_lo, kh_hi;
-        fm_taps(h0, pool->dil_h, pool->in_h, pool->k_h, &kh_lo, &kh_hi);
-        for (pw = 0; pw < pool->out_w; ++pw) {
-            const int32_t w0 = pw * pool->stride_w - pool->pad_left;
-            const int32_t dst = ph * pool->out_w + pw;
-            int32_t kw_lo, kw_hi, nw, last;
-            fm_taps(w0, pool->dil_w, pool->in_w, pool->k_w, &kw_lo, &kw_hi);
-            nw = kw_hi - kw_lo;
-            if ((kh_hi - kh_lo) * nw == 0) {
-                for (oc = 0; oc < p->out_c; ++oc) output[oc * n_out + dst] = -128;
-                continue;
-            }
-            last = (kh_hi - kh_lo) * nw - 1; /* 0 or 1 */
-            pairs[n].ah = h0 + kh_lo * pool->dil_h;
-            pairs[n].aw = w0 + kw_lo * pool->dil_w;
-            pairs[n].bh = h0 + (kh_lo + last / nw) * pool->dil_h;
-            pairs[n].bw = w0 + (kw_lo + last % nw) * pool->dil_w;
-            pairs[n].dst_a = pairs[n].dst_b = dst;
-            if (++n == per_tile) {
-                fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 1, n_out, output);
-                n = 0;
-            }
-        }
-    }
-    if (n > 0) fm_dsp_conv_tile(p, rq, input, weights, bias, pairs, n, 1, n_out, output);
-}
-
 int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
     int32_t oc, ph, pw, kh, kw, kh_lo, kh_hi, kw_lo, kw_hi;
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
-    if (fm_dsp_tile_ok(p) && pool->k_h * pool->k_w <= 2) {
-        fm_conv_pool_tiled(p, pool, rq, input, weights, bias, output);
+    if (fm_dsp_pair_ok(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
+        pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->out_h == p->out_h &&
+        pool->out_w == p->out_w / 2) {
+        fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, output);
         return FM_OK;
     }
     for (oc = 0; oc < p->out_c; ++oc) {

@@ -1,0 +1,181 @@
+/* flightml DSP kernels: the fast path for Conv1d-style layers with 3 taps, stride 1 and no dilation
+ * along w (the 'same' convolutions of the SpectrumNet family), plain or fused with a 2-wide max pool.
+ * Hand-written, C99 + ACLE. Same results as kernels/portable/conv.c.
+ *
+ * Two neighbouring output positions a = ow and b = ow + 1 read the four inputs x[s .. s + 3],
+ * s = ow - pad_left, of every input row: one word, widened once per row into lo = (x0, x2) and
+ * hi = (x1, x3) (with the input offset). With one word of weights per row widened into
+ * W02 = (w0, w2) and W13 = (w1, .):
+ *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, W13)
+ *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, W13)
+ * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. The lane of
+ * W13 holding the next row's first weight is never used; the very last row of the weight tensor is
+ * read byte by byte so nothing past it is read. Input words that reach into the padding are built
+ * byte by byte with the input zero point, which widens to 0. */
+#include "fm_dsp_conv.h"
+
+#define FM_PAIR_ROWS 32 /* input rows (in_c / groups x k_h) per patch on this path */
+
+int fm_dsp_pair_ok(const fm_conv_params_t *p) {
+    return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
+}
+
+/* x[s .. s + 3] of one input row, the zero point standing in for positions outside [0, in_w). */
+static uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
+    uint32_t v = 0;
+    int32_t i;
+    if (s >= 0 && s + 4 <= in_w) return fm_dsp_ld4(row + s);
+    for (i = 0; i < 4; ++i) v |= (uint32_t)(uint8_t)((s + i >= 0 && s + i < in_w) ? row[s + i] : pad) << (8 * i);
+    return v;
+}
+
+/* Widened input words of the window at (oh, ow) for channel group g: xw[2r] = lo, xw[2r + 1] = hi. */
+static void fm_pair_widen(const fm_conv_params_t *p, const int8_t *input, int32_t g, int32_t oh, int32_t ow,
+                          int16x2_t *xw) {
+    const int16x2_t xo = fm_dsp_pair(p->in_offset);
+    const int8_t pad = (int8_t)(-p->in_offset);
+    const int32_t cin_g = p->in_c / p->groups;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top;
+    const int32_t s = ow - p->pad_left;
+    int32_t ic, kh;
+    for (ic = 0; ic < cin_g; ++ic) {
+        const int8_t *x_c = input + (g * cin_g + ic) * p->in_h * p->in_w;
+        for (kh = 0; kh < p->k_h; ++kh) {
+            const int32_t ih = ih0 + kh * p->dil_h;
+            const uint32_t v = (ih >= 0 && ih < p->in_h) ? fm_pair_xword(x_c + ih * p->in_w, s, p->in_w, pad)
+                                                         : (uint32_t)(uint8_t)pad * 0x01010101u;
+            xw[0] = __sxtab16(xo, (int8x4_t)v);
+            xw[1] = fm_dsp_hi(xo, v);
+            xw += 2;
+        }
+    }
+}
+
+/* The 3 weights at w as a word, read byte by byte (the last row of the weight tensor). */
+static uint32_t fm_pair_wlast(const int8_t *w) {
+    return (uint32_t)(uint8_t)w[0] | ((uint32_t)(uint8_t)w[1] << 8) | ((uint32_t)(uint8_t)w[2] << 16);
+}
+
+/* acc += one row: x words lo, hi; weight words v0 (channel 0), v1 (channel 1). */
+static inline void fm_pair_row(int16x2_t lo, int16x2_t hi, uint32_t v0, uint32_t v1, int16x2_t wo, int32_t acc[4]) {
+    int16x2_t w02 = __sxtab16(wo, (int8x4_t)v0);
+    int16x2_t w13 = fm_dsp_hi(wo, v0);
+    acc[0] = __smlabb(hi, w13, __smlad(lo, w02, acc[0]));
+    acc[1] = __smlatb(lo, w13, __smlad(hi, w02, acc[1]));
+    w02 = __sxtab16(wo, (int8x4_t)v1);
+    w13 = fm_dsp_hi(wo, v1);
+    acc[2] = __smlabb(hi, w13, __smlad(lo, w02, acc[2]));
+    acc[3] = __smlatb(lo, w13, __smlad(hi, w02, acc[3]));
+}
+
+/* acc = {a.c0, b.c0, a.c1, b.c1} over `rows` rows of weights w0, w1 (3 bytes per row); when
+ * `last_safe`, the last row is read byte by byte (it ends the weight tensor). */
+static void fm_pair_mac(const int16x2_t *xw, const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo,
+                        int last_safe, int32_t acc[4]) {
+    const int8_t *end = w0 + 3 * (last_safe ? rows - 1 : rows);
+    int32_t a[4] = {0, 0, 0, 0};
+    while (w0 != end) {
+        fm_pair_row(xw[0], xw[1], fm_dsp_ld4(w0), fm_dsp_ld4(w1), wo, a);
+        xw += 2;
+        w0 += 3;
+        w1 += 3;
+    }
+    if (last_safe) fm_pair_row(xw[0], xw[1], fm_pair_wlast(w0), fm_pair_wlast(w1), wo, a);
+    acc[0] = a[0];
+    acc[1] = a[1];
+    acc[2] = a[2];
+    acc[3] = a[3];
+}
+
+#define FM_PAIR_TILE 64 /* widened input rows per tile (windows x rows): 512 bytes */
+#define FM_PAIR_WIN 16  /* windows per tile */
+
+/* A window: output positions (oh, ow) and (oh, ow + 1); results go to plane index dst (and dst + 1
+ * for b when has_b; pooled windows write max(a, b) to dst). */
+typedef struct {
+    int32_t oh, ow, dst, has_b;
+} fm_window_t;
+
+/* Requantize and store column k (channel c) of the tile's accumulators {a.c0, b.c0, a.c1, b.c1}. */
+static void fm_pair_out(const int32_t (*acc)[4], int32_t k, const fm_window_t *win, int32_t n_win,
+                        const fm_requant_t *rq, int32_t c, const int32_t *bias, int pooled, int32_t plane,
+                        int8_t *output) {
+    fm_dsp_rq_t q;
+    const int32_t b = bias != 0 ? bias[c] : 0;
+    const int fold = pooled && fm_dsp_monotonic(rq, c);
+    int8_t *out = output + c * plane;
+    int32_t w;
+    fm_dsp_rq_load(rq, c, &q);
+    if (q.fast && (fold || !pooled)) {
+        const int32_t mult = q.mult, round_hi = q.round_hi, rshift = q.rshift, zp = q.zp, lo = q.lo, hi = q.hi;
+        for (w = 0; w < n_win; ++w) {
+            const int32_t va = acc[w][2 * k], vb = acc[w][2 * k + 1];
+            if (fold) {
+                out[win[w].dst] = (int8_t)fm_dsp_rq_fast(__qadd(va > vb ? va : vb, b), mult, round_hi, rshift, zp, lo, hi);
+            } else {
+                out[win[w].dst] = (int8_t)fm_dsp_rq_fast(__qadd(va, b), mult, round_hi, rshift, zp, lo, hi);
+                if (win[w].has_b) {
+                    out[win[w].dst + 1] = (int8_t)fm_dsp_rq_fast(__qadd(vb, b), mult, round_hi, rshift, zp, lo, hi);
+                }
+            }
+        }
+        return;
+    }
+    for (w = 0; w < n_win; ++w) {
+        const int32_t ya = fm_dsp_rq_apply(&q, __qadd(acc[w][2 * k], b));
+        const int32_t yb = fm_dsp_rq_apply(&q, __qadd(acc[w][2 * k + 1], b));
+        if (pooled) {
+            out[win[w].dst] = (int8_t)(ya > yb ? ya : yb);
+        } else {
+            out[win[w].dst] = (int8_t)ya;
+            if (win[w].has_b) out[win[w].dst + 1] = (int8_t)yb;
+        }
+    }
+}
+
+/* All output channels of group g for the tile's windows. */
+static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                         const int8_t *weights, const int32_t *bias, int32_t g, const fm_window_t *win,
+                         int32_t n_win, int pooled, int32_t plane, int8_t *output) {
+    int16x2_t xt[2 * FM_PAIR_TILE];
+    int32_t acc[FM_PAIR_WIN][4];
+    const int32_t rows = (p->in_c / p->groups) * p->k_h;
+    const int32_t cout_g = p->out_c / p->groups;
+    const int16x2_t wo = fm_dsp_pair(p->w_offset);
+    int32_t w, c0;
+    for (w = 0; w < n_win; ++w) fm_pair_widen(p, input, g, win[w].oh, win[w].ow, xt + 2 * rows * w);
+    for (c0 = g * cout_g; c0 < (g + 1) * cout_g; c0 += 2) {
+        const int32_t c1 = c0 + 1 < (g + 1) * cout_g ? c0 + 1 : c0;
+        const int8_t *w0 = weights + c0 * rows * 3;
+        const int8_t *w1 = weights + c1 * rows * 3;
+        for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, w0, w1, rows, wo, c1 == p->out_c - 1, acc[w]);
+        fm_pair_out(acc, 0, win, n_win, rq, c0, bias, pooled, plane, output);
+        if (c1 != c0) fm_pair_out(acc, 1, win, n_win, rq, c1, bias, pooled, plane, output);
+    }
+}
+
+void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                       const int8_t *weights, const int32_t *bias, int pooled, int8_t *output) {
+    fm_window_t win[FM_PAIR_WIN];
+    const int32_t rows = (p->in_c / p->groups) * p->k_h;
+    const int32_t per_tile = FM_PAIR_TILE / rows < FM_PAIR_WIN ? FM_PAIR_TILE / rows : FM_PAIR_WIN;
+    const int32_t out_w = pooled ? p->out_w / 2 : p->out_w;
+    const int32_t plane = p->out_h * out_w;
+    int32_t g, oh, i, n;
+    for (g = 0; g < p->groups; ++g) {
+        n = 0;
+        for (oh = 0; oh < p->out_h; ++oh) {
+            for (i = 0; i < out_w; i += pooled ? 1 : 2) {
+                win[n].oh = oh;
+                win[n].ow = pooled ? 2 * i : i;
+                win[n].dst = oh * out_w + i;
+                win[n].has_b = win[n].ow + 1 < p->out_w;
+                if (++n == per_tile) {
+                    fm_pair_tile(p, rq, input, weights, bias, g, win, n, pooled, plane, output);
+                    n = 0;
+                }
+            }
+        }
+        if (n > 0) fm_pair_tile(p, rq, input, weights, bias, g, win, n, pooled, plane, output);
+    }
+}
