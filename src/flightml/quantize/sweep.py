@@ -152,6 +152,7 @@ def run_sweep(run_root: Path, config: Config, seeds: int, jobs: int, names: list
         "seeds": seed_list,
         "fp32_accuracy": [results[(names[0], s)]["fp32_accuracy"] for s in seed_list],
         "settings": table,
+        "order": names,
         "test_samples": results[(names[0], seed_list[0])]["test_samples"],
         "best": best_setting(table, 100 / results[(names[0], seed_list[0])]["test_samples"]),
         "command": f"flightml sweep quant {run_root} --seeds {seeds} --settings {','.join(names)}",
@@ -165,7 +166,7 @@ def best_setting(table: dict[str, dict[str, Any]], tie_pts: float) -> str:
     """The post-training setting (no QAT) with the smallest worst drop, then median drop.
 
     Settings within `tie_pts` (one test sample) of the best on both count as tied; the first of
-    them in SETTINGS order (simplest first) wins, so a one-sample difference does not pick a setting.
+    them in the order given (SETTINGS order, simplest first) wins: one sample does not pick a setting.
     """
     candidates = [n for n in table if not SETTINGS[n].get("qat_epochs")] or list(table)
     top = min(candidates, key=lambda n: (table[n]["worst_drop_pts"], table[n]["median_drop_pts"]))
@@ -186,7 +187,7 @@ def plot_sweep(summary: dict[str, Any], run_root: Path) -> Path:
 
     from flightml.report.base import Figures
 
-    names = list(summary["settings"])
+    names = summary["order"]
     rows = [summary["settings"][n] for n in names]
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(names) + 2), 3.8))
     x = np.arange(len(names))
@@ -196,6 +197,12 @@ def plot_sweep(summary: dict[str, Any], run_root: Path) -> Path:
         ax.scatter([i] * len(r["drop_pts"]), r["drop_pts"], s=8, color="black", zorder=3)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_yscale("symlog", linthresh=1.0)  # linear within +-1 pt, logarithmic beyond
+    ticks = [
+        t
+        for t in (-2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100)
+        if t >= min(-1.0, *(min(r["drop_pts"]) for r in rows))
+    ]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylabel("fp32 -> int8 accuracy drop (pts)")
     ax.set_title(f"Quantization settings over {len(summary['seeds'])} training seeds (dots: each seed)")
@@ -206,7 +213,8 @@ def plot_sweep(summary: dict[str, Any], run_root: Path) -> Path:
 def format_table(summary: dict[str, Any]) -> str:
     """A plain-text table: setting, median and worst drop, median test samples changing class, drop per seed."""
     lines = [f"{'setting':<26} {'median':>7} {'worst':>7} {'flips':>6}  drop per seed {summary['seeds']} (pts)"]
-    for name, row in summary["settings"].items():
+    for name in summary["order"]:
+        row = summary["settings"][name]
         per_seed = " ".join(f"{d:+.1f}" for d in row["drop_pts"])
         flips = np.median(row["changed_class"])
         lines.append(

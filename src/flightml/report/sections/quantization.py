@@ -126,7 +126,7 @@ def _sweep_part(sweep: dict[str, Any]) -> tuple[str, Check | None]:
             f"{np.median(r['changed_class']):.0f}",
             " ".join(f"{d:+.1f}" for d in r["drop_pts"]),
         ]
-        for name, r in sweep["settings"].items()
+        for name, r in ((n, sweep["settings"][n]) for n in sweep["order"])
     ]
     text = (
         f"Settings sweep over training seeds {sweep['seeds']} (fp32 accuracy "
