@@ -20,7 +20,7 @@ from onnx import numpy_helper
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
 from flightml.compiler.ops import BY_ONNX, conv_maxpool
-from flightml.compiler.ops.common import Input, NodeIn
+from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
 
 ACTIVATIONS = ("Relu", "Clip")
@@ -68,7 +68,7 @@ class _Lowering:
         self.input_name = ""
 
     def where(self, node: onnx.NodeProto) -> str:
-        return f"node '{node.name}' ({node.op_type})"
+        return node_label(node)
 
     def scalar(self, node: onnx.NodeProto, name: str, what: str) -> np.ndarray:
         if name not in self.inits or self.inits[name].size != 1:
@@ -116,6 +116,10 @@ class _Lowering:
             return self.qt[name]
         if name == self.input_name and scale:
             self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
+            return self.qt[name]
+        if name == self.input_name:  # an integer input read by a scale-free op (MaxPool, views)
+            unsigned = INT_TYPES[self.graph_input.type.tensor_type.elem_type]
+            self.qt[name] = QTensor(name, self.input_shape(), 1.0, -128 if unsigned else 0, unsigned)
             return self.qt[name]
         raise InputError(f"{self.where(node)}: input '{name}' is not a quantized activation")
 

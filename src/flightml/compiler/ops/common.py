@@ -22,6 +22,12 @@ from flightml.errors import InputError
 Input = QTensor | QConst | np.ndarray | None
 
 
+def node_label(node: onnx.NodeProto) -> str:
+    """How messages name a node: its name (or first output when unnamed) and its real op type."""
+    name = node.name or f"<unnamed, output {node.output[0] if node.output else '?'}>"
+    return f"node '{name}' ({node.op_type})"
+
+
 @dataclass
 class NodeIn:
     """A compute node with its inputs resolved: activations (QTensor), quantized constants (QConst),
@@ -36,7 +42,7 @@ class NodeIn:
 
     @property
     def where(self) -> str:
-        return f"node '{self.node.name}' ({self.op_type or self.node.op_type})"
+        return node_label(self.node)
 
     def attr(self, name: str, default: Any = None) -> Any:
         for a in self.node.attribute:
