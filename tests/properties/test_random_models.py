@@ -1,0 +1,139 @@
+"""Hypothesis: random small QDQ models (Conv 1-D/2-D with random channels, kernels, strides, dilations,
+paddings, groups, bias or not, per-tensor or per-channel, Relu or not; Gemm; MaxPool), random
+quantization parameters and random int8 inputs including all -128 and all 127: the generated C equals
+the numpy reference in both modes. Each example compiles a batch of models into one C build per mode.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
+
+from harness import run_all
+
+MODELS_PER_EXAMPLE = 6
+
+
+def _q(name: str, src: str, dst: str, scale: float, zp: int) -> list:
+    return [
+        numpy_helper.from_array(np.array(scale, dtype=np.float32), f"{name}_s"),
+        numpy_helper.from_array(np.array(zp, dtype=np.int8), f"{name}_z"),
+    ], [
+        helper.make_node("QuantizeLinear", [src, f"{name}_s", f"{name}_z"], [f"{dst}_q"], name=f"{name}_Q"),
+        helper.make_node("DequantizeLinear", [f"{dst}_q", f"{name}_s", f"{name}_z"], [dst], name=f"{name}_DQ"),
+    ]
+
+
+@st.composite
+def conv_models(draw: st.DrawFn) -> tuple[onnx.ModelProto, tuple[int, ...]]:
+    rank = draw(st.sampled_from([1, 2]))
+    c = draw(st.integers(1, 4))
+    depthwise = draw(st.booleans())
+    groups = c if depthwise else 1
+    m = c * draw(st.integers(1, 2)) if depthwise else draw(st.integers(1, 5))
+    kernel = [draw(st.integers(1, 4)) for _ in range(rank)]
+    strides = [draw(st.integers(1, 3)) for _ in range(rank)]
+    dils = [draw(st.integers(1, 2)) for _ in range(rank)]
+    pads = [draw(st.integers(0, k - 1)) for k in kernel] + [draw(st.integers(0, k - 1)) for k in kernel]
+    spatial = [draw(st.integers((k - 1) * d + 1, 12)) for k, d in zip(kernel, dils, strict=True)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    per_channel = draw(st.booleans())
+    sx = float(draw(st.floats(0.005, 0.2)))
+    zx = draw(st.integers(-128, 127))
+    sw = rng.uniform(0.002, 0.05, m if per_channel else 1).astype(np.float32)
+    w = rng.integers(-128, 128, (m, c // groups, *kernel)).astype(np.int8)
+    taps = (c // groups) * int(np.prod(kernel))
+    sy = float(sx * float(sw.mean()) * 40.0 * np.sqrt(taps) * draw(st.floats(0.2, 2.0)))
+    zy = draw(st.integers(-128, 127))
+    inits, nodes = _q("x", "x", "xf", sx, zx)
+    w_axis = {"axis": 0} if per_channel else {}
+    inits += [
+        numpy_helper.from_array(w, "w"),
+        numpy_helper.from_array(sw if per_channel else np.float32(sw[0]), "w_s"),
+        numpy_helper.from_array(np.zeros(m if per_channel else (), dtype=np.int8), "w_z"),
+    ]
+    nodes.append(helper.make_node("DequantizeLinear", ["w", "w_s", "w_z"], ["wf"], name="w_DQ", **w_axis))
+    conv_in = ["xf", "wf"]
+    if draw(st.booleans()):
+        bias = rng.integers(-3000, 3000, m).astype(np.int32)
+        inits += [
+            numpy_helper.from_array(bias, "b"),
+            numpy_helper.from_array((np.float32(sx) * sw).astype(np.float32).reshape(-1), "b_s"),
+            numpy_helper.from_array(np.zeros(sw.size, dtype=np.int32), "b_z"),
+        ]
+        nodes.append(helper.make_node("DequantizeLinear", ["b", "b_s", "b_z"], ["bf"], name="b_DQ", axis=0))
+        conv_in.append("bf")
+    relu = draw(st.booleans())
+    nodes.append(
+        helper.make_node(
+            "Conv",
+            conv_in,
+            ["c" if relu else "cf"],
+            name="conv",
+            group=groups,
+            kernel_shape=kernel,
+            strides=strides,
+            dilations=dils,
+            pads=pads,
+        )
+    )
+    if relu:
+        nodes.append(helper.make_node("Relu", ["c"], ["cf"], name="relu"))
+    q_inits, q_nodes = _q("y", "cf", "yf", sy, zy)
+    inits += q_inits
+    nodes += q_nodes
+    if draw(st.booleans()):  # a max pool after the conv (fused when it applies)
+        nodes[-1].output[0] = "yp"
+        nodes.append(
+            helper.make_node(
+                "MaxPool",
+                ["yp"],
+                ["mp"],
+                name="pool",
+                kernel_shape=[2] * rank,
+                strides=[draw(st.integers(1, 2))] * rank,
+                ceil_mode=1,
+            )
+        )
+        p_inits, p_nodes = _q("p", "mp", "yf", sy, zy)
+        inits += p_inits
+        nodes += p_nodes
+    shape = (c, *spatial)
+    graph = helper.make_graph(
+        nodes,
+        "random",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
+        [helper.make_tensor_value_info("yf", TensorProto.FLOAT, None)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model, shape
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(conv_models(), min_size=MODELS_PER_EXAMPLE, max_size=MODELS_PER_EXAMPLE), st.integers(0, 2**31))
+def test_random_conv_models_c_equals_reference(models: list, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory(prefix="flightml-prop-") as tmp:
+        work = Path(tmp)
+        paths, inputs = {}, {}
+        for i, (model, shape) in enumerate(models):
+            name = f"r{i}"
+            paths[name] = work / f"{name}.onnx"
+            onnx.save(model, paths[name])
+            x = rng.integers(-128, 128, (12, *shape)).astype(np.int8)
+            x[0], x[1] = -128, 127
+            inputs[name] = x
+        results = run_all(paths, inputs, work, with_ort=False)
+        for (name, mode), r in results.items():
+            np.testing.assert_array_equal(r.c, r.ref, err_msg=f"{name} {mode}")
