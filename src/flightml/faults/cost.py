@@ -117,7 +117,8 @@ int fmcost_invoke(const int8_t *input, int8_t *output) {
 
 
 def mcu_instructions(compiled: Compiled, work: Path, target_name: str = "cortex-m4") -> dict[str, int] | None:
-    """Cortex-M instructions of one call of each bench function (QEMU plugin), or None without the tools."""
+    """Cortex-M instructions of one call of each bench function (QEMU plugin), or None without the tools
+    or when a call does not return FM_OK there (e.g. the self-test on the target's memory image)."""
     from flightml.errors import FlightmlError
     from flightml.mcu.build import build_elf
     from flightml.mcu.model_api import ModelApi
@@ -157,7 +158,8 @@ def mcu_instructions(compiled: Compiled, work: Path, target_name: str = "cortex-
 
 
 def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict[str, Any]:
-    """Flash bytes and host instruction counts of the self-test, one scrub step and voted inference."""
+    """Flash bytes and instruction counts (Cortex-M4 when the MCU tools exist, else the host) of the
+    self-test, one scrub step and voted inference, with one inference as the reference point."""
     with tempfile.TemporaryDirectory(prefix="flightml-faults-cost-") as tmp:
         work = Path(tmp)
         _write_sources(compiled, work, chunk)
@@ -165,17 +167,14 @@ def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict
         for k in (Path(compiled.c_dir) / "kernels" / "portable").glob("*.c"):
             shutil.copy(k, work / "kernels" / k.name)
         flash = flash_bytes(compiled, work)
-        ins = instructions(work)
-        mcu = mcu_instructions(compiled, work)
+        counts, where = mcu_instructions(compiled, work), "cortex-m4 (QEMU instruction-count plugin)"
+        if counts is None:
+            counts, where = instructions(work), "host (valgrind callgrind)"
     image = compiled.image.nbytes
     result: dict[str, Any] = {"flash_bytes": flash, "scrub_chunk_bytes": chunk,
                               "scrub_chunks": -(-image // chunk), "image_bytes": image}
-    if ins:
-        result["host_instructions"] = ins
-        result["relative_to_invoke"] = {k: round(v / ins["invoke"], 4) for k, v in ins.items()}
-        result["selftest_instructions_per_byte"] = round(ins["selftest"] / image, 2)
-    if mcu:
-        result["cortex_m4_instructions"] = mcu
-        result["cortex_m4_selftest_passes"] = True  # the harness exits 0 only if every call returned FM_OK
-        result["cortex_m4_relative_to_invoke"] = {k: round(v / mcu["invoke"], 4) for k, v in mcu.items()}
+    if counts:
+        result["instructions"] = {"target": where, **counts}
+        result["relative_to_invoke"] = {k: round(v / counts["invoke"], 4) for k, v in counts.items()}
+        result["selftest_instructions_per_byte"] = round(counts["selftest"] / image, 2)
     return result

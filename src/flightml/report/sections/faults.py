@@ -60,15 +60,13 @@ def _heatmap(sens: dict[str, Any], figures: Figures) -> Path:
 def _costs(prot: dict[str, Any] | None) -> list[str]:
     if not prot:
         return []
-    flash = prot["flash_bytes"]
-    host, m4 = prot.get("host_instructions", {}), prot.get("cortex_m4_instructions", {})
-    rel = prot.get("cortex_m4_relative_to_invoke") or prot.get("relative_to_invoke", {})
+    flash, ins, rel = prot["flash_bytes"], prot.get("instructions", {}), prot.get("relative_to_invoke", {})
 
     def row(label: str, key: str, size: object) -> list[object]:
-        return [label, size, m4.get(key, "n/a"), host.get(key, "n/a"), rel.get(key, "n/a")]
+        return [label, size, ins.get(key, "n/a"), rel.get(key, "n/a")]
 
     rows = [
-        ["CRC-32 core (64 B nibble table) + region table", flash["crc_core"] + flash["region_table"], "", "", ""],
+        ["CRC-32 core (64 B nibble table) + region table", flash["crc_core"] + flash["region_table"], "", ""],
         row("self-test (whole image)", "selftest", flash["selftest"]),
         row(f"scrub step ({prot['scrub_chunk_bytes']} B chunk; {prot['scrub_chunks']} per pass)", "scrub_step",
             flash["scrub"]),
@@ -77,10 +75,8 @@ def _costs(prot: dict[str, Any] | None) -> list[str]:
         row("one inference (reference point)", "invoke", ""),
     ]
     return ["", f"Protection cost. Flash bytes: {flash['target']} (model constants: {flash['model_constants']} B). "
-            "Time: instructions of one call on an emulated Cortex-M4 (QEMU plugin) and on the host (callgrind), "
-            "and relative to one inference.", "",
-            md_table(["feature", "flash (B)", "Cortex-M4 instructions", "host instructions", "x one inference"],
-                     rows)]
+            f"Time: instructions of one call on {ins.get('target', 'n/a')}, and relative to one inference.", "",
+            md_table(["feature", "flash (B)", "instructions", "x one inference"], rows)]
 
 
 def render(run: RunDir, figures: Figures) -> Section | None:
