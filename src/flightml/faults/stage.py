@@ -86,7 +86,7 @@ def run_faults(c_dir: Path, spectra: Spectra, settings: Settings, samples: int =
                 if r["selftest_detection_rate"] is not None]
     with_faults = sum(r["trials_with_constant_faults"] for r in rows)
     return {
-        "model": {"c_dir": str(c_dir), "name": compiled.name, "mode": compiled.graph.mode,
+        "model": {"name": compiled.name, "mode": compiled.graph.mode,
                   "model_sha256": compiled.graph.model_sha256, "image_bytes": compiled.image.nbytes,
                   "image_crc32": f"{compiled.image.crc32():08x}", "arena_bytes": compiled.plan.get("arena_bytes"),
                   "samples": int(x.shape[0]), "clean_accuracy": round(float((prop.clean_classes == y).mean()), 6)},
