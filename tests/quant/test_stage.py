@@ -40,6 +40,9 @@ def test_qat_stage_is_deterministic_and_reported(small_run: Path, tmp_path: Path
     section = quantization.render(run, Figures(run.root))
     assert section is not None
     assert [(c.name, c.passed) for c in section.checks] == [("QAT scales kept in the int8 model", True)]
+    assert run.path("model_qat_fp32.onnx").exists()
+    quantize_stage(run, small_config())  # re-quantized without QAT: the QAT artifacts go
+    assert not run.path("qat.json").exists() and not run.path("model_qat_fp32.onnx").exists()
 
 
 def test_default_quantize_is_deterministic(small_run: Path, tmp_path: Path) -> None:

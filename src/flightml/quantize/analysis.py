@@ -1,12 +1,14 @@
 """Per-layer quantization error: the `quant_analysis` stage -> RUN/quant_report.json.
 
-Reads RUN/spectra.npz, model_fp32.onnx and model_int8.onnx. For every activation tensor the int8
-QDQ model quantizes, a copy of the int8 model exposes its DequantizeLinear output and a copy of the
-fp32 model the matching tensor; over the test set it reports SQNR (dB) and max |error|. Also: the
-test samples that change class (with their fp32 margins), both confusion matrices, the worst-case
-logit error and the fraction of samples whose fp32 top-1 margin is below it (and below twice it:
-a margin above twice the worst logit error cannot flip). Adds `int8_accuracy_drop_pts`,
-`quant.settings` and `quant.per_layer_sqnr_db` to summary.json.
+Reads RUN/spectra.npz, model_fp32.onnx and model_int8.onnx (and model_qat_fp32.onnx after QAT).
+For every activation tensor the int8 QDQ model quantizes, a copy of the int8 model exposes its
+DequantizeLinear output and a copy of the fp32 model the matching tensor; over the test set it
+reports SQNR (dB) and max |error| (against the QAT-tuned fp32 weights after QAT, so they measure
+quantization alone). Also, against model_fp32.onnx: the test samples that change class (with their
+fp32 margins), both confusion matrices, the worst-case logit error and the fraction of samples
+whose fp32 top-1 margin is below it (and below twice it: a margin above twice the worst logit
+error cannot flip). Adds `int8_accuracy_drop_pts`, `quant.settings` and `quant.per_layer_sqnr_db`
+to summary.json.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from flightml.data.stage import SPECTRA
 from flightml.evaluate import confusion
 from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
 from flightml.onnx_io import load_onnx, ort_session
-from flightml.quantize.stage import INT8, settings_dict
+from flightml.quantize.stage import INT8, QAT_FP32, settings_dict
 
 QUANT_REPORT = "quant_report.json"
 QDQ_OUTPUT_SUFFIX = "_QuantizeLinear_Input"
@@ -116,9 +118,17 @@ def top1_margin(logits: np.ndarray) -> np.ndarray:
     return top2[:, 1] - top2[:, 0]
 
 
-def analyse(fp32_path: Path, int8_path: Path, x: np.ndarray, y: np.ndarray, classes: int) -> dict[str, Any]:
-    """The quant_report.json content (without settings) for one fp32/int8 pair on a test set."""
-    fp32_model = load_onnx(fp32_path, "fp32 ONNX model")
+def analyse(
+    fp32_path: Path, int8_path: Path, x: np.ndarray, y: np.ndarray, classes: int, layer_reference: Path | None = None
+) -> dict[str, Any]:
+    """The quant_report.json content (without settings) for one fp32/int8 pair on a test set.
+
+    Per-layer errors compare against `layer_reference` when given (the QAT-tuned fp32 model, so they
+    measure quantization alone); accuracy, class changes and logit errors against `fp32_path`.
+    """
+    load_onnx(fp32_path, "fp32 ONNX model")
+    layer_path = layer_reference or fp32_path
+    fp32_model = load_onnx(layer_path, "fp32 ONNX model")
     int8_model = load_onnx(int8_path, "int8 ONNX model")
     f = _run(fp32_path, [OUTPUT_NAME], x)[0].astype(np.float64)
     q = _run(int8_path, [OUTPUT_NAME], x)[0].astype(np.float64)
@@ -143,6 +153,7 @@ def analyse(fp32_path: Path, int8_path: Path, x: np.ndarray, y: np.ndarray, clas
         "int8_accuracy": acc_q,
         "int8_accuracy_drop_pts": round(100 * (acc_f - acc_q), 4),
         "per_layer": per_layer(fp32_model, int8_model, x),
+        "per_layer_reference": layer_path.name,
         "changed_class": flips,
         "confusion": {"fp32": confusion(y, pf, classes), "int8": confusion(y, pq, classes)},
         "worst_logit_error": worst,
@@ -155,8 +166,15 @@ def analyse(fp32_path: Path, int8_path: Path, x: np.ndarray, y: np.ndarray, clas
 
 def quant_analysis_stage(run: RunDir, config: Config) -> None:
     spectra = load_spectra(run.require(SPECTRA, "data"))
+    qat_fp32 = run.path(QAT_FP32)
+    layer_reference = qat_fp32 if config.quant.qat_epochs > 0 and qat_fp32.exists() else None
     report = analyse(
-        run.require(FP32, "export"), run.require(INT8, "quantize"), spectra.x_test, spectra.y_test, spectra.classes
+        run.require(FP32, "export"),
+        run.require(INT8, "quantize"),
+        spectra.x_test,
+        spectra.y_test,
+        spectra.classes,
+        layer_reference,
     )
     report["class_names"] = spectra.class_names
     report["settings"] = settings_dict(config.quant)

@@ -36,9 +36,8 @@ from flightml.config import Config, QuantConfig
 from flightml.data import Spectra
 from flightml.errors import FlightmlError
 from flightml.export.stage import export_onnx
-from flightml.quantize.stage import INT8, effective, quantize_onnx
+from flightml.quantize.stage import INT8, QAT_FP32, QAT_REPORT, effective, quantize_onnx
 
-QAT_REPORT = "qat.json"
 EMA_MOMENTUM = 0.1
 
 
@@ -249,12 +248,23 @@ def verify_scales(int8: onnx.ModelProto, tensors: list[str], learned: list[tuple
     return rows
 
 
-def export_qat(result: QatResult, bands: int, int8_path: Path, calibration: np.ndarray, quant: QuantConfig) -> list:
-    """Write the tuned model as an ORT QDQ int8 model with the learned activation scales forced."""
+def export_qat(
+    result: QatResult,
+    bands: int,
+    int8_path: Path,
+    calibration: np.ndarray,
+    quant: QuantConfig,
+    fp32_path: Path | None = None,
+) -> list[dict[str, Any]]:
+    """Write the tuned model as an ORT QDQ int8 model with the learned activation scales forced.
+
+    The tuned fp32 ONNX goes to `fp32_path` when given (else a temporary file). Returns the
+    learned-vs-model scale rows of `verify_scales`.
+    """
     quant = effective(quant)
     dtype = np.int8 if quant.activation_type == "int8" else np.uint8
     with tempfile.TemporaryDirectory(prefix="flightml-qat-") as tmpdir:
-        fp32_path = Path(tmpdir) / "model_qat_fp32.onnx"
+        fp32_path = fp32_path or Path(tmpdir) / QAT_FP32
         export_onnx(result.model, bands, fp32_path)
         tensors = activation_tensors(onnx.load(str(fp32_path)))
         overrides = {
@@ -266,9 +276,9 @@ def export_qat(result: QatResult, bands: int, int8_path: Path, calibration: np.n
 
 
 def qat_quantize(run: RunDir, config: Config, spectra: Spectra, calibration: np.ndarray) -> None:
-    """Stage glue: fine-tune RUN/model.pt, write RUN/model_int8.onnx and RUN/qat.json."""
+    """Stage glue: fine-tune RUN/model.pt; write model_int8.onnx, model_qat_fp32.onnx and qat.json."""
     from flightml.train.stage import load_model
 
     result = finetune(load_model(run, config), spectra, calibration, config)
-    scales = export_qat(result, spectra.bands, run.path(INT8), calibration, config.quant)
+    scales = export_qat(result, spectra.bands, run.path(INT8), calibration, config.quant, run.path(QAT_FP32))
     atomic_write_json(run.path(QAT_REPORT), {"epochs": result.history, "activation_scales": scales})

@@ -29,6 +29,9 @@ from flightml.onnx_io import load_onnx
 from flightml.quantize.bias_correction import correct_biases
 
 INT8 = "model_int8.onnx"
+QAT_REPORT = "qat.json"
+QAT_FP32 = "model_qat_fp32.onnx"
+QAT_ARTIFACTS = (QAT_REPORT, QAT_FP32)
 
 REFERENCE = {
     "format": "qdq",
@@ -172,5 +175,7 @@ def quantize_stage(run: RunDir, config: Config) -> None:
         from flightml.quantize.qat import qat_quantize
 
         qat_quantize(run, config, spectra, calibration)
-    else:
-        quantize_onnx(fp32, run.path(INT8), calibration, config.quant)
+        return
+    quantize_onnx(fp32, run.path(INT8), calibration, config.quant)
+    for stale in QAT_ARTIFACTS:  # from an earlier QAT run of this directory
+        run.path(stale).unlink(missing_ok=True)

@@ -102,7 +102,7 @@ def _report_part(report: dict[str, Any], figures: Figures) -> tuple[str, list[Pa
             f"Settings: {settings}.",
             f"Test accuracy fp32 {report['fp32_accuracy']:.4f}, int8 {report['int8_accuracy']:.4f}: "
             f"drop {report['int8_accuracy_drop_pts']:+.2f} pts over {report['test_samples']} spectra.",
-            layers,
+            f"Per-layer errors against `{report.get('per_layer_reference', 'model_fp32.onnx')}`:\n\n{layers}",
             f"Worst-case logit error over the test set: {report['worst_logit_error']:.4f}. "
             f"{100 * report['margin_below_worst_error_fraction']:.1f} % of the samples have an fp32 top-1 margin "
             f"below it and {100 * report['margin_below_twice_worst_error_fraction']:.1f} % below twice it (a sample "
