@@ -181,8 +181,8 @@ class Propagator:
         states: list[dict[str, Dirty]] = [{} for _ in trials]
         self._arena_flips(g.input, trials, states)
         for li, layer in enumerate(g.layers):
-            prefix = f"{layer.cname}_"
-            faulty = [any(k.startswith(prefix) for k in t.consts) for t in trials]
+            names = {f"{layer.cname}_{key}" for key in layer.consts}
+            faulty = [not names.isdisjoint(t.consts) for t in trials]
             batch, owners = [], []
             for ti, (trial, state) in enumerate(zip(trials, states, strict=True)):
                 if faulty[ti]:
