@@ -37,13 +37,16 @@ static void fm_pair_widen(const fm_conv_params_t *p, const int8_t *input, int32_
     const int32_t cin_g = p->in_c / p->groups;
     const int32_t ih0 = oh * p->stride_h - p->pad_top;
     const int32_t s = ow - p->pad_left;
+    const int interior = s >= 0 && s + 4 <= p->in_w;
+    const int32_t plane = p->in_h * p->in_w;
+    const int8_t *x_c = input + g * cin_g * plane;
     int32_t ic, kh;
-    for (ic = 0; ic < cin_g; ++ic) {
-        const int8_t *x_c = input + (g * cin_g + ic) * p->in_h * p->in_w;
+    for (ic = 0; ic < cin_g; ++ic, x_c += plane) {
         for (kh = 0; kh < p->k_h; ++kh) {
             const int32_t ih = ih0 + kh * p->dil_h;
-            const uint32_t v = (ih >= 0 && ih < p->in_h) ? fm_pair_xword(x_c + ih * p->in_w, s, p->in_w, pad)
-                                                         : (uint32_t)(uint8_t)pad * 0x01010101u;
+            const int8_t *row = x_c + ih * p->in_w;
+            uint32_t v = (uint32_t)(uint8_t)pad * 0x01010101u;
+            if (ih >= 0 && ih < p->in_h) v = interior ? fm_dsp_ld4(row + s) : fm_pair_xword(row, s, p->in_w, pad);
             xw[0] = __sxtab16(xo, (int8x4_t)v);
             xw[1] = fm_dsp_hi(xo, v);
             xw += 2;
@@ -106,18 +109,19 @@ static void fm_pair_out(const int32_t (*acc)[4], int32_t k, const fm_window_t *w
     int8_t *out = output + c * plane;
     int32_t w;
     fm_dsp_rq_load(rq, c, &q);
-    if (q.fast && (fold || !pooled)) {
-        const int32_t mult = q.mult, round_hi = q.round_hi, rshift = q.rshift, zp = q.zp, lo = q.lo, hi = q.hi;
-        for (w = 0; w < n_win; ++w) {
-            const int32_t va = acc[w][2 * k], vb = acc[w][2 * k + 1];
-            if (fold) {
-                out[win[w].dst] = (int8_t)fm_dsp_rq_fast(__qadd(va > vb ? va : vb, b), mult, round_hi, rshift, zp, lo, hi);
-            } else {
-                out[win[w].dst] = (int8_t)fm_dsp_rq_fast(__qadd(va, b), mult, round_hi, rshift, zp, lo, hi);
-                if (win[w].has_b) {
-                    out[win[w].dst + 1] = (int8_t)fm_dsp_rq_fast(__qadd(vb, b), mult, round_hi, rshift, zp, lo, hi);
-                }
+    if (q.fast && q.lo == -128 && q.hi == 127 && (fold || !pooled)) {
+        const int32_t mult = q.mult, round_hi = q.round_hi, rshift = q.rshift, zp = q.zp;
+        if (fold) {
+            for (w = 0; w < n_win; ++w) {
+                const int32_t va = acc[w][2 * k], vb = acc[w][2 * k + 1];
+                out[win[w].dst] = (int8_t)fm_dsp_rq_sat8(__qadd(va > vb ? va : vb, b), mult, round_hi, rshift, zp);
             }
+            return;
+        }
+        for (w = 0; w < n_win; ++w) {
+            int8_t *o = out + win[w].dst;
+            o[0] = (int8_t)fm_dsp_rq_sat8(__qadd(acc[w][2 * k], b), mult, round_hi, rshift, zp);
+            if (win[w].has_b) o[1] = (int8_t)fm_dsp_rq_sat8(__qadd(acc[w][2 * k + 1], b), mult, round_hi, rshift, zp);
         }
         return;
     }
