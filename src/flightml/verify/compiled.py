@@ -64,8 +64,9 @@ class CompiledModel:
             raise InputError(f"input: expected int8, got {x.dtype}")
         x = np.ascontiguousarray(x)
         out = np.empty((x.shape[0], self._out_size), dtype=np.int8)
+        xp, op, fn = x.ctypes.data, out.ctypes.data, self._invoke
         for i in range(x.shape[0]):
-            status = self._invoke(x[i].ctypes.data, out[i].ctypes.data)
+            status = fn(xp + i * self._in_size, op + i * self._out_size)
             if status != 0:
                 raise VerdictFail(f"{self.dir}: {self.name}_invoke returned status {status} on sample {i}")
         out = out.reshape(x.shape[0], *self.output_shape)
