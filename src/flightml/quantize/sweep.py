@@ -16,11 +16,12 @@ import json
 import multiprocessing
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from flightml.artifacts import RunDir, atomic_write_json
 from flightml.config import Config, config_from_dict
@@ -132,10 +133,18 @@ def run_sweep(run_root: Path, config: Config, seeds: int, jobs: int, names: list
     seed_list = [base_seed + k for k in range(seeds)]
     config_dict = config.to_dict()
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker) as pool:
+    with (
+        ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker) as pool,
+        tqdm(total=len(seed_list) - 1 + len(names) * len(seed_list), desc="sweep", leave=False, disable=None) as bar,
+    ):
         trained = {s: pool.submit(train_seed, str(run_root), config_dict, s) for s in seed_list if s != base_seed}
+        for _ in as_completed(trained.values()):
+            bar.update()
         seed_dirs = {s: (trained[s].result() if s in trained else str(run_root)) for s in seed_list}
         futures = {(n, s): pool.submit(trial, seed_dirs[s], config_dict, s, n) for n in names for s in seed_list}
+        for future in as_completed(futures.values()):
+            future.result()
+            bar.update()
         results = {key: future.result() for key, future in futures.items()}
     table = {}
     for name in names:
@@ -155,7 +164,8 @@ def run_sweep(run_root: Path, config: Config, seeds: int, jobs: int, names: list
         "order": names,
         "test_samples": results[(names[0], seed_list[0])]["test_samples"],
         "best": best_setting(table, 100 / results[(names[0], seed_list[0])]["test_samples"]),
-        "command": f"flightml sweep quant {run_root} --seeds {seeds} --settings {','.join(names)}",
+        "command": f"flightml sweep quant {run_root} --seeds {seeds}"
+        + ("" if names == list(SETTINGS) else f" --settings {','.join(names)}"),
     }
     atomic_write_json(run_root / SWEEP_JSON, summary)
     plot_sweep(summary, run_root)
