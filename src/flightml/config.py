@@ -207,6 +207,23 @@ class MissionConfig:
 
 
 @dataclass(frozen=True)
+class FaultsConfig:
+    """[faults]: Monte Carlo bit flips in the compiled model's memory image."""
+
+    flips: list[int] = setting([1, 2, 5, 10, 20], "bit flips per inference to test")
+    trials: int = setting(200, "Monte Carlo trials per flip count", minimum=1)
+    where: str = setting("all", "memory flipped", choices=("weights", "biases", "requant", "arena", "all"))
+    seed: int = setting(0, "seed of the injection", minimum=0)
+    samples: int = setting(128, "test spectra per trial (0 = all)", minimum=0)
+    sweep_elements: int = setting(2, "elements per (array, bit) in the sensitivity sweep", minimum=0)
+    c_trials: int = setting(12, "trials re-run on the C build to confirm the reference", minimum=0)
+    scrub_chunk_bytes: int = setting(512, "bytes the scrubber checks per call", minimum=4)
+    mode: str = setting(
+        "fixedpoint", "compiled requantization mode to inject into", choices=("fixedpoint", "ort-exact")
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole run configuration."""
 
@@ -218,6 +235,7 @@ class Config:
     compile: CompileConfig = field(default_factory=CompileConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     mission: MissionConfig = field(default_factory=MissionConfig)
+    faults: FaultsConfig = field(default_factory=FaultsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -294,6 +312,10 @@ def _check_cross_fields(config: Config, origin: str) -> None:
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
     _check_data(config.data, origin)
+    if not config.faults.flips or min(config.faults.flips) < 1 or max(config.faults.flips) > 4096:
+        raise InputError(f"{origin}: faults.flips must list counts in [1, 4096], got {config.faults.flips}")
+    if config.faults.mode not in config.compile.modes:
+        raise InputError(f"{origin}: faults.mode '{config.faults.mode}' is not in compile.modes {config.compile.modes}")
     synthetic_train = (config.data.train_source or config.data.source) in ("reference", "busdemeo")
     if synthetic_train and config.quant.calib_samples > config.data.n_train:
         raise InputError(

@@ -64,7 +64,8 @@ STAGES: tuple[Stage, ...] = (
           ("compile", "verify")),
     Stage("budget", "flightml.power.stage:budget_stage", ("verify_mcu.json",), ("budget.json",),
           ("mission", "verify")),
-    Stage("faults", "flightml.faults.stage:faults_stage", ("spectra.npz", "c"), ("faults.json",), ("compile",)),
+    Stage("faults", "flightml.faults.stage:faults_stage", ("spectra.npz", "c"), ("faults.json",),
+          ("compile", "faults")),
     Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

@@ -1,8 +1,8 @@
 """The `faults` stage: Monte Carlo bit flips on RUN/c/fixedpoint, confirmed on its C build -> faults.json.
 
-Defaults are module constants (no [faults] config section yet) sized so that the stage takes a few
-seconds on the reference network: 128 test samples, 200 trials per flip count, 2 elements per
-(array, bit) in the sensitivity sweep, 12 trials re-run on the C build.
+The pipeline stage reads [faults] in the configuration; its defaults (128 test samples, 200 trials
+per flip count, 2 elements per (array, bit) in the sensitivity sweep, 12 trials re-run on the C
+build) keep the stage to a few seconds on the reference network.
 """
 
 from __future__ import annotations
@@ -120,5 +120,8 @@ def write_faults(run: RunDir, settings: Settings, mode: str = MODE, samples: int
 
 
 def faults_stage(run: RunDir, config: Config) -> None:
-    """Pipeline stage: faults.json with the module defaults (config is not read yet)."""
-    write_faults(run, Settings())
+    """Pipeline stage: faults.json with the [faults] settings of the configuration."""
+    f = config.faults
+    settings = Settings(flips=tuple(f.flips), trials=f.trials, where=f.where, seed=f.seed,
+                        sweep_elements=f.sweep_elements)
+    write_faults(run, settings, f.mode, f.samples, f.c_trials, chunk=f.scrub_chunk_bytes)
