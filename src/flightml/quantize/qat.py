@@ -19,6 +19,7 @@ tuned weights by the same formula in both. The result is a plain QDQ model the c
 
 from __future__ import annotations
 
+import copy
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -120,8 +121,6 @@ def _qat_layer(layer: nn.Module, quant: QuantConfig) -> nn.Module:
 
 def wrap(model: nn.Module, quant: QuantConfig) -> tuple[nn.Sequential, list[ActFakeQuant]]:
     """A fake-quantized copy of a SpectrumNet (`model.net`) and its activation quantizers in graph order."""
-    import copy
-
     quant = effective(quant)
     net = copy.deepcopy(model.net)
     layers = list(net)
@@ -207,8 +206,6 @@ def finetune(model: nn.Module, spectra: Spectra, calibration: np.ndarray, config
 
 
 def _plain_copy(model: nn.Module, qat_net: nn.Sequential) -> nn.Module:
-    import copy
-
     tuned = copy.deepcopy(model)
     sources = [m for m in qat_net if isinstance(m, nn.Conv1d | nn.Linear)]
     targets = [m for m in tuned.net if isinstance(m, nn.Conv1d | nn.Linear)]
