@@ -1,8 +1,9 @@
 """`flightml verify RUN [--target ...] [--full]` and `flightml verify DIR --inputs FILE.npy`.
 
-RUN: a run directory (host: the verify_host stage; Cortex-M targets: flightml.mcu.verify when
-installed). DIR: a compiled C directory checked on the inputs of FILE.npy (float32 [N, ...] spectra,
-or int8 already quantized); prints the metrics as JSON and writes DIR/../verify_host.json only for runs.
+RUN: a run directory (host: verify_host_stage -> RUN/verify_host.json; Cortex-M targets:
+flightml.mcu.stage.verify_mcu_stage -> RUN/verify_mcu.json). DIR: a compiled C directory checked on
+the inputs of FILE.npy (float32 [N, ...] spectra, or int8 already quantized; Cortex-M targets through
+flightml.mcu.verify.verify_mcu_targets); prints the metrics as JSON, writes nothing into DIR.
 """
 
 from __future__ import annotations
@@ -48,13 +49,37 @@ def _targets(args: argparse.Namespace, default: list[str]) -> list[str]:
     return list(TARGETS) if "all" in chosen else list(dict.fromkeys(chosen))
 
 
-def _mcu(c_dir: Path, x_int8: np.ndarray, host_out: np.ndarray, targets: list[str], **kwargs: object) -> object:
-    """Dispatch Cortex-M targets to flightml.mcu.verify (the MCU engineer's seam)."""
+def _mcu_module(targets: list[str]) -> None:
+    """The MCU engineer's seam: Cortex-M targets need flightml.mcu (else a ToolMissing error)."""
     if importlib.util.find_spec("flightml.mcu.verify") is None:
-        raise ToolMissing(f"targets {', '.join(targets)}: flightml.mcu.verify is not installed; verified host only")
-    from flightml.mcu.verify import verify_mcu_targets
+        raise ToolMissing(f"targets {', '.join(targets)}: flightml.mcu is not installed; only host can be verified")
 
-    return verify_mcu_targets(c_dir, x_int8, host_out, targets, **kwargs)
+
+def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool) -> int:
+    """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults); 0 when every
+    target is ok or skipped."""
+    _mcu_module(targets)
+    from flightml.config import VerifyConfig
+    from flightml.mcu.verify import verify_mcu_targets
+    from flightml.verify.compiled import CompiledModel
+
+    settings = VerifyConfig()
+    model = CompiledModel(c_dir)
+    x_int8 = x if x.dtype == np.int8 else model.quantize(x)
+    if not full and settings.mcu_samples:
+        x_int8 = x_int8[: settings.mcu_samples]
+    report = verify_mcu_targets(
+        c_dir,
+        x_int8,
+        model.invoke_int8(x_int8).reshape(len(x_int8), -1),
+        targets,
+        timeout_s=settings.timeout_s,
+        clock_mhz=settings.clock_mhz,
+        flash_wait_states=settings.flash_wait_states,
+        wcet_margin=settings.wcet_margin,
+    )
+    print(to_json(report), end="")
+    return 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -64,7 +89,6 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _verify_dir(args: argparse.Namespace) -> int:
-    from flightml.verify.compiled import CompiledModel
     from flightml.verify.host import verify_dir
 
     if args.inputs is None:
@@ -74,11 +98,10 @@ def _verify_dir(args: argparse.Namespace) -> int:
     result = verify_dir(args.path, x, labels)
     print(to_json(result), end="")
     mcu = [t for t in _targets(args, ["host"]) if t != "host"]
+    code = 0 if result["bitexact_vs_reference"] == 1.0 else 1
     if mcu:
-        model = CompiledModel(args.path)
-        x_int8 = x if x.dtype == np.int8 else model.quantize(x)
-        _mcu(args.path, x_int8, model.invoke_int8(x_int8), mcu, full=args.full)
-    return 0 if result["bitexact_vs_reference"] == 1.0 else 1
+        code = max(code, _mcu(args.path, x, mcu, args.full))
+    return code
 
 
 def _verify_run(args: argparse.Namespace) -> int:
@@ -96,13 +119,11 @@ def _verify_run(args: argparse.Namespace) -> int:
         code = 0 if all(r["bitexact_vs_reference"] == 1.0 for r in report["modes"].values()) else 1
     mcu = [t for t in targets if t != "host"]
     if mcu:
-        from flightml.data import load_spectra
-        from flightml.verify.compiled import CompiledModel
+        _mcu_module(mcu)
+        from flightml.mcu.stage import VERIFY_MCU, verify_mcu_stage
 
-        spectra = load_spectra(run.dir.require("spectra.npz", "data"))
-        for mode in run.config.compile.modes:
-            c_dir = run.dir.require(f"c/{mode}", "compile")
-            model = CompiledModel(c_dir)
-            x_int8 = model.quantize(spectra.x_test)
-            _mcu(c_dir, x_int8, model.invoke_int8(x_int8), mcu, full=args.full, run=run.dir, config=run.config)
+        verify_mcu_stage(run.dir, run.config, targets=mcu, full=args.full)
+        report = read_json(run.dir.path(VERIFY_MCU), "MCU verification")
+        print(to_json(report), end="")
+        code = max(code, 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1)
     return code
