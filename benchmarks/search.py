@@ -49,7 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=12, help="trials per search in the strategy comparison")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--timing-trials", type=int, default=8, help="trials of each timed search")
+    parser.add_argument("--timing-trials", type=int, default=16, help="trials of each timed search")
     parser.add_argument("--out", type=Path, help="where searches are kept (default: a temporary directory)")
     args = parser.parse_args()
     if ray_available():

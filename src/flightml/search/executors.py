@@ -95,7 +95,7 @@ class RayPool:
                 configure_logging=True,
             )
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.name = f"Ray at {address}" if address else f"Ray (local, {self.workers} CPUs)"
+        self.name = f"Ray at {address}" if address else f"Ray (local, {self.workers} workers)"
         self.task = ray.remote(num_cpus=1, max_retries=0)(_run_trial_single)
 
     def run(self, specs: Sequence[TrialSpec]) -> Iterator[tuple[int, dict[str, Any]]]:
