@@ -5,6 +5,7 @@ from __future__ import annotations
 from flightml.artifacts import RunDir
 from flightml.compiler import compile_model
 from flightml.config import Config
+from flightml.mcu.package import add_board_files
 
 
 def compile_stage(run: RunDir, config: Config) -> None:
@@ -17,3 +18,4 @@ def compile_stage(run: RunDir, config: Config) -> None:
             mode,
             command=f"flightml run: compile stage (--name {config.compile.name} --requant {mode})",
         )
+        add_board_files(run.path("c", mode), config.compile.name)  # Makefile, CMake, FreeRTOS task (issue 4)

@@ -2,8 +2,9 @@
 
 Each function's own frame comes from its node label ("N bytes (static)"); the worst case of a
 function is its frame plus the worst of its callees. Calls to functions without a frame record
-(libgcc helpers) count 0 bytes and are listed; recursion, indirect calls and dynamic frames make the
-bound unknown and raise StackError.
+(libgcc's helpers such as __aeabi_idivmod, written in assembly) count LIBGCC_FRAME_BYTES each, an
+allowance above what those helpers push, and are listed; recursion, indirect calls and dynamic frames
+make the bound unknown and raise StackError.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 _NODE = re.compile(r'node: \{ title: "([^"]+)" label: "([^"]*)"(.*?)\}')
 _EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+LIBGCC_FRAME_BYTES = 32
 _FRAME = re.compile(r"\\n(\d+) bytes \((static|dynamic|dynamic,bounded)\)")
 
 
@@ -45,7 +47,7 @@ def read_callgraph(ci_files: list[Path]) -> CallGraph:
 
 
 def worst_stack(graph: CallGraph, root: str) -> tuple[int, list[str]]:
-    """(worst-case bytes from `root`, functions without a frame record that were counted as 0)."""
+    """(worst-case bytes from `root`, functions without a frame record, counted as LIBGCC_FRAME_BYTES)."""
     memo: dict[str, int] = {}
     unknown: set[str] = set()
 
@@ -61,7 +63,8 @@ def worst_stack(graph: CallGraph, root: str) -> tuple[int, list[str]]:
         if name not in graph.frames:
             unknown.add(name)
         callees = graph.calls.get(name, set())
-        memo[name] = graph.frames.get(name, 0) + max((visit(c, (*path, name)) for c in callees), default=0)
+        own = graph.frames.get(name, LIBGCC_FRAME_BYTES)
+        memo[name] = own + max((visit(c, (*path, name)) for c in callees), default=0)
         return memo[name]
 
     return visit(root, ()), sorted(unknown)

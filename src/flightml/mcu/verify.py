@@ -163,7 +163,9 @@ def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, 
         graph = stack.read_callgraph(sorted(build.elf.parent.glob("*.ci")))
         result["stack_bytes"], unknown = stack.worst_stack(graph, api.invoke)
         if unknown:
-            notes.append(f"stack: no frame record for {', '.join(unknown)} (counted as 0 bytes)")
+            notes.append(
+                f"stack: {', '.join(unknown)} have no frame record (counted as {stack.LIBGCC_FRAME_BYTES} bytes each)"
+            )
     except stack.StackError as exc:
         notes.append(f"stack: {exc}")
     return notes

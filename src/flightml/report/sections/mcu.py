@@ -135,24 +135,22 @@ def render(run: RunDir, figures: Figures) -> Section | None:
     measured = {n: r for n, r in targets.items() if r["per_layer"]}
     figs = []
     if measured:
-        first = next(iter(measured.values()))
+        names = list(measured)
+        layers = measured[names[0]]["per_layer"]
+        rows = [
+            [
+                row["layer"],
+                row["kernel"],
+                f"{row['macs']:,}",
+                *(f"{measured[n]['per_layer'][i]['instructions']:,}" for n in names),
+            ]
+            for i, row in enumerate(layers)
+        ]
         md += [
             "",
-            "Per-layer instructions (median) on " + next(iter(measured)) + ":",
+            "Instructions per layer (median per inference; exact counts):",
             "",
-            md_table(
-                ["layer", "kernel", "MACs", "instructions", "instr/MAC"],
-                [
-                    [
-                        row["layer"],
-                        row["kernel"],
-                        f"{row['macs']:,}",
-                        f"{row['instructions']:,}",
-                        f"{row['instructions'] / max(row['macs'], 1):.2f}",
-                    ]
-                    for row in first["per_layer"]
-                ],
-            ),
+            md_table(["layer", "kernel", "MACs", *names], rows),
         ]
         figs.append(_per_layer_plot(measured, figures))
     if any(r["flash_bytes"] is not None for r in targets.values()):

@@ -151,11 +151,16 @@ static inline int32_t fm_dsp_rq_fast(int32_t acc, int32_t mult, int32_t round_hi
     return y;
 }
 
-/* fm_dsp_rq_fast with the full int8 clamp [-128, 127] (one SSAT; most layers after ReLU have it). */
+/* fm_dsp_rq_fast with the full int8 clamp [-128, 127]: one SSAT (most layers after ReLU have this
+ * range). gcc 12's __ssat macro assigns its builtin's result with a sign conversion of its own, hence
+ * the local diagnostic pragma (-Wconversion builds stay clean). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
 static inline int32_t fm_dsp_rq_sat8(int32_t acc, int32_t mult, int32_t round_hi, int32_t rshift, int32_t zp) {
     const int32_t high = (int32_t)(((int64_t)acc * mult) >> 32);
     return __ssat(((high + round_hi) >> rshift) + zp, 8);
 }
+#pragma GCC diagnostic pop
 
 /* fm_requant(acc) for the loaded channel: the inline fixed-point rule, else the mode's fm_requant. */
 static inline int32_t fm_dsp_rq_apply(const fm_dsp_rq_t *q, int32_t acc) {
