@@ -12,7 +12,18 @@ from flightml.mcu.targets import get_target
 
 pytestmark = pytest.mark.mcu
 RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
-RENAME = tuple(f"-D{f}=ref_{f}" for f in ("fm_conv_s8", "fm_conv_maxpool_s8", "fm_fc_s8", "fm_maxpool_s8"))
+RENAME = tuple(
+    f"-D{f}=ref_{f}"
+    for f in (
+        "fm_conv_s8",
+        "fm_conv_maxpool_s8",
+        "fm_fc_s8",
+        "fm_maxpool_s8",
+        "fm_avgpool_s8",
+        "fm_concat_s8",
+        "fm_add_s8",
+    )
+)
 WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}
 
 

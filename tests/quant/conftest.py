@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from flightml.config import Config, config_from_dict
+sys.path.insert(0, str(Path(__file__).parent))
+
+from quant_helpers import small_config
+
 from flightml.pipeline import run_pipeline
-
-SMALL = {"data": {"n_train": 600, "n_test": 200}, "train": {"epochs": 4}}
-
-
-def small_config(**quant: object) -> Config:
-    return config_from_dict({**SMALL, "quant": dict(quant)}, "test")
 
 
 @pytest.fixture(scope="session")

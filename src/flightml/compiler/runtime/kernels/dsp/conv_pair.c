@@ -8,13 +8,15 @@
  * W02 = (w0, w2) and W13 = (w1, .):
  *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, W13)
  *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, W13)
- * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. The lane of
- * W13 holding the next row's first weight is never used; the very last row of the weight tensor is
- * read byte by byte so nothing past it is read. Input words that reach into the padding are built
+ * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. Weights are
+ * widened once per pair of channels and tile of windows (a small stack buffer), inputs once per
+ * window, so the inner loop is loads and multiply-accumulates only. The lane of W13 holding the next
+ * row's first weight is never used; the very last row of the weight tensor is read byte by byte so
+ * nothing past it is read. Input words that reach into the padding are built
  * byte by byte with the input zero point, which widens to 0. */
 #include "fm_dsp_conv.h"
 
-#define FM_PAIR_ROWS 32 /* input rows (in_c / groups x k_h) per patch on this path */
+#define FM_PAIR_ROWS 16 /* input rows (in_c / groups x k_h) per patch on this path */
 
 int fm_dsp_pair_ok(const fm_conv_params_t *p) {
     return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
@@ -59,35 +61,40 @@ static uint32_t fm_pair_wlast(const int8_t *w) {
     return (uint32_t)(uint8_t)w[0] | ((uint32_t)(uint8_t)w[1] << 8) | ((uint32_t)(uint8_t)w[2] << 16);
 }
 
-/* acc += one row: x words lo, hi; weight words v0 (channel 0), v1 (channel 1). */
-static inline void fm_pair_row(int16x2_t lo, int16x2_t hi, uint32_t v0, uint32_t v1, int16x2_t wo, int32_t acc[4]) {
-    int16x2_t w02 = __sxtab16(wo, (int8x4_t)v0);
-    int16x2_t w13 = fm_dsp_hi(wo, v0);
-    acc[0] = __smlabb(hi, w13, __smlad(lo, w02, acc[0]));
-    acc[1] = __smlatb(lo, w13, __smlad(hi, w02, acc[1]));
-    w02 = __sxtab16(wo, (int8x4_t)v1);
-    w13 = fm_dsp_hi(wo, v1);
-    acc[2] = __smlabb(hi, w13, __smlad(lo, w02, acc[2]));
-    acc[3] = __smlatb(lo, w13, __smlad(hi, w02, acc[3]));
+/* Widened weights of channels c0 and c1, per row: W02 and W13 of c0, then of c1; the last row of the
+ * weight tensor is read byte by byte when `last_safe`. */
+static void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo, int last_safe,
+                            int16x2_t *wq) {
+    int32_t r;
+    for (r = 0; r < rows; ++r, w0 += 3, w1 += 3, wq += 4) {
+        const int safe = last_safe && r == rows - 1;
+        const uint32_t v0 = safe ? fm_pair_wlast(w0) : fm_dsp_ld4(w0);
+        const uint32_t v1 = safe ? fm_pair_wlast(w1) : fm_dsp_ld4(w1);
+        wq[0] = __sxtab16(wo, (int8x4_t)v0);
+        wq[1] = fm_dsp_hi(wo, v0);
+        wq[2] = __sxtab16(wo, (int8x4_t)v1);
+        wq[3] = fm_dsp_hi(wo, v1);
+    }
 }
 
-/* acc = {a.c0, b.c0, a.c1, b.c1} over `rows` rows of weights w0, w1 (3 bytes per row); when
- * `last_safe`, the last row is read byte by byte (it ends the weight tensor). */
-static void fm_pair_mac(const int16x2_t *xw, const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo,
-                        int last_safe, int32_t acc[4]) {
-    const int8_t *end = w0 + 3 * (last_safe ? rows - 1 : rows);
-    int32_t a[4] = {0, 0, 0, 0};
-    while (w0 != end) {
-        fm_pair_row(xw[0], xw[1], fm_dsp_ld4(w0), fm_dsp_ld4(w1), wo, a);
+/* acc = {a.c0, b.c0, a.c1, b.c1} of one window: x words xw (lo, hi per row) against the widened
+ * weights wq (4 words per row). */
+static inline void fm_pair_mac(const int16x2_t *xw, const int16x2_t *wq, int32_t rows, int32_t acc[4]) {
+    const int16x2_t *end = wq + 4 * rows;
+    int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
+    while (wq != end) {
+        const int16x2_t lo = xw[0], hi = xw[1];
+        a0 = __smlabb(hi, wq[1], __smlad(lo, wq[0], a0));
+        b0 = __smlatb(lo, wq[1], __smlad(hi, wq[0], b0));
+        a1 = __smlabb(hi, wq[3], __smlad(lo, wq[2], a1));
+        b1 = __smlatb(lo, wq[3], __smlad(hi, wq[2], b1));
         xw += 2;
-        w0 += 3;
-        w1 += 3;
+        wq += 4;
     }
-    if (last_safe) fm_pair_row(xw[0], xw[1], fm_pair_wlast(w0), fm_pair_wlast(w1), wo, a);
-    acc[0] = a[0];
-    acc[1] = a[1];
-    acc[2] = a[2];
-    acc[3] = a[3];
+    acc[0] = a0;
+    acc[1] = b0;
+    acc[2] = a1;
+    acc[3] = b1;
 }
 
 #define FM_PAIR_TILE 64 /* widened input rows per tile (windows x rows): 512 bytes */
@@ -142,6 +149,7 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
                          const int8_t *weights, const int32_t *bias, int32_t g, const fm_window_t *win,
                          int32_t n_win, int pooled, int32_t plane, int8_t *output) {
     int16x2_t xt[2 * FM_PAIR_TILE];
+    int16x2_t wq[4 * FM_PAIR_ROWS];
     int32_t acc[FM_PAIR_WIN][4];
     const int32_t rows = (p->in_c / p->groups) * p->k_h;
     const int32_t cout_g = p->out_c / p->groups;
@@ -150,9 +158,8 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
     for (w = 0; w < n_win; ++w) fm_pair_widen(p, input, g, win[w].oh, win[w].ow, xt + 2 * rows * w);
     for (c0 = g * cout_g; c0 < (g + 1) * cout_g; c0 += 2) {
         const int32_t c1 = c0 + 1 < (g + 1) * cout_g ? c0 + 1 : c0;
-        const int8_t *w0 = weights + c0 * rows * 3;
-        const int8_t *w1 = weights + c1 * rows * 3;
-        for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, w0, w1, rows, wo, c1 == p->out_c - 1, acc[w]);
+        fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == p->out_c - 1, wq);
+        for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, wq, rows, acc[w]);
         fm_pair_out(acc, 0, win, n_win, rq, c0, bias, pooled, plane, output);
         if (c1 != c0) fm_pair_out(acc, 1, win, n_win, rq, c1, bias, pooled, plane, output);
     }

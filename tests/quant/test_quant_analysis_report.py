@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
-from conftest import small_config
+from quant_helpers import small_config
 
 from flightml.artifacts import RunDir, read_json
 from flightml.cli import main

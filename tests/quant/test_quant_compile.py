@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import small_config
+from quant_helpers import small_config
 
 from flightml.artifacts import RunDir
 from flightml.compiler import compile_model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import torch
-from conftest import small_config
+from quant_helpers import small_config
 
 from flightml.artifacts import RunDir, read_json
 from flightml.quantize.stage import quantize_stage

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import small_config
+from quant_helpers import small_config
 
 from flightml.compiler import compile_model
 from flightml.data import load_spectra
