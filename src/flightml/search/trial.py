@@ -4,7 +4,8 @@ The key is the sha256 of the canonical config JSON and the mission file's bytes.
 leaves TRIALS/<key>/trial.json (its row); a later search with the same config and stages reuses it,
 and an interrupted trial resumes its run directory. Every failure (bad combination, a stage that
 cannot compile or verify, a budget the stage cannot check) becomes a row with status "error" and
-its reason; a budget that is not met is a row with verdict "fail" and the failing lines.
+its reason, cached like a result (delete TRIALS/<key> to run it again) unless a tool was missing;
+a budget that is not met is a row with verdict "fail" and the failing lines.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flightml.artifacts import RunDir, atomic_write_json, read_json
-from flightml.errors import InputError
+from flightml.errors import InputError, ToolMissing
 
 TRIAL = "trial.json"
 BUDGET = "budget.json"
@@ -144,6 +145,7 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
     done: list[str] = []
     row: dict[str, Any] = {"trial": spec.key, "params": spec.params, "config": spec.config, "stages": list(spec.stages)}
     config = None
+    keep = True
     try:
         config = config_from_dict(spec.config, f"trial {spec.key}")
         resume = _prepare(spec.root)
@@ -153,7 +155,9 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
         failed = "config" if config is None else next((n for n in spec.stages if n not in done), "metrics")
         message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         row.update(status="error", verdict="error", reason=f"{failed}: {message}")
+        keep = not isinstance(exc, ToolMissing)  # installing the tool should not need a cache purge
     row["wall_s"] = round(time.perf_counter() - start, 3)
-    spec.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(spec.root / TRIAL, row)
+    if keep:
+        spec.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(spec.root / TRIAL, row)
     return {**row, "reference": spec.reference, "cached": False}
