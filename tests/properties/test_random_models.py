@@ -91,7 +91,11 @@ def conv_models(draw: st.DrawFn) -> tuple[onnx.ModelProto, tuple[int, ...]]:
     q_inits, q_nodes = _q("y", "cf", "yf", sy, zy)
     inits += q_inits
     nodes += q_nodes
-    if draw(st.booleans()):  # a max pool after the conv (fused when it applies)
+    conv_out = [
+        (size + pads[i] + pads[i + rank] - (k - 1) * d - 1) // st_ + 1
+        for i, (size, k, d, st_) in enumerate(zip(spatial, kernel, dils, strides, strict=True))
+    ]
+    if min(conv_out) >= 2 and draw(st.booleans()):  # a max pool after the conv (fused when it applies)
         nodes[-1].output[0] = "yp"
         nodes.append(
             helper.make_node(
