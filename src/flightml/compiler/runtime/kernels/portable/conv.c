@@ -27,23 +27,28 @@ static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, con
     const int32_t c0 = (oc / (p->out_c / p->groups)) * cin_g;
     const int32_t ih0 = oh * p->stride_h - p->pad_top;
     const int32_t iw0 = ow * p->stride_w - p->pad_left;
-    const int8_t *w_oc = weights + oc * cin_g * p->k_h * p->k_w;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t plane = p->in_h * p->in_w;
+    const int32_t dw = p->dil_w;
+    const int32_t wo = p->w_offset;
+    const int8_t *w_oc = weights + oc * cin_g * taps;
     int32_t kh_lo, kh_hi, kw_lo, kw_hi, ic, kh, kw;
     int32_t acc = 0;
+    int32_t wsum = 0;
     fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
-    fm_tap_range(iw0, p->dil_w, p->in_w, p->k_w, &kw_lo, &kw_hi);
+    fm_tap_range(iw0, dw, p->in_w, p->k_w, &kw_lo, &kw_hi);
     for (ic = 0; ic < cin_g; ++ic) {
-        const int8_t *x_c = input + (c0 + ic) * p->in_h * p->in_w;
-        const int8_t *w_c = w_oc + ic * p->k_h * p->k_w;
         for (kh = kh_lo; kh < kh_hi; ++kh) {
-            const int8_t *x_row = x_c + (ih0 + kh * p->dil_h) * p->in_w + iw0;
-            const int8_t *w_row = w_c + kh * p->k_w;
+            const int8_t *x_row = input + (c0 + ic) * plane + (ih0 + kh * p->dil_h) * p->in_w + iw0;
+            const int8_t *w_row = w_oc + ic * taps + kh * p->k_w;
             for (kw = kw_lo; kw < kw_hi; ++kw) {
-                acc += ((int32_t)x_row[kw * p->dil_w] + p->in_offset) * ((int32_t)w_row[kw] + p->w_offset);
+                const int32_t wv = (int32_t)w_row[kw] + wo;
+                acc += (int32_t)x_row[kw * dw] * wv;
+                wsum += wv;
             }
         }
     }
-    return acc;
+    return acc + p->in_offset * wsum; /* sum (x + io) * wv, partial sums within the full sum's bound */
 }
 
 /* Sums of products of n <= FM_BLOCK consecutive positions of row oh from column ow whose taps are all
