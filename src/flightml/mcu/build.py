@@ -46,7 +46,6 @@ class Build:
     elf: Path
     map_file: Path
     model_objects: list[Path]
-    support_objects: list[Path]
     kernels: str
 
 
@@ -120,7 +119,7 @@ def build_elf(
         main=runtime_dir() / "fm_mcu_harness.c",
     )
     elf = work / "prog.elf"
-    return Build(elf, work / "prog.map", objects[: len(model_srcs)], objects[len(model_srcs) :], kernels)
+    return Build(elf, work / "prog.map", objects[: len(model_srcs)], kernels)
 
 
 def build_program(

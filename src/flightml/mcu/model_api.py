@@ -38,10 +38,6 @@ class ModelApi:
     def invoke(self) -> str:
         return f"{self.name}_invoke"
 
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
     def define(self, suffix: str) -> int | None:
         """The value of `NAME_<suffix>` (case-insensitive prefix), or None."""
         return self.defines.get(f"{self.name.upper()}_{suffix}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-from flightml.errors import ToolMissing
-
 CROSS_GCC = "arm-none-eabi-gcc"
 QEMU = "qemu-system-arm"
 HOST_GCC = "gcc"
@@ -18,10 +16,3 @@ ENABLE_HINT = (
 def missing_tools() -> list[str]:
     """Names of the tools MCU verification needs that are not on PATH."""
     return [tool for tool in (CROSS_GCC, QEMU, HOST_GCC) if shutil.which(tool) is None]
-
-
-def require_tools() -> None:
-    """Raise ToolMissing (one line, with how to enable) unless every MCU tool is on PATH."""
-    missing = missing_tools()
-    if missing:
-        raise ToolMissing(f"MCU targets need {', '.join(missing)}: {ENABLE_HINT}")

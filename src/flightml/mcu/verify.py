@@ -207,7 +207,8 @@ def _run(
         result.update(status="timeout", reason=f"no exit within {timeout_s:g} s (hang)")
         return
     if run.exit_code != 0:
-        why = qemu.exit_codes().get(run.exit_code or 0, "QEMU error or core lockup")
+        lines = run.stderr.strip().splitlines()
+        why = qemu.exit_codes().get(run.exit_code or 0, lines[-1] if lines else "QEMU error or core lockup")
         result.update(status="fault", reason=f"exit code {run.exit_code}: {why}")
         return
     got = np.frombuffer(run.output, dtype=np.int8)
