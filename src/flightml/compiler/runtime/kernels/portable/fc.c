@@ -4,7 +4,7 @@
  * compilers vectorize at -O2 (e.g. pmaddwd on baseline x86-64). */
 #include "fm_kernels.h"
 
-#define FM_VEC 16
+#define FM_VEC 32
 
 /* Four output features at a time: the input chunk x + io is widened to int16 once and shared. */
 static void fm_fc_row4(const int8_t *x, const int8_t *w, int32_t k, int32_t nb, int32_t io, int32_t wo,
