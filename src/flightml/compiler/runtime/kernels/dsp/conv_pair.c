@@ -97,6 +97,20 @@ static inline void fm_pair_mac(const int16x2_t *xw, const int16x2_t *wq, int32_t
     acc[3] = b1;
 }
 
+/* fm_pair_mac for single-row patches (one input channel, k_h = 1), all windows: weights stay in
+ * registers. */
+static void fm_pair_mac_row1(const int16x2_t *xt, const int16x2_t *wq, int32_t n_win, int32_t (*acc)[4]) {
+    const int16x2_t q0 = wq[0], q1 = wq[1], q2 = wq[2], q3 = wq[3];
+    int32_t w;
+    for (w = 0; w < n_win; ++w, xt += 2) {
+        const int16x2_t lo = xt[0], hi = xt[1];
+        acc[w][0] = __smlabb(hi, q1, __smlad(lo, q0, 0));
+        acc[w][1] = __smlatb(lo, q1, __smlad(hi, q0, 0));
+        acc[w][2] = __smlabb(hi, q3, __smlad(lo, q2, 0));
+        acc[w][3] = __smlatb(lo, q3, __smlad(hi, q2, 0));
+    }
+}
+
 #define FM_PAIR_TILE 64 /* widened input rows per tile (windows x rows): 512 bytes */
 #define FM_PAIR_WIN 16  /* windows per tile */
 
@@ -159,7 +173,11 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
     for (c0 = g * cout_g; c0 < (g + 1) * cout_g; c0 += 2) {
         const int32_t c1 = c0 + 1 < (g + 1) * cout_g ? c0 + 1 : c0;
         fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == p->out_c - 1, wq);
-        for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, wq, rows, acc[w]);
+        if (rows == 1) {
+            fm_pair_mac_row1(xt, wq, n_win, acc);
+        } else {
+            for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, wq, rows, acc[w]);
+        }
         fm_pair_out(acc, 0, win, n_win, rq, c0, bias, pooled, plane, output);
         if (c1 != c0) fm_pair_out(acc, 1, win, n_win, rq, c1, bias, pooled, plane, output);
     }
