@@ -46,6 +46,13 @@ static inline int16x2_t fm_dsp_hi(int16x2_t off, uint32_t v) {
     return r;
 }
 
+/* Bytes 1 and 3 of v, sign-extended (SXTB16 in its ROR #8 form). */
+static inline int16x2_t fm_dsp_hi0(uint32_t v) {
+    int16x2_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
 /* An offset in both 16-bit lanes. */
 static inline int16x2_t fm_dsp_pair(int32_t offset) {
     const uint32_t half = (uint32_t)offset & 0xFFFFu;
@@ -77,6 +84,25 @@ static inline void fm_dsp_mac4(const int16_t *xq, const int8_t *w, int32_t strid
     const int8_t *w3 = w2 + stride;
     const int16_t *end = xq + 4 * n4;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    if (w_off == 0) { /* symmetric weights (the usual case): plain SXTB16, one register freed */
+        while (xq != end) {
+            const int16x2_t xa = fm_dsp_ld2(xq);
+            const int16x2_t xb = fm_dsp_ld2(xq + 2);
+            uint32_t v = fm_dsp_ld4(w0);
+            a0 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a0));
+            v = fm_dsp_ld4(w1);
+            a1 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a1));
+            v = fm_dsp_ld4(w2);
+            a2 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a2));
+            v = fm_dsp_ld4(w3);
+            a3 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a3));
+            xq += 4;
+            w0 += 4;
+            w1 += 4;
+            w2 += 4;
+            w3 += 4;
+        }
+    }
     while (xq != end) {
         const int16x2_t xa = fm_dsp_ld2(xq);
         const int16x2_t xb = fm_dsp_ld2(xq + 2);
