@@ -82,6 +82,7 @@ static void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, in
 static inline void fm_pair_mac(const int16x2_t *xw, const int16x2_t *wq, int32_t rows, int32_t acc[4]) {
     const int16x2_t *end = wq + 4 * rows;
     int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
+#pragma GCC unroll 2
     while (wq != end) {
         const int16x2_t lo = xw[0], hi = xw[1];
         a0 = __smlabb(hi, wq[1], __smlad(lo, wq[0], a0));
