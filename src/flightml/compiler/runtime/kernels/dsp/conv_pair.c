@@ -31,27 +31,31 @@ static uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t
     return v;
 }
 
-/* Widened input words of the window at (oh, ow) for channel group g: xw[2r] = lo, xw[2r + 1] = hi. */
+/* Widened input words of the window at (oh, ow) for channel group g: xw[2r] = lo, xw[2r + 1] = hi
+ * for row r = ic * k_h + kh (rows outside the input along h, all padding, widen to 0). */
 static void fm_pair_widen(const fm_conv_params_t *p, const int8_t *input, int32_t g, int32_t oh, int32_t ow,
                           int16x2_t *xw) {
     const int16x2_t xo = fm_dsp_pair(p->in_offset);
     const int8_t pad = (int8_t)(-p->in_offset);
     const int32_t cin_g = p->in_c / p->groups;
-    const int32_t ih0 = oh * p->stride_h - p->pad_top;
+    const int32_t plane = p->in_h * p->in_w;
+    const int32_t step = 2 * p->k_h;
     const int32_t s = ow - p->pad_left;
     const int interior = s >= 0 && s + 4 <= p->in_w;
-    const int32_t plane = p->in_h * p->in_w;
-    const int8_t *x_c = input + g * cin_g * plane;
-    int32_t ic, kh;
-    for (ic = 0; ic < cin_g; ++ic, x_c += plane) {
-        for (kh = 0; kh < p->k_h; ++kh) {
-            const int32_t ih = ih0 + kh * p->dil_h;
-            const int8_t *row = x_c + ih * p->in_w;
-            uint32_t v = (uint32_t)(uint8_t)pad * 0x01010101u;
-            if (ih >= 0 && ih < p->in_h) v = interior ? fm_dsp_ld4(row + s) : fm_pair_xword(row, s, p->in_w, pad);
-            xw[0] = __sxtab16(xo, (int8x4_t)v);
-            xw[1] = fm_dsp_hi(xo, v);
-            xw += 2;
+    int32_t kh, ic;
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int32_t ih = oh * p->stride_h - p->pad_top + kh * p->dil_h;
+        const int8_t *row = input + g * cin_g * plane + ih * p->in_w;
+        int16x2_t *dst = xw + 2 * kh;
+        for (ic = 0; ic < cin_g; ++ic, row += plane, dst += step) {
+            uint32_t v;
+            if (ih < 0 || ih >= p->in_h) {
+                dst[0] = dst[1] = 0;
+                continue;
+            }
+            v = interior ? fm_dsp_ld4(row + s) : fm_pair_xword(row, s, p->in_w, pad);
+            dst[0] = __sxtab16(xo, (int8x4_t)v);
+            dst[1] = fm_dsp_hi(xo, v);
         }
     }
 }
