@@ -2,6 +2,10 @@
 through ctypes on a shared library built from the same sources as the host harness), ONNX Runtime int8
 and ONNX Runtime fp32, on the same test spectra, measured side by side in one run.
 
+"(invoke)" is one ctypes call of NAME_invoke on preallocated numpy buffers (what summary.json's
+latency_us reports); "(invoke_int8)" adds CompiledModel's per-call checks and allocations. Engines are
+measured in interleaved rounds (best round kept), so machine load hits them alike.
+
 Usage: .venv/bin/python benchmarks/inference.py [--run RUN] [--calls N] [--batch B]
 Without --run, the reference network is built first (data, 2 training epochs, export, quantize).
 Goal (issue 3): a single sample through the C build faster than through ONNX Runtime int8.
@@ -16,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
 from flightml.compiler import compile_model
@@ -25,9 +30,8 @@ from flightml.pipeline import run_pipeline
 from flightml.verify.compiled import CompiledModel
 
 
-def median_us(fn: Callable[[], object], calls: int, warmup: int) -> float:
-    for _ in range(warmup):
-        fn()
+def median_us(fn: Callable[[], object], calls: int) -> float:
+    """Median wall time of one call, microseconds."""
     times = []
     for _ in range(calls):
         t0 = time.perf_counter_ns()
@@ -36,16 +40,27 @@ def median_us(fn: Callable[[], object], calls: int, warmup: int) -> float:
     return statistics.median(times) / 1000.0
 
 
-def throughput(fn: Callable[[], object], n: int, repeats: int = 5) -> float:
-    """Samples per second of the best of `repeats` runs of fn (which processes n samples)."""
-    best = min(_timed(fn) for _ in range(repeats))
-    return n / best
-
-
-def _timed(fn: Callable[[], object]) -> float:
+def timed_s(fn: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def measure(
+    engines: dict[str, tuple[Callable[[], object], Callable[[], object]]], calls: int, n: int, rounds: int = 7
+) -> dict[str, tuple[float, float]]:
+    """Per engine (single call, batch call of n samples): best-of-rounds median latency (us) and batch
+    throughput (samples/s). Rounds interleave the engines, so machine load hits them alike."""
+    lat: dict[str, list[float]] = {k: [] for k in engines}
+    tput: dict[str, list[float]] = {k: [] for k in engines}
+    for single, _ in engines.values():
+        for _ in range(200):  # warm-up
+            single()
+    for _ in range(rounds):
+        for name, (single, batch) in engines.items():
+            lat[name].append(median_us(single, max(calls // rounds, 10)))
+            tput[name].append(n / timed_s(batch))
+    return {k: (min(lat[k]), max(tput[k])) for k in engines}
 
 
 def session(path: Path) -> ort.InferenceSession:
@@ -69,34 +84,30 @@ def main() -> int:
         spectra = load_spectra(run / "spectra.npz")
         x = spectra.x_test[: args.batch]
         one = x[:1]
-        rows: list[tuple[str, float, float]] = []
+        engines: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {}
         for mode in ("fixedpoint", "ort-exact"):
             c_dir = Path(tmp) / f"c_{mode}"
             compile_model(run / "model_int8.onnx", c_dir, "spectrumnet", mode, "benchmarks/inference.py")
             model = CompiledModel(c_dir)
             xq = model.quantize(x)
-            rows.append(
-                (
-                    f"C {mode}",
-                    model.latency_us(xq[:1], calls=args.calls, warmup=300),
-                    throughput(lambda m=model, q=xq: m.invoke_int8(q), len(x)),
-                )
+            one_q, out = np.ascontiguousarray(xq[0]), np.empty(model.output_shape, dtype=np.int8)
+            call = (model.invoke, one_q.ctypes.data, out.ctypes.data)
+            engines[f"C {mode} (invoke)"] = (lambda c=call: c[0](c[1], c[2]), lambda m=model, q=xq: m.invoke_int8(q))
+            engines[f"C {mode} (invoke_int8)"] = (
+                lambda m=model, q=xq[:1]: m.invoke_int8(q),
+                lambda m=model, q=xq: m.invoke_int8(q),
             )
         for label, name in (("ORT int8", "model_int8.onnx"), ("ORT fp32", "model_fp32.onnx")):
             sess = session(run / name)
             inp = sess.get_inputs()[0].name
-            rows.append(
-                (
-                    label,
-                    median_us(lambda s=sess, i=inp: s.run(None, {i: one}), args.calls, 300),
-                    throughput(lambda s=sess, i=inp: s.run(None, {i: x}), len(x)),
-                )
-            )
+            engines[label] = (lambda s=sess, i=inp: s.run(None, {i: one}), lambda s=sess, i=inp: s.run(None, {i: x}))
+        results = measure(engines, args.calls, len(x))
+    rows = [(label, lat, tput) for label, (lat, tput) in results.items()]
     ref_latency = next(r[1] for r in rows if r[0] == "ORT int8")
     ref_tput = next(r[2] for r in rows if r[0] == "ORT int8")
-    print(f"{'engine':<16} {'latency us':>11} {'vs ORT int8':>12} {'batch samples/s':>16} {'vs ORT int8':>12}")
+    print(f"{'engine':<26} {'latency us':>11} {'vs ORT int8':>12} {'batch samples/s':>16} {'vs ORT int8':>12}")
     for label, lat, tput in rows:
-        print(f"{label:<16} {lat:11.2f} {ref_latency / lat:11.2f}x {tput:16.0f} {tput / ref_tput:11.2f}x")
+        print(f"{label:<26} {lat:11.2f} {ref_latency / lat:11.2f}x {tput:16.0f} {tput / ref_tput:11.2f}x")
     best_c = min(lat for label, lat, _ in rows if label.startswith("C "))
     met = best_c < ref_latency
     print(

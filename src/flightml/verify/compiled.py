@@ -20,6 +20,14 @@ from flightml.errors import InputError, VerdictFail
 from flightml.verify.build import build, sources
 
 
+def _address(a: np.ndarray) -> int:
+    """Address of a C-contiguous array's first byte (from_buffer is ~4x cheaper than a.ctypes.data)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError):  # read-only or empty buffers
+        return int(a.ctypes.data)
+
+
 class CompiledModel:
     """A compiled model. `invoke_int8` (int8 in/out, batched) and `predict` (float in/out, batched).
 
@@ -42,9 +50,10 @@ class CompiledModel:
         self.output_q = (t_out["scale"], t_out["zero_point"], t_out["unsigned"])
         lib_path = build(sources(self.dir, kernel_set), [self.dir], "so")
         self._lib = ctypes.CDLL(str(lib_path))
-        self._invoke = getattr(self._lib, f"{self.name}_invoke")
-        self._invoke.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        self._invoke.restype = ctypes.c_int
+        # the raw `int NAME_invoke(const int8_t *input, int8_t *output)`, called with buffer addresses
+        self.invoke = getattr(self._lib, f"{self.name}_invoke")
+        self.invoke.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.invoke.restype = ctypes.c_int
         self._in_size = int(np.prod(self.input_shape))
         self._out_size = int(np.prod(self.output_shape))
 
@@ -64,7 +73,7 @@ class CompiledModel:
             raise InputError(f"input: expected int8, got {x.dtype}")
         x = np.ascontiguousarray(x)
         out = np.empty((x.shape[0], self._out_size), dtype=np.int8)
-        xp, op, fn = x.ctypes.data, out.ctypes.data, self._invoke
+        xp, op, fn = _address(x), _address(out), self.invoke
         for i in range(x.shape[0]):
             status = fn(xp + i * self._in_size, op + i * self._out_size)
             if status != 0:
@@ -90,7 +99,7 @@ class CompiledModel:
         """Median wall time of one `NAME_invoke` call from Python (ctypes), microseconds."""
         x = np.ascontiguousarray(self._batch(np.asarray(x_int8, dtype=np.int8))[0])
         out = np.empty(self._out_size, dtype=np.int8)
-        xp, op, fn = x.ctypes.data, out.ctypes.data, self._invoke
+        xp, op, fn = _address(x), _address(out), self.invoke
         for _ in range(warmup):
             fn(xp, op)
         times = []

@@ -17,19 +17,20 @@ void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_r
     const int32_t lo = rq->act_min;
     const int32_t hi = rq->act_max;
     int32_t k;
-    if (ch_step == 0) { /* one channel: constants loaded once */
+    if (ch_step == 0 || !per_channel) { /* one requant constant: loaded once */
         const int32_t i0 = per_channel ? ch : 0;
-        const int32_t b = bias != 0 ? bias[ch] : 0;
         const int32_t m0 = mult[i0];
         const int32_t s0 = shift[i0];
-        for (k = 0; k < n; ++k) dst[k] = (int8_t)fm_rq_fixedpoint(fm_sat_add32(acc[k], b), m0, s0, zp, lo, hi);
+        for (k = 0; k < n; ++k) {
+            const int32_t b = bias != 0 ? bias[ch + k * ch_step] : 0;
+            dst[k] = (int8_t)fm_rq_fixedpoint(fm_sat_add32(acc[k], b), m0, s0, zp, lo, hi);
+        }
         return;
     }
     for (k = 0; k < n; ++k) {
-        const int32_t c = ch + k;
-        const int32_t i = per_channel ? c : 0;
+        const int32_t c = ch + k; /* per-channel constants of consecutive channels */
         const int32_t a = bias != 0 ? fm_sat_add32(acc[k], bias[c]) : acc[k];
-        dst[k] = (int8_t)fm_rq_fixedpoint(a, mult[i], shift[i], zp, lo, hi);
+        dst[k] = (int8_t)fm_rq_fixedpoint(a, mult[c], shift[c], zp, lo, hi);
     }
 }
 
