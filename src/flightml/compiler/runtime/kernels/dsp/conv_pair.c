@@ -116,7 +116,7 @@ static void fm_pair_mac_row1(const int16x2_t *xt, const int16x2_t *wq, int32_t n
     }
 }
 
-#define FM_PAIR_TILE 64 /* widened input rows per tile (windows x rows): 512 bytes */
+#define FM_PAIR_TILE 128 /* widened input rows per tile (windows x rows): 1 KB */
 #define FM_PAIR_WIN 16  /* windows per tile */
 
 /* A window: output positions (oh, ow) and (oh, ow + 1); results go to plane index dst (and dst + 1
