@@ -18,7 +18,7 @@ int main(void);
 
 #define CASES 300
 static uint32_t seed = 12345u;
-static int8_t x[2048], w[20480], y_dsp[2048], y_ref[2048];
+static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
 static int32_t b[64], mult[64], shift[64];
 
 static uint32_t rnd(uint32_t n) {
@@ -130,7 +130,7 @@ static int fc_case(void) {
     const int32_t *bias = rnd(4) ? b : 0;
     int32_t i, n;
     p.rows = span(1, 3);
-    p.in_features = rnd(4) ? span(1, 70) : span(120, 300); /* several FM_DSP_CHUNK passes */
+    p.in_features = rnd(4) ? span(1, 70) : span(500, 700); /* several FM_DSP_CHUNK passes */
     p.out_features = rnd(4) ? span(1, 20) : span(60, 64);
     p.in_offset = span(-127, 128);
     p.w_offset = rnd(2) ? 0 : span(-127, 128);

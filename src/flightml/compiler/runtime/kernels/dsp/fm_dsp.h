@@ -19,7 +19,7 @@
 
 #include "fm_kernels.h"
 
-#define FM_DSP_CHUNK 128 /* reduction values widened per pass (multiple of 4) */
+#define FM_DSP_CHUNK 512 /* reduction values widened per pass (multiple of 4): 1 KB of stack */
 #define FM_DSP_ROWS 64   /* output rows accumulated per pass */
 
 /* Four int8 values from any address (unaligned word loads are legal on ARMv7E-M/ARMv8-M). */
