@@ -27,15 +27,26 @@ FLAGS: tuple[tuple[str, str, type, str], ...] = (
 def add_quant_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("quantization (override [quant] in the configuration)")
     weights = group.add_mutually_exclusive_group()
-    weights.add_argument("--per-channel", dest="quant_per_channel", action="store_true", default=None)
-    weights.add_argument("--per-tensor", dest="quant_per_channel", action="store_false", default=None)
+    weights.add_argument(
+        "--per-channel", dest="quant_per_channel", action="store_true", default=None, help="per-channel weights"
+    )
+    weights.add_argument(
+        "--per-tensor", dest="quant_per_channel", action="store_false", default=None, help="per-tensor weights"
+    )
+    group.add_argument(
+        "--bias-correction",
+        dest="quant_bias_correction",
+        action="store_true",
+        default=None,
+        help="correct int32 biases",
+    )
     for flag, field, kind, text in FLAGS:
         group.add_argument(flag, dest=f"quant_{field}", type=kind, metavar=field.upper(), help=text)
 
 
 def quant_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """{field: value} for the quant flags given on the command line."""
-    fields = ["per_channel", *(field for _, field, _, _ in FLAGS)]
+    fields = ["per_channel", "bias_correction", *(field for _, field, _, _ in FLAGS)]
     return {f: getattr(args, f"quant_{f}") for f in fields if getattr(args, f"quant_{f}", None) is not None}
 
 
