@@ -60,3 +60,15 @@ def test_reference_preset_replaces_fields() -> None:
     assert {k: getattr(quant, k) for k in REFERENCE} == REFERENCE
     assert quant.qat_epochs == 3
     assert effective(QuantConfig()).per_channel is True
+
+
+def test_cli_flags_override_quant_fields() -> None:
+    from flightml.cli import build_parser
+    from flightml.config import Config
+    from flightml.quantize.cli import quant_overrides, with_quant_overrides
+
+    args = build_parser().parse_args(["run", "--per-tensor", "--qat-epochs", "10", "--calibration", "entropy"])
+    assert quant_overrides(args) == {"per_channel": False, "qat_epochs": 10, "calibration": "entropy"}
+    config = with_quant_overrides(Config(), quant_overrides(args))
+    assert (config.quant.per_channel, config.quant.qat_epochs, config.quant.calibration) == (False, 10, "entropy")
+    assert quant_overrides(build_parser().parse_args(["run"])) == {}
