@@ -26,6 +26,7 @@ def op_specs() -> list[qm.Spec]:
         qm.pool("maxpool2d_dil", "MaxPool", (2, 8, 8), kernel_shape=[2, 2], dilations=[2, 2]),
         qm.chain("chain1d_flatten", (2, 16), "Flatten"),
         qm.chain("chain2d_reshape", (2, 8, 8), "Reshape"),
+        qm.chain("chain1d_squeeze_unsqueeze", (2, 12), "SqueezeUnsqueeze"),
         qm.residual("residual1d", (3, 12)),
         qm.residual("residual2d", (2, 5, 5)),
         qm.matmul_bias("matmul_add_bias", (3, 6), 5),

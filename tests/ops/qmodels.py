@@ -106,7 +106,12 @@ def chain(name: str, in_shape: tuple[int, ...], view: str) -> Spec:
         helper.make_node("MaxPool", ["r"], ["p"], name=f"{name}_pool", kernel_shape=[2] * rank, strides=[2] * rank)
     )
     flat = 4 * int(np.prod(spatial))
-    if view == "Flatten":
+    if view == "SqueezeUnsqueeze":
+        spec.inits["axes"] = np.array([2], dtype=np.int64)
+        spec.nodes.append(helper.make_node("Unsqueeze", ["p", "axes"], ["u"], name=f"{name}_unsqueeze"))
+        spec.nodes.append(helper.make_node("Squeeze", ["u", "axes"], ["s"], name=f"{name}_squeeze"))
+        spec.nodes.append(helper.make_node("Flatten", ["s"], ["f"], name=f"{name}_flat"))
+    elif view == "Flatten":
         spec.nodes.append(helper.make_node("Flatten", ["p"], ["f"], name=f"{name}_flat"))
     else:
         spec.inits["shape"] = np.array([1, flat], dtype=np.int64)
