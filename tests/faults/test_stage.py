@@ -8,6 +8,7 @@ import pytest
 
 from flightml.artifacts import RunDir, read_json
 from flightml.cli import main
+from flightml.config import Config
 from flightml.faults.stage import FAULTS, faults_stage
 from flightml.report.base import Figures
 from flightml.report.sections import faults as section
@@ -17,7 +18,7 @@ from flightml.report.sections import faults as section
 def test_stage_writes_faults_json_summary_and_section(run_dir: RunDir, tmp_path) -> None:
     run = RunDir(tmp_path / "run")
     shutil.copytree(run_dir.root, run.root)
-    faults_stage(run, None)
+    faults_stage(run, Config())
     doc = read_json(run.path(FAULTS))
     assert [r["flips"] for r in doc["by_flips"]] == [1, 2, 5, 10, 20]
     assert doc["c_check"]["outputs_equal_reference"] == 1.0 and doc["c_check"]["clean_image_passes"]
