@@ -1,4 +1,5 @@
-"""The rounding rules in compiler/qparams.py and runtime/fm_requant.h agree on every tested value."""
+"""The rounding rules in compiler/qparams.py and runtime/fm_requant.h agree on every tested value, and
+the integer-only ort-int rule equals the float32 ort-exact rule."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ PROGRAM = r"""
 #include <string.h>
 #include "fm_requant.h"
 int main(void) {
-    long acc, mult, shift, zp, lo, hi;
+    long acc, mult, shift, zp, lo, hi, mant, ex;
     unsigned int bits;
     float scale;
-    while (scanf("%ld %ld %ld %ld %ld %ld %u", &acc, &mult, &shift, &zp, &lo, &hi, &bits) == 7) {
+    while (scanf("%ld %ld %ld %ld %ld %ld %u %ld %ld", &acc, &mult, &shift, &zp, &lo, &hi, &bits, &mant, &ex) == 9) {
         memcpy(&scale, &bits, sizeof scale);
-        printf("%d %d\n", (int)fm_rq_fixedpoint((int32_t)acc, (int32_t)mult, (int32_t)shift, (int32_t)zp,
-                                              (int32_t)lo, (int32_t)hi),
-               (int)fm_rq_ort_exact((int32_t)acc, scale, (int32_t)zp, (int32_t)lo, (int32_t)hi));
+        printf("%d %d %d\n", (int)fm_rq_fixedpoint((int32_t)acc, (int32_t)mult, (int32_t)shift, (int32_t)zp,
+                                                 (int32_t)lo, (int32_t)hi),
+               (int)fm_rq_ort_exact((int32_t)acc, scale, (int32_t)zp, (int32_t)lo, (int32_t)hi),
+               (int)fm_rq_ort_int((int32_t)acc, (int32_t)mant, (int32_t)ex, (int32_t)zp, (int32_t)lo, (int32_t)hi));
     }
     return 0;
 }
@@ -52,9 +54,10 @@ def test_c_header_matches_python(tmp_path: Path) -> None:
     exe = tmp_path / "t"
     subprocess.run([cc(), *CFLAGS, *SANITIZE, f"-I{RUNTIME}", str(tmp_path / "t.c"), "-o", str(exe)], check=True)
     bits = c["scale"].view(np.uint32)
+    mant, ex = qparams.ort_int_params(c["scale"])
     lines = "\n".join(
         " ".join(str(int(v)) for v in row)
-        for row in zip(c["acc"], c["mult"], c["shift"], c["zp"], c["lo"], c["hi"], bits, strict=True)
+        for row in zip(c["acc"], c["mult"], c["shift"], c["zp"], c["lo"], c["hi"], bits, mant, ex, strict=True)
     )
     out = subprocess.run([str(exe)], input=lines, capture_output=True, text=True, check=True).stdout
     got = np.array([[int(v) for v in line.split()] for line in out.splitlines()])
@@ -62,6 +65,8 @@ def test_c_header_matches_python(tmp_path: Path) -> None:
     ort = qparams.requant_ort(c["acc"], c["scale"], c["zp"], c["lo"], c["hi"])
     np.testing.assert_array_equal(got[:, 0], fixed)
     np.testing.assert_array_equal(got[:, 1], ort)
+    np.testing.assert_array_equal(got[:, 2], ort)  # ort-int: the same results, integers only
+    np.testing.assert_array_equal(qparams.requant_ort_int(c["acc"], mant, ex, c["zp"], c["lo"], c["hi"]), ort)
 
 
 def test_ties_round_half_even_and_half_up() -> None:

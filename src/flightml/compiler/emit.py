@@ -28,7 +28,7 @@ RUNTIME = Path(__file__).parent / "runtime"
 MODEL_FILE = "model_int8.onnx"
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
-REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c"}
+REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c"}
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
     [

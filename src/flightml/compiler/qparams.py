@@ -9,6 +9,10 @@ int32 bias) to an int8 output in [act_min, act_max]:
 - `ort-exact` (ONNX Runtime / MLAS): `scale = float32(float32(s_in * s_w) / s_out)`;
   `y = round_half_even(float32(acc) * scale) + zp`, all in float32, bit-exact with ONNX Runtime.
 
+- `ort-int`: the `ort-exact` arithmetic reproduced with integers alone (for cores without an FPU): the
+  float32 scale becomes a 24-bit mantissa and an exponent; int32 -> float32 rounding of `acc`, the
+  24-bit rounding of the mantissa product and the final rounding are all round half to even.
+
 All functions take and return numpy arrays (any shape; `acc` int64 holding int32 values).
 """
 
@@ -18,7 +22,7 @@ import math
 
 import numpy as np
 
-MODES = ("fixedpoint", "ort-exact")
+MODES = ("fixedpoint", "ort-exact", "ort-int")
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
@@ -146,3 +150,49 @@ def quantize_float(x: np.ndarray, scale: float, zp: int, qmin: int = -128, qmax:
 def dequantize(q: np.ndarray, scale: float, zp: int) -> np.ndarray:
     """int q -> float32 (q - zp) * scale, as ONNX Runtime DequantizeLinear."""
     return (np.asarray(q, dtype=np.int64) - zp).astype(np.float32) * np.float32(scale)
+
+
+def ort_int_params(scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 scales (normal, > 0) -> (int32 mantissas in [2^23, 2^24), int32 exponents): scale = m * 2^e."""
+    frac, exp = np.frexp(np.asarray(scale, dtype=np.float32).astype(np.float64))
+    mant = np.round(frac * (1 << 24)).astype(np.int64)
+    return mant.astype(np.int32), (exp.astype(np.int64) - 24).astype(np.int32)
+
+
+def _bitlen(x: np.ndarray) -> np.ndarray:
+    """Bit length of non-negative int64 values < 2^53 (0 -> 0)."""
+    _, e = np.frexp(x.astype(np.float64))
+    return np.where(x > 0, e, 0).astype(np.int64)
+
+
+def _rne_shift(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """round_half_even(x / 2^k) for int64 x >= 0 and 1 <= k <= 62 (elementwise; k < 1 returns x)."""
+    k = np.asarray(k, dtype=np.int64)
+    ks = np.clip(k, 1, 62)
+    q = x >> ks
+    rem = x & ((np.int64(1) << ks) - 1)
+    half = np.int64(1) << (ks - 1)
+    up = (rem > half) | ((rem == half) & ((q & 1) == 1))
+    return np.where(k >= 1, q + up, x)
+
+
+def requant_ort_int(
+    acc: np.ndarray, mant: np.ndarray, exp: np.ndarray, zp: int, act_min: int, act_max: int
+) -> np.ndarray:
+    """Integer-only twin of requant_ort (same results): float32(acc) * float32(m * 2^e), round half even."""
+    acc = np.asarray(acc, dtype=np.int64)
+    mant = np.broadcast_to(np.asarray(mant, dtype=np.int64), acc.shape)
+    e = np.broadcast_to(np.asarray(exp, dtype=np.int64), acc.shape).copy()
+    a = np.abs(acc)
+    nb = _bitlen(a)
+    a = _rne_shift(a, nb - 24)  # int32 -> float32
+    e += np.maximum(nb - 24, 0)
+    p = a * mant
+    nb = _bitlen(p)
+    p = _rne_shift(p, nb - 24)  # float32 product
+    e += np.maximum(nb - 24, 0)
+    big = e >= 10
+    v = np.where(e >= 0, p << np.clip(e, 0, 9), _rne_shift(p, np.clip(-e, 1, 62)))
+    v = np.where(big, 1 << 20, np.where(e < -62, 0, v))
+    v = np.where((a == 0) | (mant <= 0), 0, v)
+    return np.clip(np.where(acc < 0, -v, v) + zp, act_min, act_max)

@@ -45,6 +45,10 @@ def _broadcast_size(n: NodeIn, shape: tuple[int, ...], out: tuple[int, ...]) -> 
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
+    if mode == "ort-int":
+        raise n.fail(
+            "Add is not available in ort-int mode (it needs an integer fused multiply-add); use fixedpoint or ort-exact"
+        )
     a, a_data, s_a, z_a, shape_a = _operand(n, 0)
     b, b_data, s_b, z_b, shape_b = _operand(n, 1)
     if a is None and b is None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Layer
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
 from flightml.compiler.ops.conv import as_2d, window_geometry
 from flightml.compiler.ops.maxpool import POOL_KEYS
 
@@ -68,7 +68,7 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
     else:
         f = np.float32
-        consts = {"scale": np.array([f(f(x.scale) / f(f(n.out.scale) * f(c))) for c in counts], dtype=np.float32)}
+        consts = scale_consts(np.array([f(f(x.scale) / f(f(n.out.scale) * f(c))) for c in counts], f), mode)
     return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, int(x.shape[1]), *outs), params, consts)
 
 
@@ -105,6 +105,8 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     c, zp, lo, hi = layer.cname, p["out_zp"], p["act_min"], p["act_max"]
     if mode == "fixedpoint":
         out = qparams.requant_fixedpoint(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
+    elif mode == "ort-int":
+        out = qparams.requant_ort_int(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
     else:
         out = qparams.requant_ort(acc, consts[f"{c}_scale"][index], zp, lo, hi)
     return out.reshape(b, *layer.out_shape[1:])
@@ -112,7 +114,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
-    fixed = mode == "fixedpoint"
+    fixed = mode != "ort-exact"
     pool = "{ " + ", ".join(f".{k} = {p[k]}" for k in POOL_KEYS) + " }"
     rq = {
         "mult": f"{c}_mult" if fixed else "0",

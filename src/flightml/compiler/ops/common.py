@@ -124,7 +124,15 @@ def requant_fields(
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from None
         return params, {"mult": mult, "shift": shift}
-    return params, {"scale": qparams.ort_scale(s_in, w_scale, out.scale)}
+    return params, scale_consts(qparams.ort_scale(s_in, w_scale, out.scale), mode)
+
+
+def scale_consts(scale: np.ndarray, mode: str) -> dict[str, np.ndarray]:
+    """ONNX Runtime's float32 scales as constants: `scale` (ort-exact) or mantissa/exponent (ort-int)."""
+    if mode == "ort-int":
+        mult, shift = qparams.ort_int_params(scale)
+        return {"mult": mult, "shift": shift}
+    return {"scale": np.asarray(scale, dtype=np.float32)}
 
 
 def apply_requant(
@@ -145,6 +153,10 @@ def apply_requant(
         out = qparams.requant_fixedpoint(
             acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"]
         )
+    elif mode == "ort-int":
+        out = qparams.requant_ort_int(
+            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"]
+        )
     else:
         out = qparams.requant_ort(acc, per_channel("scale"), p["out_zp"], p["act_min"], p["act_max"])
     return out
@@ -153,7 +165,7 @@ def apply_requant(
 def requant_struct(layer: Layer, mode: str) -> tuple[str, str, dict[str, Any]]:
     """The fm_requant_t struct of a layer (model.c)."""
     p, c = layer.params, layer.cname
-    fixed = mode == "fixedpoint"
+    fixed = mode != "ort-exact"  # fixedpoint and ort-int use the integer mult/shift arrays
     fields = {
         "mult": f"{c}_mult" if fixed else "0",
         "shift": f"{c}_shift" if fixed else "0",

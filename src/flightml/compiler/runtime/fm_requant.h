@@ -6,6 +6,8 @@
  *   shift in [-31, 30].
  * ort-exact (ONNX Runtime / MLAS, float32 only, needs IEEE-754 binary32 without excess precision):
  *   y = round_half_even(clamp((float)acc * scale, act_min - zp, act_max - zp)) + zp.
+ * ort-int (the same results with integers alone, for cores without an FPU): mult/shift hold the float32
+ *   scale as mantissa in [2^23, 2^24) and exponent; every rounding step of ort-exact is done on integers.
  *
  * fm_requant.c (one per mode, copied into the kernel set) defines fm_requant() and fm_requant_n();
  * kernels call only those.
@@ -58,6 +60,51 @@ static inline int64_t fm_mul_q31(int64_t x, int32_t mult, int32_t shift) {
 
 static inline int32_t fm_rq_fixedpoint(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
     return fm_clamp32(fm_mul_q31(acc, mult, shift) + zp, lo, hi);
+}
+
+/* round_half_even(x / 2^k), 1 <= k <= 62 */
+static inline uint64_t fm_rne_shift(uint64_t x, int32_t k) {
+    const uint64_t q = x >> k;
+    const uint64_t rem = x & ((((uint64_t)1) << k) - 1u);
+    const uint64_t half = ((uint64_t)1) << (k - 1);
+    return q + ((rem > half || (rem == half && (q & 1u) != 0u)) ? 1u : 0u);
+}
+
+/* Number of significant bits of x (0 for 0), by binary search. */
+static inline int32_t fm_bitlen64(uint64_t x) {
+    int32_t n = 0;
+    if (x >> 32) { x >>= 32; n += 32; }
+    if (x >> 16) { x >>= 16; n += 16; }
+    if (x >> 8) { x >>= 8; n += 8; }
+    if (x >> 4) { x >>= 4; n += 4; }
+    if (x >> 2) { x >>= 2; n += 2; }
+    if (x >> 1) { x >>= 1; n += 1; }
+    return n + (int32_t)x;
+}
+
+static inline int32_t fm_rq_ort_int(int32_t acc, int32_t mant, int32_t exp, int32_t zp, int32_t lo, int32_t hi) {
+    uint64_t a = acc < 0 ? (uint64_t)(-(int64_t)acc) : (uint64_t)acc;
+    uint64_t p;
+    int64_t v;
+    int32_t e = exp;
+    int32_t nb;
+    if (a == 0u || mant <= 0 || exp < -200 || exp > 200) return fm_clamp32(zp, lo, hi); /* corrupted: defined */
+    nb = fm_bitlen64(a);
+    if (nb > 24) { /* int32 -> float32: 24 significant bits, round half to even */
+        a = fm_rne_shift(a, nb - 24);
+        e += nb - 24;
+    }
+    p = a * (uint64_t)mant; /* < 2^49, exact */
+    nb = fm_bitlen64(p);
+    if (nb > 24) { /* float32 multiply: 24 significant bits, round half to even */
+        p = fm_rne_shift(p, nb - 24);
+        e += nb - 24;
+    }
+    if (e >= 10) v = 1048576; /* >= 2^10: saturates below */
+    else if (e >= 0) v = (int64_t)(p << e);
+    else if (e < -62) v = 0;
+    else v = (int64_t)fm_rne_shift(p, -e); /* round half to even to an integer */
+    return fm_clamp32((acc < 0 ? -v : v) + zp, lo, hi);
 }
 
 static inline int32_t fm_rq_ort_exact(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
