@@ -94,3 +94,18 @@ def test_stage_functions_write_summary(refnet, tmp_path: Path) -> None:
     assert summary["c"]["ort-exact"]["bitexact_vs_ort"] == 1.0
     assert summary["macs"] == 59136
     assert read_json(run.path("verify_host.json"))["target"] == "host"
+
+
+def test_c_quantize_helper_matches_quantizelinear(refnet, tmp_path: Path) -> None:
+    """NAME_quantize_input (C, float) equals ONNX Runtime's QuantizeLinear rule on the test spectra."""
+    import ctypes
+
+    compile_model(refnet.int8, tmp_path / "c", "spectrumnet", "fixedpoint", "pytest")
+    model = flightml.CompiledModel(tmp_path / "c")
+    fn = model._lib.spectrumnet_quantize_input
+    fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_void_p], None
+    x = np.ascontiguousarray(refnet.spectra.x_test[:200], dtype=np.float32)
+    q = np.empty(x.shape, dtype=np.int8)
+    for i in range(len(x)):
+        fn(x[i].ctypes.data, q[i].ctypes.data)
+    np.testing.assert_array_equal(q, model.quantize(x))
