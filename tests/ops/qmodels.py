@@ -24,6 +24,7 @@ class Spec:
     unsigned: bool = False
     weight_unsigned: bool = False
     opset: int = 13
+    qoperator: bool = False
     quant_extra: dict[str, Any] = field(default_factory=dict)
 
     def model(self) -> onnx.ModelProto:
@@ -181,7 +182,7 @@ def quantize(spec: Spec, out_dir: Path) -> Path:
         str(fp32),
         str(int8),
         Reader(),
-        quant_format=QuantFormat.QDQ,
+        quant_format=QuantFormat.QOperator if spec.qoperator else QuantFormat.QDQ,
         per_channel=spec.per_channel,
         activation_type=QuantType.QUInt8 if spec.unsigned else QuantType.QInt8,
         weight_type=QuantType.QUInt8 if spec.weight_unsigned else QuantType.QInt8,

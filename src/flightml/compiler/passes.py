@@ -24,7 +24,18 @@ from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
 
 ACTIVATIONS = ("Relu", "Clip")
-QOPERATOR = {"QLinearConv": "Conv", "QLinearMatMul": "MatMul", "QGemm": "Gemm"}
+QOPERATOR = {
+    "QLinearConv": "Conv",
+    "QLinearMatMul": "MatMul",
+    "QGemm": "Gemm",
+    "QLinearAdd": "Add",
+    "QLinearAveragePool": "AveragePool",
+    "QLinearGlobalAveragePool": "GlobalAveragePool",
+    "QLinearConcat": "Concat",
+}
+# QOperator ops whose inputs are (tensor, scale, zero point) triples and whose output scale/zp are listed
+# at the given positions: op -> (positions of the triples' tensors, output scale index).
+QTRIPLES = {"QLinearAdd": ((0, 3), 6), "QLinearAveragePool": ((0,), 3), "QLinearGlobalAveragePool": ((0,), 3)}
 INT_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
 
 
@@ -174,8 +185,31 @@ class _Lowering:
             )
         return lo, hi
 
+    def triple(self, node: onnx.NodeProto, ins: list[str], i: int) -> Input:
+        """QOperator input (tensor, scale, zero point) at ins[i:i + 3]: an activation or a constant."""
+        if ins[i] in self.inits:
+            zp = self.inits[ins[i + 2]] if ins[i + 2] else np.zeros(1, self.inits[ins[i]].dtype)
+            return QConst(self.inits[ins[i]], self.scalar(node, ins[i + 1], "scale"), zp)
+        return self.activation(node, ins[i], ins[i + 1], ins[i + 2])
+
+    def qoperator_simple(self, node: onnx.NodeProto) -> NodeIn:
+        """QLinearAdd / QLinearAveragePool / QLinearGlobalAveragePool / QLinearConcat -> NodeIn."""
+        ins = list(node.input) + [""] * 9
+        if any(a.name in ("channels_last", "nchw") and a.i != (a.name == "nchw") for a in node.attribute):
+            raise InputError(f"{self.where(node)}: only NCHW layout is supported")
+        if node.op_type == "QLinearConcat":
+            inputs = [self.triple(node, ins, i) for i in range(2, len(node.input), 3)]
+            out = self.qtensor(node, node.output[0], ins[0], ins[1], ())
+        else:
+            positions, out_at = QTRIPLES[node.op_type]
+            inputs = [self.triple(node, ins, i) for i in positions]
+            out = self.qtensor(node, node.output[0], ins[out_at], ins[out_at + 1], ())
+        return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
+
     def qoperator(self, node: onnx.NodeProto) -> NodeIn:
         """QLinearConv / QLinearMatMul / QGemm -> the NodeIn of the equivalent float op."""
+        if node.op_type not in ("QLinearConv", "QLinearMatMul", "QGemm"):
+            return self.qoperator_simple(node)
         ins = list(node.input) + [""] * (9 - len(node.input))
         x = self.activation(node, ins[0], ins[1], ins[2])
         w_src, ws, wz = ins[3], ins[4], ins[5]

@@ -28,7 +28,7 @@ def resolve(n: NodeIn, mode: str) -> Layer:
     if rank not in (1, 2):
         raise n.fail(f"only 1-D and 2-D pooling is supported (input shape {list(x.shape)})")
     spatial = list(x.shape[2:])
-    if n.node.op_type == "GlobalAveragePool":
+    if (n.op_type or n.node.op_type) == "GlobalAveragePool":
         kernel, strides, dils, begins, outs = spatial, [1] * rank, [1] * rank, [0] * rank, [1] * rank
         include_pad = 1
     else:
