@@ -1,5 +1,6 @@
 """The `compile` pipeline stage: RUN/model_int8.onnx -> RUN/c/<mode>/ for each config.compile.modes,
-each with the MCU board files (Makefile, CMake, FreeRTOS task; flightml.mcu.package).
+each with the integrity self-test and the MCU board files (Makefile, CMake, FreeRTOS task;
+flightml.mcu.package).
 
 RUN/c is replaced whole and atomically, so a mode dropped from the config leaves no stale directory.
 """
@@ -23,4 +24,5 @@ def compile_stage(run: RunDir, config: Config) -> None:
                 mode,
                 command=f"flightml run: compile stage (--name {config.compile.name} --requant {mode})",
             )
-            add_board_files(tmp / mode, config.compile.name)  # Makefile, CMake, FreeRTOS task (issue 4)
+            # integrity.{c,h} (issue 8), Makefile, CMake, bare-metal loop, FreeRTOS task (issue 4)
+            add_board_files(tmp / mode, config.compile.name, config.faults.scrub_chunk_bytes)

@@ -2,7 +2,9 @@
 boards, a bare-metal example loop and a FreeRTOS periodic inference task, with a README.
 
 `add_board_files(c_dir, name)` is called by the compile stage after the C is generated; the files are
-rendered from templates/*.j2 with the API prefix `name` and written atomically, one by one.
+rendered from templates/*.j2 with the API prefix `name` and written atomically, one by one. The board
+files check the constant image (self-test at boot, one scrub chunk per period), so the integrity
+files (flightml.faults.protect) are written first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from jinja2 import Environment, StrictUndefined
 
 from flightml.artifacts import atomic_write_text
 from flightml.errors import InputError
+from flightml.faults.protect import SCRUB_CHUNK_BYTES, add_integrity_files
 
 # template -> path inside the package
 BOARD_FILES = {
@@ -25,13 +28,15 @@ BOARD_FILES = {
 }
 
 
-def add_board_files(c_dir: Path, name: str) -> list[Path]:
-    """Write the board files into `c_dir` (a compiled package for API prefix `name`); returns them."""
+def add_board_files(c_dir: Path, name: str, scrub_chunk: int = SCRUB_CHUNK_BYTES) -> list[Path]:
+    """Write integrity.{c,h} and the board files into `c_dir` (a compiled package for API prefix
+    `name`, scrubbing `scrub_chunk` bytes per period); returns the board files."""
     c_dir = Path(c_dir)
     if not (c_dir / "model.h").is_file():
         raise InputError(f"{c_dir}: not a compiled model directory (model.h missing)")
     if not name.isidentifier():
         raise InputError(f"name: {name!r} is not a C identifier")
+    add_integrity_files(c_dir, name, scrub_chunk)
     env = Environment(keep_trailing_newline=True, undefined=StrictUndefined, autoescape=False)
     templates = resources.files("flightml.mcu.package") / "templates"
     written = []
