@@ -54,7 +54,11 @@ class Figures:
 
 
 def md_table(headers: list[str], rows: list[list[object]]) -> str:
-    """A Markdown table; cells are str()-ed."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    """A Markdown table; cells are str()-ed and a "|" inside a cell is escaped."""
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)

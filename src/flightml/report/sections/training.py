@@ -38,7 +38,7 @@ def render(run: RunDir, figures: Figures) -> Section | None:
             Check(
                 "ONNX export parity",
                 export["parity_max_abs_diff"] <= export["tolerance"],
-                f"max |ORT - PyTorch| logit difference {export['parity_max_abs_diff']:.2e}",
+                f"max abs(ORT - PyTorch) logit difference {export['parity_max_abs_diff']:.2e}",
             )
         )
     return Section("Model and training", text, [path], checks)
