@@ -2,60 +2,137 @@
  * along w (the 'same' convolutions of the SpectrumNet family), plain or fused with a 2-wide max pool.
  * Hand-written, C99 + ACLE. Same results as kernels/portable/conv.c.
  *
- * Two neighbouring output positions a = ow and b = ow + 1 read the four inputs x[s .. s + 3],
- * s = ow - pad_left, of every input row: one word, widened once per row into lo = (x0, x2) and
- * hi = (x1, x3) (with the input offset). With one word of weights per row widened into
- * W02 = (w0, w2) and W13 = (w1, .):
+ * Two neighbouring output positions a = ow and b = ow + 1 (a window) read the four inputs
+ * x[s .. s + 3], s = ow - pad_left, of every input row: one word, widened once per row into
+ * lo = (x0, x2) and hi = (x1, x3) (with the input offset). With one word of weights per row widened
+ * into W02 = (w0, w2) and W13 = (w1, .):
  *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, W13)
  *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, W13)
- * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. Weights are
- * widened once per pair of channels and tile of windows (a small stack buffer), inputs once per
- * window, so the inner loop is loads and multiply-accumulates only. The lane of W13 holding the next
- * row's first weight is never used; the very last row of the weight tensor is read byte by byte so
- * nothing past it is read. Input words that reach into the padding are built
- * byte by byte with the input zero point, which widens to 0. */
+ * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. Inputs are
+ * widened once per tile of windows (a 1 KB stack buffer), weights once per pair of channels and
+ * tile, so the inner loop is loads and multiply-accumulates only; each window's four accumulators
+ * (two positions x two channels) are requantized and stored straight from registers. The lane of
+ * W13 holding the next row's first weight is never used; the very last row of the weight tensor is
+ * read byte by byte so nothing past it is read. Input words that reach into the padding are built
+ * byte by byte with the input zero point, which widens to 0. Plain convolutions with an odd output
+ * width compute their last window at out_w - 2 (one position twice, same value).
+ *
+ * Requantization, inline rule (fixedpoint constants, shift in [-23, -2], full int8 clamp, bias far
+ * enough from the int32 limits that bias + sum cannot saturate): the accumulators start at the bias
+ * (equal to the saturating addition after the sum in that range), and with t = 31 - shift,
+ *   floor((acc * mult + 2^(t-1)) / 2^t) + zp == (floor(acc * mult / 2^32) + add) >> (t - 32),
+ *   add = 2^(t-33) + zp * 2^(t-32)
+ * (nested floor divisions by powers of two compose; zp * 2^(t-32) is a multiple of the divisor), one
+ * SMMLA, one shift and one SSAT (|high + add| < 2^31 for |zp| <= 128, t - 32 <= 22). Fixedpoint
+ * multipliers lie in [2^30, 2^31) or are 0, so the rule is non-decreasing in acc and a pooled pair
+ * takes max(a, b) before requantizing: max(rq(a), rq(b)) == rq(max(a, b)). Any other channel (ort-int
+ * mantissas lie in [2^23, 2^24); ort-exact has no multipliers) takes the general path: the bias
+ * added with saturation, fm_dsp_rq_apply per position, then the max. */
 #include "fm_dsp_conv.h"
 
-#define FM_PAIR_ROWS 16 /* input rows (in_c / groups x k_h) per patch on this path */
+#define FM_PAIR_ROWS 16  /* input rows (in_c / groups x k_h) per patch on this path */
+#define FM_PAIR_TILE 128 /* widened input rows per tile (windows x rows): 1 KB */
+#define FM_PAIR_WIN 32   /* windows per tile */
 
 int fm_dsp_pair_ok(const fm_conv_params_t *p) {
-    return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
+    return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && p->out_w >= 2 &&
+           (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
 }
+
+/* SMMLA: acc + floor(a * b / 2^32) (no ACLE intrinsic; gcc 12 emits SMULL + ADD for the C form). */
+static inline int32_t fm_pair_smmla(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* The inline requantization rule (see the top of the file); the SSAT is the [-128, 127] clamp.
+ * gcc 12's __ssat macro assigns its builtin's result with a sign conversion of its own. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static inline int8_t fm_pair_rq8(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
+    return (int8_t)__ssat(fm_pair_smmla(acc, mult, add) >> rshift, 8);
+}
+#pragma GCC diagnostic pop
+
+/* Inline-rule constants of one channel. */
+typedef struct {
+    int32_t init, mult, add, rshift;
+} fm_pair_rq_t;
+
+/* The constants of channel c; 1 when the inline rule applies to it (|sum of products| <= maxsum). */
+static int fm_pair_rq(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t maxsum, fm_pair_rq_t *q) {
+    const int32_t i = rq->per_channel ? c : 0;
+    const int32_t b = bias != 0 ? bias[c] : 0;
+    const int32_t m = rq->mult != 0 ? rq->mult[i] : -1;
+    const int32_t s = rq->mult != 0 ? rq->shift[i] : 0;
+    if ((m != 0 && m < 0x40000000) || s > -2 || s < -23 || rq->act_min != -128 || rq->act_max != 127) return 0;
+    if (b > INT32_MAX - maxsum || b < INT32_MIN + maxsum || rq->out_zp < -128 || rq->out_zp > 127) return 0;
+    q->init = b;
+    q->mult = m;
+    q->rshift = -1 - s;
+    q->add = (int32_t)(1u << (q->rshift - 1)) + rq->out_zp * (int32_t)(1u << q->rshift);
+    return 1;
+}
+
+/* What the tiles need of one convolution (copied out of the params: stores into the int32-typed
+ * widened buffers could alias them otherwise). */
+typedef struct {
+    const int8_t *input; /* first input channel of the current group */
+    int32_t cin_g, k_h, in_h, in_w, plane, stride_h, dil_h, pad_top, pad_left, in_offset;
+    int32_t rows;        /* cin_g * k_h */
+    int32_t out_w;       /* convolution output width */
+    int32_t wpr;         /* windows per output row */
+    int32_t dst_w;       /* output row width (pooled: out_w / 2) */
+    int32_t pooled;
+} fm_pair_ctx_t;
 
 /* x[s .. s + 3] of one input row, the zero point standing in for positions outside [0, in_w). */
 static uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
     uint32_t v = 0;
     int32_t i;
-    if (s >= 0 && s + 4 <= in_w) return fm_dsp_ld4(row + s);
     for (i = 0; i < 4; ++i) v |= (uint32_t)(uint8_t)((s + i >= 0 && s + i < in_w) ? row[s + i] : pad) << (8 * i);
     return v;
 }
 
-/* Widened input words of the window at (oh, ow) for channel group g: xw[2r] = lo, xw[2r + 1] = hi
- * for row r = ic * k_h + kh (rows outside the input along h, all padding, widen to 0). */
-static void fm_pair_widen(const fm_conv_params_t *p, const int8_t *input, int32_t g, int32_t oh, int32_t ow,
-                          int16x2_t *xw) {
-    const int16x2_t xo = fm_dsp_pair(p->in_offset);
-    const int8_t pad = (int8_t)(-p->in_offset);
-    const int32_t cin_g = p->in_c / p->groups;
-    const int32_t plane = p->in_h * p->in_w;
-    const int32_t step = 2 * p->k_h;
-    const int32_t s = ow - p->pad_left;
-    const int interior = s >= 0 && s + 4 <= p->in_w;
-    int32_t kh, ic;
-    for (kh = 0; kh < p->k_h; ++kh) {
-        const int32_t ih = oh * p->stride_h - p->pad_top + kh * p->dil_h;
-        const int8_t *row = input + g * cin_g * plane + ih * p->in_w;
-        int16x2_t *dst = xw + 2 * kh;
-        for (ic = 0; ic < cin_g; ++ic, row += plane, dst += step) {
-            uint32_t v;
-            if (ih < 0 || ih >= p->in_h) {
-                dst[0] = dst[1] = 0;
-                continue;
+/* Widened inputs of windows n0 .. n0 + n_win - 1 (row-major over output rows): per window, lo and hi
+ * of row r = ic * k_h + kh at xt[2r], xt[2r + 1] (rows outside the input along h widen to 0); the
+ * windows' output offsets go to dst. */
+static void fm_pair_widen(const fm_pair_ctx_t *k, int32_t n0, int32_t n_win, int16x2_t *xt, int32_t *dst) {
+    const int16x2_t xo = fm_dsp_pair(k->in_offset);
+    const int8_t pad = (int8_t)(-k->in_offset);
+    const int8_t *input = k->input;
+    const int32_t cin_g = k->cin_g, k_h = k->k_h, in_h = k->in_h, in_w = k->in_w, plane = k->plane;
+    const int32_t stride_h = k->stride_h, dil_h = k->dil_h, pad_top = k->pad_top, pad_left = k->pad_left;
+    const int32_t wpr = k->wpr, dst_w = k->dst_w, last = k->out_w - 2, pooled = k->pooled;
+    const int32_t step = 2 * k_h;
+    int32_t w, kh, ic;
+    for (w = 0; w < n_win; ++w, xt += 2 * k->rows) {
+        const int32_t oh = (n0 + w) / wpr;
+        const int32_t j = n0 + w - oh * wpr;
+        const int32_t ow = pooled || 2 * j <= last ? 2 * j : last;
+        const int32_t s = ow - pad_left;
+        const int interior = s >= 0 && s + 4 <= in_w;
+        dst[w] = oh * dst_w + (pooled ? j : ow);
+        for (kh = 0; kh < k_h; ++kh) {
+            const int32_t ih = oh * stride_h - pad_top + kh * dil_h;
+            const int8_t *row = input + ih * in_w;
+            int16x2_t *d = xt + 2 * kh;
+            if (ih < 0 || ih >= in_h) {
+                for (ic = 0; ic < cin_g; ++ic, d += step) d[0] = d[1] = 0;
+            } else if (interior) {
+                for (ic = 0; ic < cin_g; ++ic, row += plane, d += step) {
+                    const uint32_t v = fm_dsp_ld4(row + s);
+                    d[0] = __sxtab16(xo, (int8x4_t)v);
+                    d[1] = fm_dsp_hi(xo, v);
+                }
+            } else {
+                for (ic = 0; ic < cin_g; ++ic, row += plane, d += step) {
+                    const uint32_t v = fm_pair_xword(row, s, in_w, pad);
+                    d[0] = __sxtab16(xo, (int8x4_t)v);
+                    d[1] = fm_dsp_hi(xo, v);
+                }
             }
-            v = interior ? fm_dsp_ld4(row + s) : fm_pair_xword(row, s, p->in_w, pad);
-            dst[0] = __sxtab16(xo, (int8x4_t)v);
-            dst[1] = fm_dsp_hi(xo, v);
         }
     }
 }
@@ -81,135 +158,137 @@ static void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, in
     }
 }
 
-/* acc = {a.c0, b.c0, a.c1, b.c1} of one window: x words xw (lo, hi per row) against the widened
- * weights wq (4 words per row). */
-static inline void fm_pair_mac(const int16x2_t *xw, const int16x2_t *wq, int32_t rows, int32_t acc[4]) {
-    const int16x2_t *end = wq + 4 * rows;
-    int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
-#pragma GCC unroll 2
-    while (wq != end) {
-        const int16x2_t lo = xw[0], hi = xw[1];
-        a0 = __smlabb(hi, wq[1], __smlad(lo, wq[0], a0));
-        b0 = __smlatb(lo, wq[1], __smlad(hi, wq[0], b0));
-        a1 = __smlabb(hi, wq[3], __smlad(lo, wq[2], a1));
-        b1 = __smlatb(lo, wq[3], __smlad(hi, wq[2], b1));
-        xw += 2;
-        wq += 4;
-    }
-    acc[0] = a0;
-    acc[1] = b0;
-    acc[2] = a1;
-    acc[3] = b1;
-}
+/* The four accumulators {a.c0, b.c0, a.c1, b.c1} of one window: acc += x words xw (lo, hi per row)
+ * against the widened weights wq .. wend (4 words per row). Returns xw past the window. */
+#define FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1)                     \
+    do {                                                              \
+        const int16x2_t *w_ = (wq);                                   \
+        _Pragma("GCC unroll 2") while (w_ != (wend)) {                \
+            const int16x2_t lo = (xw)[0], hi = (xw)[1];               \
+            a0 = __smlabb(hi, w_[1], __smlad(lo, w_[0], a0));         \
+            b0 = __smlatb(lo, w_[1], __smlad(hi, w_[0], b0));         \
+            a1 = __smlabb(hi, w_[3], __smlad(lo, w_[2], a1));         \
+            b1 = __smlatb(lo, w_[3], __smlad(hi, w_[2], b1));         \
+            (xw) += 2;                                                \
+            w_ += 4;                                                  \
+        }                                                             \
+    } while (0)
 
-/* fm_pair_mac for single-row patches (one input channel, k_h = 1), all windows: weights stay in
- * registers. */
-static void fm_pair_mac_row1(const int16x2_t *xt, const int16x2_t *wq, int32_t n_win, int32_t (*acc)[4]) {
-    const int16x2_t q0 = wq[0], q1 = wq[1], q2 = wq[2], q3 = wq[3];
-    int32_t w;
-    for (w = 0; w < n_win; ++w, xt += 2) {
-        const int16x2_t lo = xt[0], hi = xt[1];
-        acc[w][0] = __smlabb(hi, q1, __smlad(lo, q0, 0));
-        acc[w][1] = __smlatb(lo, q1, __smlad(hi, q0, 0));
-        acc[w][2] = __smlabb(hi, q3, __smlad(lo, q2, 0));
-        acc[w][3] = __smlatb(lo, q3, __smlad(hi, q2, 0));
-    }
-}
-
-#define FM_PAIR_TILE 128 /* widened input rows per tile (windows x rows): 1 KB */
-#define FM_PAIR_WIN 16  /* windows per tile */
-
-/* A window: output positions (oh, ow) and (oh, ow + 1); results go to plane index dst (and dst + 1
- * for b when has_b; pooled windows write max(a, b) to dst). */
-typedef struct {
-    int32_t oh, ow, dst, has_b;
-} fm_window_t;
-
-/* Requantize and store column k (channel c) of the tile's accumulators {a.c0, b.c0, a.c1, b.c1}. */
-static void fm_pair_out(const int32_t (*acc)[4], int32_t k, const fm_window_t *win, int32_t n_win,
-                        const fm_requant_t *rq, int32_t c, const int32_t *bias, int pooled, int32_t plane,
-                        int8_t *output) {
-    fm_dsp_rq_t q;
-    const int32_t b = bias != 0 ? bias[c] : 0;
-    const int fold = pooled && fm_dsp_monotonic(rq, c);
-    int8_t *out = output + c * plane;
-    int32_t w;
-    fm_dsp_rq_load(rq, c, &q);
-    if (q.fast && q.lo == -128 && q.hi == 127 && (fold || !pooled)) {
-        const int32_t mult = q.mult, round_hi = q.round_hi, rshift = q.rshift, zp = q.zp;
-        if (fold) {
-            for (w = 0; w < n_win; ++w) {
-                const int32_t va = acc[w][2 * k], vb = acc[w][2 * k + 1];
-                out[win[w].dst] = (int8_t)fm_dsp_rq_sat8(__qadd(va > vb ? va : vb, b), mult, round_hi, rshift, zp);
-            }
-            return;
-        }
-        for (w = 0; w < n_win; ++w) {
-            int8_t *o = out + win[w].dst;
-            o[0] = (int8_t)fm_dsp_rq_sat8(__qadd(acc[w][2 * k], b), mult, round_hi, rshift, zp);
-            if (win[w].has_b) o[1] = (int8_t)fm_dsp_rq_sat8(__qadd(acc[w][2 * k + 1], b), mult, round_hi, rshift, zp);
-        }
-        return;
-    }
-    for (w = 0; w < n_win; ++w) {
-        const int32_t ya = fm_dsp_rq_apply(&q, __qadd(acc[w][2 * k], b));
-        const int32_t yb = fm_dsp_rq_apply(&q, __qadd(acc[w][2 * k + 1], b));
+/* All windows of a tile for channels c0, c1 with the inline rule; outputs o0[dst], o1[dst] (pooled)
+ * or o[dst], o[dst + 1]. */
+static inline __attribute__((always_inline)) void fm_pair_fast(const int16x2_t *xw, const int16x2_t *wq,
+                                                               int32_t rows, const int32_t *dst, int32_t n_win,
+                                                               const fm_pair_rq_t *q, int8_t *o0, int8_t *o1,
+                                                               int pooled) {
+    const int16x2_t *wend = wq + 4 * rows;
+    const int32_t i0 = q[0].init, m0 = q[0].mult, d0 = q[0].add, s0 = q[0].rshift;
+    const int32_t i1 = q[1].init, m1 = q[1].mult, d1 = q[1].add, s1 = q[1].rshift;
+    const int32_t *end = dst + n_win;
+    for (; dst != end; ++dst) {
+        int32_t a0 = i0, b0 = i0, a1 = i1, b1 = i1;
+        const int32_t at = *dst;
+        FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1);
         if (pooled) {
-            out[win[w].dst] = (int8_t)(ya > yb ? ya : yb);
+            o0[at] = fm_pair_rq8(a0 > b0 ? a0 : b0, m0, d0, s0);
+            o1[at] = fm_pair_rq8(a1 > b1 ? a1 : b1, m1, d1, s1);
         } else {
-            out[win[w].dst] = (int8_t)ya;
-            if (win[w].has_b) out[win[w].dst + 1] = (int8_t)yb;
+            o0[at] = fm_pair_rq8(a0, m0, d0, s0);
+            o0[at + 1] = fm_pair_rq8(b0, m0, d0, s0);
+            o1[at] = fm_pair_rq8(a1, m1, d1, s1);
+            o1[at + 1] = fm_pair_rq8(b1, m1, d1, s1);
         }
     }
 }
 
-/* All output channels of group g for the tile's windows. */
-static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                         const int8_t *weights, const int32_t *bias, int32_t g, const fm_window_t *win,
-                         int32_t n_win, int pooled, int32_t plane, int8_t *output) {
-    int16x2_t xt[2 * FM_PAIR_TILE];
-    int16x2_t wq[4 * FM_PAIR_ROWS];
-    int32_t acc[FM_PAIR_WIN][4];
-    const int32_t rows = (p->in_c / p->groups) * p->k_h;
-    const int32_t cout_g = p->out_c / p->groups;
-    const int16x2_t wo = fm_dsp_pair(p->w_offset);
-    int32_t w, c0;
-    for (w = 0; w < n_win; ++w) fm_pair_widen(p, input, g, win[w].oh, win[w].ow, xt + 2 * rows * w);
-    for (c0 = g * cout_g; c0 < (g + 1) * cout_g; c0 += 2) {
-        const int32_t c1 = c0 + 1 < (g + 1) * cout_g ? c0 + 1 : c0;
-        fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == p->out_c - 1, wq);
-        if (rows == 1) {
-            fm_pair_mac_row1(xt, wq, n_win, acc);
+/* All windows of a tile for channels c0, c1 by the general rule (fm_dsp_rq_apply). */
+static void fm_pair_general(const int16x2_t *xw, const int16x2_t *wq, int32_t rows, const int32_t *dst,
+                            int32_t n_win, const fm_requant_t *rq, const int32_t *bias, int32_t c0, int32_t c1,
+                            int8_t *o0, int8_t *o1, int pooled) {
+    const int16x2_t *wend = wq + 4 * rows;
+    const int32_t bias0 = bias != 0 ? bias[c0] : 0, bias1 = bias != 0 ? bias[c1] : 0;
+    fm_dsp_rq_t r0, r1;
+    int32_t w;
+    fm_dsp_rq_load(rq, c0, &r0);
+    fm_dsp_rq_load(rq, c1, &r1);
+    for (w = 0; w < n_win; ++w) {
+        int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
+        const int32_t at = dst[w];
+        FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1);
+        a0 = fm_dsp_rq_apply(&r0, __qadd(a0, bias0));
+        b0 = fm_dsp_rq_apply(&r0, __qadd(b0, bias0));
+        a1 = fm_dsp_rq_apply(&r1, __qadd(a1, bias1));
+        b1 = fm_dsp_rq_apply(&r1, __qadd(b1, bias1));
+        if (pooled) {
+            o0[at] = (int8_t)(a0 > b0 ? a0 : b0);
+            o1[at] = (int8_t)(a1 > b1 ? a1 : b1);
         } else {
-            for (w = 0; w < n_win; ++w) fm_pair_mac(xt + 2 * rows * w, wq, rows, acc[w]);
+            o0[at] = (int8_t)a0;
+            o0[at + 1] = (int8_t)b0;
+            o1[at] = (int8_t)a1;
+            o1[at + 1] = (int8_t)b1;
         }
-        fm_pair_out(acc, 0, win, n_win, rq, c0, bias, pooled, plane, output);
-        if (c1 != c0) fm_pair_out(acc, 1, win, n_win, rq, c1, bias, pooled, plane, output);
+    }
+}
+
+/* Output channels [c_lo, c_hi) of a tile (widened inputs xt, output offsets dst). */
+static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *weights,
+                         const int32_t *bias, const int16x2_t *xt, const int32_t *dst, int32_t n_win,
+                         int32_t c_lo, int32_t c_hi, int32_t oplane, int pooled, int8_t *output) {
+    int16x2_t wq[4 * FM_PAIR_ROWS];
+    fm_pair_rq_t q[2];
+    const int32_t rows = (p->in_c / p->groups) * p->k_h;
+    const int32_t maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    const int32_t last = p->out_c - 1;
+    const int16x2_t wo = fm_dsp_pair(p->w_offset);
+    int32_t c0;
+    for (c0 = c_lo; c0 < c_hi; c0 += 2) {
+        const int32_t c1 = c0 + 1 < c_hi ? c0 + 1 : c0; /* odd count: the last channel twice, same values */
+        int8_t *o0 = output + c0 * oplane;
+        int8_t *o1 = output + c1 * oplane;
+        fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == last, wq);
+        if (fm_pair_rq(rq, bias, c0, maxsum, &q[0]) && fm_pair_rq(rq, bias, c1, maxsum, &q[1])) {
+            if (pooled) {
+                fm_pair_fast(xt, wq, rows, dst, n_win, q, o0, o1, 1);
+            } else {
+                fm_pair_fast(xt, wq, rows, dst, n_win, q, o0, o1, 0);
+            }
+        } else {
+            fm_pair_general(xt, wq, rows, dst, n_win, rq, bias, c0, c1, o0, o1, pooled);
+        }
     }
 }
 
 void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                        const int8_t *weights, const int32_t *bias, int pooled, int8_t *output) {
-    fm_window_t win[FM_PAIR_WIN];
-    const int32_t rows = (p->in_c / p->groups) * p->k_h;
-    const int32_t per_tile = FM_PAIR_TILE / rows < FM_PAIR_WIN ? FM_PAIR_TILE / rows : FM_PAIR_WIN;
-    const int32_t out_w = pooled ? p->out_w / 2 : p->out_w;
-    const int32_t plane = p->out_h * out_w;
-    int32_t g, oh, i, n;
+    int16x2_t xt[2 * FM_PAIR_TILE];
+    int32_t dst[FM_PAIR_WIN];
+    fm_pair_ctx_t k;
+    const int32_t cout_g = p->out_c / p->groups;
+    int32_t g, n0, n_all, per_tile;
+    k.cin_g = p->in_c / p->groups;
+    k.k_h = p->k_h;
+    k.in_h = p->in_h;
+    k.in_w = p->in_w;
+    k.plane = p->in_h * p->in_w;
+    k.stride_h = p->stride_h;
+    k.dil_h = p->dil_h;
+    k.pad_top = p->pad_top;
+    k.pad_left = p->pad_left;
+    k.in_offset = p->in_offset;
+    k.rows = k.cin_g * k.k_h;
+    k.out_w = p->out_w;
+    k.wpr = pooled ? p->out_w / 2 : (p->out_w + 1) / 2;
+    k.dst_w = pooled ? p->out_w / 2 : p->out_w;
+    k.pooled = pooled;
+    per_tile = FM_PAIR_TILE / k.rows < FM_PAIR_WIN ? FM_PAIR_TILE / k.rows : FM_PAIR_WIN;
+    n_all = p->out_h * k.wpr;
     for (g = 0; g < p->groups; ++g) {
-        n = 0;
-        for (oh = 0; oh < p->out_h; ++oh) {
-            for (i = 0; i < out_w; i += pooled ? 1 : 2) {
-                win[n].oh = oh;
-                win[n].ow = pooled ? 2 * i : i;
-                win[n].dst = oh * out_w + i;
-                win[n].has_b = win[n].ow + 1 < p->out_w;
-                if (++n == per_tile) {
-                    fm_pair_tile(p, rq, input, weights, bias, g, win, n, pooled, plane, output);
-                    n = 0;
-                }
-            }
+        k.input = input + g * k.cin_g * k.plane;
+        for (n0 = 0; n0 < n_all; n0 += per_tile) {
+            const int32_t n = n_all - n0 < per_tile ? n_all - n0 : per_tile;
+            fm_pair_widen(&k, n0, n, xt, dst);
+            fm_pair_tile(p, rq, weights, bias, xt, dst, n, g * cout_g, (g + 1) * cout_g, p->out_h * k.dst_w,
+                         pooled, output);
         }
-        if (n > 0) fm_pair_tile(p, rq, input, weights, bias, g, win, n, pooled, plane, output);
     }
 }
