@@ -17,16 +17,12 @@
  * byte by byte with the input zero point, which widens to 0. Plain convolutions with an odd output
  * width compute their last window at out_w - 2 (one position twice, same value).
  *
- * Requantization, inline rule (fixedpoint constants, shift in [-23, -2], full int8 clamp, bias far
- * enough from the int32 limits that bias + sum cannot saturate): the accumulators start at the bias
- * (equal to the saturating addition after the sum in that range), and with t = 31 - shift,
- *   floor((acc * mult + 2^(t-1)) / 2^t) + zp == (floor(acc * mult / 2^32) + add) >> (t - 32),
- *   add = 2^(t-33) + zp * 2^(t-32)
- * (nested floor divisions by powers of two compose; zp * 2^(t-32) is a multiple of the divisor), one
- * SMMLA, one shift and one SSAT (|high + add| < 2^31 for |zp| <= 128, t - 32 <= 22). Fixedpoint
- * multipliers lie in [2^30, 2^31) or are 0, so the rule is non-decreasing in acc and a pooled pair
- * takes max(a, b) before requantizing: max(rq(a), rq(b)) == rq(max(a, b)). Any other channel (ort-int
- * mantissas lie in [2^23, 2^24); ort-exact has no multipliers) takes the general path: the bias
+ * Requantization: channels the int8 rule of fm_dsp.h applies to (fixedpoint constants, the usual
+ * shifts, full int8 clamp) with a bias far enough from the int32 limits that bias + sum cannot
+ * saturate start their accumulators at the bias (equal to the saturating addition after the sum in
+ * that range) and take SMMLA, shift and SSAT per output; a pooled pair takes max(a, b) first (the
+ * rule is non-decreasing: max(rq(a), rq(b)) == rq(max(a, b))). Any other channel (ort-int, ort-exact,
+ * other clamps or shifts) takes the general path: the bias
  * added with saturation, fm_dsp_rq_apply per position, then the max. */
 #include "fm_dsp_conv.h"
 
@@ -39,39 +35,21 @@ int fm_dsp_pair_ok(const fm_conv_params_t *p) {
            (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
 }
 
-/* SMMLA: acc + floor(a * b / 2^32) (no ACLE intrinsic; gcc 12 emits SMULL + ADD for the C form). */
-static inline int32_t fm_pair_smmla(int32_t a, int32_t b, int32_t acc) {
-    int32_t r;
-    __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-
-/* The inline requantization rule (see the top of the file); the SSAT is the [-128, 127] clamp.
- * gcc 12's __ssat macro assigns its builtin's result with a sign conversion of its own. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-static inline int8_t fm_pair_rq8(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
-    return (int8_t)__ssat(fm_pair_smmla(acc, mult, add) >> rshift, 8);
-}
-#pragma GCC diagnostic pop
-
-/* Inline-rule constants of one channel. */
+/* Int8-rule constants of one channel and the bias as the accumulators' initial value. */
 typedef struct {
     int32_t init, mult, add, rshift;
 } fm_pair_rq_t;
 
-/* The constants of channel c; 1 when the inline rule applies to it (|sum of products| <= maxsum). */
+/* The constants of channel c; 1 when the int8 rule applies and bias + sum cannot saturate
+ * (|sum of products| <= maxsum). */
 static int fm_pair_rq(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t maxsum, fm_pair_rq_t *q) {
-    const int32_t i = rq->per_channel ? c : 0;
+    fm_dsp_rq8_t r;
     const int32_t b = bias != 0 ? bias[c] : 0;
-    const int32_t m = rq->mult != 0 ? rq->mult[i] : -1;
-    const int32_t s = rq->mult != 0 ? rq->shift[i] : 0;
-    if ((m != 0 && m < 0x40000000) || s > -2 || s < -23 || rq->act_min != -128 || rq->act_max != 127) return 0;
-    if (b > INT32_MAX - maxsum || b < INT32_MIN + maxsum || rq->out_zp < -128 || rq->out_zp > 127) return 0;
+    if (!fm_dsp_rq8_load(rq, c, &r) || b > INT32_MAX - maxsum || b < INT32_MIN + maxsum) return 0;
     q->init = b;
-    q->mult = m;
-    q->rshift = -1 - s;
-    q->add = (int32_t)(1u << (q->rshift - 1)) + rq->out_zp * (int32_t)(1u << q->rshift);
+    q->mult = r.mult;
+    q->add = r.add;
+    q->rshift = r.rshift;
     return 1;
 }
 
@@ -189,13 +167,13 @@ static inline __attribute__((always_inline)) void fm_pair_fast(const int16x2_t *
         const int32_t at = *dst;
         FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1);
         if (pooled) {
-            o0[at] = fm_pair_rq8(a0 > b0 ? a0 : b0, m0, d0, s0);
-            o1[at] = fm_pair_rq8(a1 > b1 ? a1 : b1, m1, d1, s1);
+            o0[at] = fm_dsp_rq8(a0 > b0 ? a0 : b0, m0, d0, s0);
+            o1[at] = fm_dsp_rq8(a1 > b1 ? a1 : b1, m1, d1, s1);
         } else {
-            o0[at] = fm_pair_rq8(a0, m0, d0, s0);
-            o0[at + 1] = fm_pair_rq8(b0, m0, d0, s0);
-            o1[at] = fm_pair_rq8(a1, m1, d1, s1);
-            o1[at + 1] = fm_pair_rq8(b1, m1, d1, s1);
+            o0[at] = fm_dsp_rq8(a0, m0, d0, s0);
+            o0[at + 1] = fm_dsp_rq8(b0, m0, d0, s0);
+            o1[at] = fm_dsp_rq8(a1, m1, d1, s1);
+            o1[at + 1] = fm_dsp_rq8(b1, m1, d1, s1);
         }
     }
 }

@@ -24,10 +24,28 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
     }
 }
 
+/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h with the constants
+ * loaded once when they are per-tensor, else per channel through fm_dsp_finish. */
+static void fm_fc_out(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias, int32_t n0,
+                      int8_t *output) {
+    fm_dsp_rq8_t q;
+    int32_t j;
+    if (!rq->per_channel && fm_dsp_rq8_load(rq, 0, &q)) {
+        const int32_t mult = q.mult, add = q.add, rshift = q.rshift;
+        if (bias != 0) {
+            for (j = 0; j < nb; ++j) output[j] = fm_dsp_rq8(__qadd(acc[j], bias[n0 + j]), mult, add, rshift);
+        } else {
+            for (j = 0; j < nb; ++j) output[j] = fm_dsp_rq8(acc[j], mult, add, rshift);
+        }
+        return;
+    }
+    for (j = 0; j < nb; ++j) output[j] = (int8_t)fm_dsp_finish(acc[j], bias, rq, n0 + j);
+}
+
 int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
              const int32_t *bias, int8_t *output) {
     int32_t acc[FM_DSP_ROWS];
-    int32_t r, n0, j;
+    int32_t r, n0;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (p->rows < 1 || p->in_features < 1 || p->out_features < 1) return FM_ERR_PARAM;
     for (r = 0; r < p->rows; ++r) {
@@ -35,7 +53,8 @@ int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *inpu
         for (n0 = 0; n0 < p->out_features; n0 += FM_DSP_ROWS) {
             const int32_t nb = p->out_features - n0 < FM_DSP_ROWS ? p->out_features - n0 : FM_DSP_ROWS;
             fm_fc_block(p, x, weights, n0, nb, acc);
-            for (j = 0; j < nb; ++j) *output++ = (int8_t)fm_dsp_finish(acc[j], bias, rq, n0 + j);
+            fm_fc_out(acc, nb, rq, bias, n0, output);
+            output += nb;
         }
     }
     return FM_OK;

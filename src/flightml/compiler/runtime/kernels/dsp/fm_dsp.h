@@ -74,6 +74,41 @@ static inline void fm_dsp_widen(const int8_t *x, int32_t n4, int32_t x_off, int1
     }
 }
 
+/* The 4-row loop for symmetric weights over pairs of groups, xq .. end (8 int16 per pair): rows 1 and 3
+ * addressed from rows 0 and 2, post-incremented loads. Written out in assembly because gcc 12
+ * spills the end pointer in this loop (or, unrolled, copies pointers), about 20% more instructions;
+ * the memory clobber orders it after the widening stores. */
+static inline void fm_dsp_mac4_pairs(const int16_t *xq, const int16_t *end, const int8_t *w0, const int8_t *w2,
+                                     int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
+    int32_t r0 = *a0, r1 = *a1, r2 = *a2, r3 = *a3;
+    int32_t xa, xb, v, t;
+#define FM_DSP_ROW(ld, acc)                  \
+    ld "\n\t"                                \
+    "sxtb16 %[t], %[v], ror #8\n\t"          \
+    "sxtb16 %[v], %[v]\n\t"                  \
+    "smlad " acc ", %[xa], %[v], " acc "\n\t" \
+    "smlad " acc ", %[xb], %[t], " acc "\n\t"
+#define FM_DSP_GROUP                                                  \
+    "ldrd %[xa], %[xb], [%[xq]], #8\n\t"                              \
+    FM_DSP_ROW("ldr %[v], [%[w0], %[st]]", "%[r1]")                   \
+    FM_DSP_ROW("ldr %[v], [%[w0]], #4", "%[r0]")                      \
+    FM_DSP_ROW("ldr %[v], [%[w2], %[st]]", "%[r3]")                   \
+    FM_DSP_ROW("ldr %[v], [%[w2]], #4", "%[r2]")
+    __asm__("1:\n\t" FM_DSP_GROUP FM_DSP_GROUP
+            "cmp %[xq], %[end]\n\t"
+            "bne 1b"
+            : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [xq] "+r"(xq), [w0] "+r"(w0),
+              [w2] "+r"(w2), [xa] "=&r"(xa), [xb] "=&r"(xb), [v] "=&r"(v), [t] "=&r"(t)
+            : [st] "r"(stride), [end] "r"(end)
+            : "cc", "memory");
+#undef FM_DSP_GROUP
+#undef FM_DSP_ROW
+    *a0 = r0;
+    *a1 = r1;
+    *a2 = r2;
+    *a3 = r3;
+}
+
 /* acc[j] += sum over n4 groups of xq . (w[j * stride + ...] + w_off), rows j = 0..3. */
 static inline void fm_dsp_mac4(const int16_t *xq, const int8_t *w, int32_t stride, int32_t n4, int32_t w_off,
                                int32_t acc[4]) {
@@ -84,8 +119,8 @@ static inline void fm_dsp_mac4(const int16_t *xq, const int8_t *w, int32_t strid
     const int8_t *w3 = w2 + stride;
     const int16_t *end = xq + 4 * n4;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    if (w_off == 0) { /* symmetric weights (the usual case): plain SXTB16, one register freed */
-        while (xq != end) {
+    if (w_off == 0 && xq != end) { /* symmetric weights (the usual case): plain SXTB16 */
+        if ((n4 & 1) != 0) { /* one group, then pairs of groups */
             const int16x2_t xa = fm_dsp_ld2(xq);
             const int16x2_t xb = fm_dsp_ld2(xq + 2);
             uint32_t v = fm_dsp_ld4(w0);
@@ -98,10 +133,10 @@ static inline void fm_dsp_mac4(const int16_t *xq, const int8_t *w, int32_t strid
             a3 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a3));
             xq += 4;
             w0 += 4;
-            w1 += 4;
             w2 += 4;
-            w3 += 4;
         }
+        if (xq != end) fm_dsp_mac4_pairs(xq, end, w0, w2, stride, &a0, &a1, &a2, &a3);
+        xq = end;
     }
     while (xq != end) {
         const int16x2_t xa = fm_dsp_ld2(xq);
@@ -142,7 +177,7 @@ static inline int32_t fm_dsp_mac1(const int16_t *xq, const int8_t *w, int32_t n4
     return acc;
 }
 
-/* Requantization constants of one channel, loaded once and applied to many accumulators. */
+/* Requantization constants of one channel for the general path (fm_dsp_rq_apply). */
 typedef struct {
     int32_t fast;             /* 1: fixedpoint with shift in [-31, -2] (inline path); 0: call fm_requant */
     int32_t mult, round_hi;   /* multiplier; 2^(total - 1) / 2^32 with total = 31 - shift */
@@ -152,9 +187,16 @@ typedef struct {
     const fm_requant_t *rq;
 } fm_dsp_rq_t;
 
+/* 1 when the constant arrays hold a fixedpoint multiplier at i: in [2^30, 2^31) or 0. The kernels do
+ * not know the compiled mode; ort-int uses the same arrays with mantissas in [2^23, 2^24) (and
+ * ort-exact has none), so only these values take the inline fixed-point rules. */
+static inline int fm_dsp_fixedpoint(const fm_requant_t *rq, int32_t i) {
+    return rq->mult != 0 && (rq->mult[i] == 0 || rq->mult[i] >= 0x40000000);
+}
+
 static inline void fm_dsp_rq_load(const fm_requant_t *rq, int32_t ch, fm_dsp_rq_t *q) {
     const int32_t i = rq->per_channel ? ch : 0;
-    q->fast = rq->mult != 0 && rq->shift[i] <= -2 && rq->shift[i] >= -31;
+    q->fast = fm_dsp_fixedpoint(rq, i) && rq->shift[i] <= -2 && rq->shift[i] >= -31;
     q->mult = q->fast ? rq->mult[i] : 0;
     q->rshift = q->fast ? -1 - rq->shift[i] : 0;
     q->round_hi = (int32_t)(1u << (q->fast ? q->rshift : 0) >> 1);
@@ -177,17 +219,6 @@ static inline int32_t fm_dsp_rq_fast(int32_t acc, int32_t mult, int32_t round_hi
     return y;
 }
 
-/* fm_dsp_rq_fast with the full int8 clamp [-128, 127]: one SSAT (most layers after ReLU have this
- * range). gcc 12's __ssat macro assigns its builtin's result with a sign conversion of its own, hence
- * the local diagnostic pragma (-Wconversion builds stay clean). */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-static inline int32_t fm_dsp_rq_sat8(int32_t acc, int32_t mult, int32_t round_hi, int32_t rshift, int32_t zp) {
-    const int32_t high = (int32_t)(((int64_t)acc * mult) >> 32);
-    return __ssat(((high + round_hi) >> rshift) + zp, 8);
-}
-#pragma GCC diagnostic pop
-
 /* fm_requant(acc) for the loaded channel: the inline fixed-point rule, else the mode's fm_requant. */
 static inline int32_t fm_dsp_rq_apply(const fm_dsp_rq_t *q, int32_t acc) {
     if (q->fast) return fm_dsp_rq_fast(acc, q->mult, q->round_hi, q->rshift, q->zp, q->lo, q->hi);
@@ -207,12 +238,43 @@ static inline int32_t fm_dsp_finish(int32_t acc, const int32_t *bias, const fm_r
     return fm_dsp_requant(acc, rq, ch);
 }
 
-/* 1 when fm_requant is non-decreasing in the accumulator for channel ch (multiplier or scale >= 0),
- * so max(requant(a), requant(b)) == requant(max(a, b)); corrupted constants give 0. */
-static inline int fm_dsp_monotonic(const fm_requant_t *rq, int32_t ch) {
+/* The int8 rule, for the usual case (fixedpoint constants, shift in [-23, -2], clamp [-128, 127]):
+ * with t = 31 - shift,
+ *   clamp(floor((acc * mult + 2^(t-1)) / 2^t) + zp) == SSAT8((floor(acc * mult / 2^32) + add) >> (t - 32)),
+ *   add = 2^(t-33) + zp * 2^(t-32)
+ * (nested floor divisions by powers of two compose; zp * 2^(t-32) is a multiple of the divisor): one
+ * SMMLA, one shift, one SSAT. |floor(acc * mult / 2^32)| <= 2^30 and |add| < 2^29 + 2^21 for
+ * |zp| <= 128 and t - 32 <= 22, so nothing overflows. The multiplier is >= 0: the rule is
+ * non-decreasing in acc, so max(rq(a), rq(b)) == rq(max(a, b)). */
+typedef struct {
+    int32_t mult, add, rshift;
+} fm_dsp_rq8_t;
+
+/* 1 and the constants of channel ch when the int8 rule applies to it. */
+static inline int fm_dsp_rq8_load(const fm_requant_t *rq, int32_t ch, fm_dsp_rq8_t *q) {
     const int32_t i = rq->per_channel ? ch : 0;
-    if (rq->mult != 0) return rq->mult[i] >= 0;
-    return rq->scale != 0 && rq->scale[i] >= 0.0f;
+    if (!fm_dsp_fixedpoint(rq, i) || rq->shift[i] > -2 || rq->shift[i] < -23) return 0;
+    if (rq->act_min != -128 || rq->act_max != 127 || rq->out_zp < -128 || rq->out_zp > 127) return 0;
+    q->mult = rq->mult[i];
+    q->rshift = -1 - rq->shift[i];
+    q->add = (int32_t)(1u << (q->rshift - 1)) + rq->out_zp * (int32_t)(1u << q->rshift);
+    return 1;
 }
+
+/* SMMLA: acc + floor(a * b / 2^32) (no ACLE intrinsic; gcc 12 emits SMULL + ADD for the C form). */
+static inline int32_t fm_dsp_smmla(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* The int8 rule. gcc 12's __ssat macro assigns its builtin's result with a sign conversion of its own,
+ * hence the local diagnostic pragma (-Wconversion builds stay clean). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static inline int8_t fm_dsp_rq8(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
+    return (int8_t)__ssat(fm_dsp_smmla(acc, mult, add) >> rshift, 8);
+}
+#pragma GCC diagnostic pop
 
 #endif /* FM_DSP_H */
