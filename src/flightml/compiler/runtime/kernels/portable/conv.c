@@ -119,6 +119,7 @@ static void fm_conv_row(const fm_conv_params_t *p, const fm_requant_t *rq, const
     int32_t acc[2 * FM_BLOCK];
     int32_t ow, k;
     if (lo < ow0) lo = ow0;
+    if (lo > end) lo = end; /* all columns border (in_w < kernel span): none past the row */
     if (hi > end) hi = end;
     if (hi < lo) hi = lo;
     for (ow = ow0; ow < lo; ++ow) {
