@@ -1,8 +1,10 @@
 /* Property check run under QEMU: the DSP kernel set equals the portable set bit for bit on
  * pseudo-random shapes, offsets, requantization constants (fast and fallback paths) and data.
  * The portable kernels are compiled with -Dfm_conv_s8=ref_fm_conv_s8 (and so on) and linked beside
- * the DSP ones; both call the same fm_requant (fixedpoint). Exit code: 0 all equal, 1 + kernel id on
- * the first difference, 9 on a status difference. */
+ * the DSP ones; both call the same fm_requant: fixedpoint, or ort-int when this file is compiled with
+ * FM_CHECK_ORT_INT 1 (its mantissas and exponents share the mult/shift arrays: the DSP set must not
+ * take them for fixed-point constants). Exit code: 0 all equal, 1 + kernel id on the first difference,
+ * 9 on a status difference. */
 #include <stdint.h>
 
 #include "fm_kernels.h"
@@ -33,12 +35,23 @@ static void fill(int8_t *a, int32_t n) {
     for (i = 0; i < n; ++i) a[i] = (int8_t)span(-128, 127);
 }
 
+#ifndef FM_CHECK_ORT_INT
+#define FM_CHECK_ORT_INT 0
+#endif
+
 static void requant(fm_requant_t *rq, int32_t channels) {
     int32_t i;
     for (i = 0; i < channels; ++i) {
-        mult[i] = span(1 << 30, 0x7FFFFFFF);
-        shift[i] = rnd(8) == 0 ? span(-1, 2) : span(-14, -2); /* fast path and fm_requant fallback */
-        b[i] = span(-20000, 20000);
+        if (FM_CHECK_ORT_INT) { /* float32 scale = mant * 2^exp, about 2^-13 .. 2^-1 */
+            mult[i] = span(1 << 23, (1 << 24) - 1);
+            shift[i] = span(-36, -25);
+        } else { /* inline rules (shifts -2 .. -23, and to -31), fm_requant fallback */
+            mult[i] = span(1 << 30, 0x7FFFFFFF);
+            shift[i] = rnd(8) == 0 ? span(-1, 2) : rnd(8) == 0 ? span(-31, -15) : span(-14, -2);
+        }
+        /* biases near the int32 limits: saturating addition (the DSP conv's general path) */
+        b[i] = rnd(16) != 0 ? span(-20000, 20000)
+             : rnd(2) ? 0x7FFFFFFF - (int32_t)rnd(4000000) : (-0x7FFFFFFF - 1) + (int32_t)rnd(4000000);
     }
     rq->mult = mult;
     rq->shift = shift;

@@ -27,13 +27,18 @@ RENAME = tuple(
 WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}
 
 
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m33"])
-def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str) -> None:
+@pytest.mark.parametrize(
+    ("target", "mode"), [("cortex-m4", "fixedpoint"), ("cortex-m33", "fixedpoint"), ("cortex-m4", "ort_int")]
+)
+def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str, mode: str) -> None:
     sources = [(p, RENAME) for p in sorted((RUNTIME / "kernels" / "portable").glob("*.c"))]
     sources += [(p, ()) for p in sorted((RUNTIME / "kernels" / "dsp").glob("*.c"))]
-    sources.append((RUNTIME / "requant" / "fixedpoint.c", ()))
+    sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
+    main = tmp_path / "kernel_check_main.c"
+    check = Path(__file__).parent / "kernel_check.c"
+    main.write_text(f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#include "{check}"\n', encoding="utf-8")
     t = get_target(target)
-    build_program(sources, t, [RUNTIME], [], tmp_path, RUNTIME, main=Path(__file__).parent / "kernel_check.c")
-    run = qemu.run_elf(tmp_path / "prog.elf", t, b"", [0, 0], timeout_s=60)
+    build_program(sources, t, [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
+    run = qemu.run_elf(tmp_path / "build" / "prog.elf", t, b"", [0, 0], timeout_s=60)
     assert not run.timed_out
-    assert run.exit_code == 0, f"DSP and portable {WHAT.get(run.exit_code or 0, 'kernels')} differ"
+    assert run.exit_code == 0, f"DSP and portable {WHAT.get(run.exit_code or 0, 'kernels')} differ ({mode})"
