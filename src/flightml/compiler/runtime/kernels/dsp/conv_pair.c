@@ -137,20 +137,46 @@ static void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, in
 }
 
 /* The four accumulators {a.c0, b.c0, a.c1, b.c1} of one window: acc += x words xw (lo, hi per row)
- * against the widened weights wq .. wend (4 words per row). Returns xw past the window. */
-#define FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1)                     \
-    do {                                                              \
-        const int16x2_t *w_ = (wq);                                   \
-        _Pragma("GCC unroll 2") while (w_ != (wend)) {                \
-            const int16x2_t lo = (xw)[0], hi = (xw)[1];               \
-            a0 = __smlabb(hi, w_[1], __smlad(lo, w_[0], a0));         \
-            b0 = __smlatb(lo, w_[1], __smlad(hi, w_[0], b0));         \
-            a1 = __smlabb(hi, w_[3], __smlad(lo, w_[2], a1));         \
-            b1 = __smlatb(lo, w_[3], __smlad(hi, w_[2], b1));         \
-            (xw) += 2;                                                \
-            w_ += 4;                                                  \
-        }                                                             \
-    } while (0)
+ * against the widened weights wq .. wend (4 words per row, rows >= 1; odd = rows & 1). Returns xw past
+ * the window. Two rows per iteration, entered at the second when the row count is odd; written out in
+ * assembly because gcc 12 adds an odd-count test, pointer copies and spills around its own unrolled
+ * loop (about 20 instructions per window). */
+#define FM_PAIR_ROW(acc_a, acc_b, acc_c, acc_d)                  \
+    "ldrd %[lo], %[hi], [%[xw]], #8\n\t"                         \
+    "ldrd %[p], %[q], [%[w]], #8\n\t"                            \
+    "smlad %[a0], %[lo], %[p], %[a0]\n\t"                        \
+    "smlabb %[a0], %[hi], %[q], %[a0]\n\t"                       \
+    "smlad %[b0], %[hi], %[p], %[b0]\n\t"                        \
+    "smlatb %[b0], %[lo], %[q], %[b0]\n\t"                       \
+    "ldrd %[p], %[q], [%[w]], #8\n\t"                            \
+    "smlad %[a1], %[lo], %[p], %[a1]\n\t"                        \
+    "smlabb %[a1], %[hi], %[q], %[a1]\n\t"                       \
+    "smlad %[b1], %[hi], %[p], %[b1]\n\t"                        \
+    "smlatb %[b1], %[lo], %[q], %[b1]\n\t"
+
+static inline __attribute__((always_inline)) const int16x2_t *fm_pair_mac(const int16x2_t *xw, const int16x2_t *wq,
+                                                                          const int16x2_t *wend, int32_t odd,
+                                                                          int32_t *a0, int32_t *b0, int32_t *a1,
+                                                                          int32_t *b1) {
+    int32_t ra0 = *a0, rb0 = *b0, ra1 = *a1, rb1 = *b1;
+    int32_t lo, hi, p, q;
+    const int16x2_t *w = wq;
+    __asm__("cmp %[odd], #0\n\t"
+            "bne 2f\n"
+            "1:\n\t" FM_PAIR_ROW(a0, b0, a1, b1) "2:\n\t" FM_PAIR_ROW(a0, b0, a1, b1)
+            "cmp %[w], %[wend]\n\t"
+            "bne 1b"
+            : [a0] "+r"(ra0), [b0] "+r"(rb0), [a1] "+r"(ra1), [b1] "+r"(rb1), [xw] "+r"(xw), [w] "+r"(w),
+              [lo] "=&r"(lo), [hi] "=&r"(hi), [p] "=&r"(p), [q] "=&r"(q)
+            : [wend] "r"(wend), [odd] "r"(odd)
+            : "cc", "memory");
+    *a0 = ra0;
+    *b0 = rb0;
+    *a1 = ra1;
+    *b1 = rb1;
+    return xw;
+}
+#undef FM_PAIR_ROW
 
 /* All windows of a tile for channels c0, c1 with the inline rule; outputs o0[dst], o1[dst] (pooled)
  * or o[dst], o[dst + 1]. */
@@ -159,13 +185,14 @@ static inline __attribute__((always_inline)) void fm_pair_fast(const int16x2_t *
                                                                const fm_pair_rq_t *q, int8_t *o0, int8_t *o1,
                                                                int pooled) {
     const int16x2_t *wend = wq + 4 * rows;
+    const int32_t odd = rows & 1;
     const int32_t i0 = q[0].init, m0 = q[0].mult, d0 = q[0].add, s0 = q[0].rshift;
     const int32_t i1 = q[1].init, m1 = q[1].mult, d1 = q[1].add, s1 = q[1].rshift;
     const int32_t *end = dst + n_win;
     for (; dst != end; ++dst) {
         int32_t a0 = i0, b0 = i0, a1 = i1, b1 = i1;
         const int32_t at = *dst;
-        FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1);
+        xw = fm_pair_mac(xw, wq, wend, odd, &a0, &b0, &a1, &b1);
         if (pooled) {
             o0[at] = fm_dsp_rq8(a0 > b0 ? a0 : b0, m0, d0, s0);
             o1[at] = fm_dsp_rq8(a1 > b1 ? a1 : b1, m1, d1, s1);
@@ -183,6 +210,7 @@ static void fm_pair_general(const int16x2_t *xw, const int16x2_t *wq, int32_t ro
                             int32_t n_win, const fm_requant_t *rq, const int32_t *bias, int32_t c0, int32_t c1,
                             int8_t *o0, int8_t *o1, int pooled) {
     const int16x2_t *wend = wq + 4 * rows;
+    const int32_t odd = rows & 1;
     const int32_t bias0 = bias != 0 ? bias[c0] : 0, bias1 = bias != 0 ? bias[c1] : 0;
     fm_dsp_rq_t r0, r1;
     int32_t w;
@@ -191,7 +219,7 @@ static void fm_pair_general(const int16x2_t *xw, const int16x2_t *wq, int32_t ro
     for (w = 0; w < n_win; ++w) {
         int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
         const int32_t at = dst[w];
-        FM_PAIR_MAC(xw, wq, wend, a0, b0, a1, b1);
+        xw = fm_pair_mac(xw, wq, wend, odd, &a0, &b0, &a1, &b1);
         a0 = fm_dsp_rq_apply(&r0, __qadd(a0, bias0));
         b0 = fm_dsp_rq_apply(&r0, __qadd(b0, bias0));
         a1 = fm_dsp_rq_apply(&r1, __qadd(a1, bias1));
