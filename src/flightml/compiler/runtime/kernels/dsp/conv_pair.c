@@ -65,7 +65,7 @@ typedef struct {
     const int8_t *input; /* first input channel of the current group */
     int32_t cin_g, k_h, in_h, in_w, plane, stride_h, dil_h, pad_top, pad_left, in_offset;
     int32_t rows;        /* cin_g * k_h */
-    int32_t out_w;       /* convolution output width */
+    int32_t out_w, out_h; /* convolution output size */
     int32_t wpr;         /* windows per output row */
     int32_t dst_w;       /* output row width (pooled: out_w / 2) */
     int32_t pooled;
@@ -79,44 +79,50 @@ static uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t
     return v;
 }
 
+/* Input rows of output row oh, per patch row r = ic * k_h + kh (NULL: outside the input along h). */
+static void fm_pair_rows(const fm_pair_ctx_t *k, int32_t oh, const int8_t **rowp) {
+    int32_t ic, kh;
+    for (ic = 0; ic < k->cin_g; ++ic) {
+        for (kh = 0; kh < k->k_h; ++kh) {
+            const int32_t ih = oh * k->stride_h - k->pad_top + kh * k->dil_h;
+            *rowp++ = ih >= 0 && ih < k->in_h ? k->input + ic * k->plane + ih * k->in_w : 0;
+        }
+    }
+}
+
 /* Widened inputs of windows n0 .. n0 + n_win - 1 (row-major over output rows): per window, lo and hi
- * of row r = ic * k_h + kh at xt[2r], xt[2r + 1] (rows outside the input along h widen to 0); the
- * windows' output offsets go to dst. */
+ * of patch row r at xt[2r], xt[2r + 1] (rows outside the input along h widen to 0); the windows'
+ * output offsets go to dst. */
 static void fm_pair_widen(const fm_pair_ctx_t *k, int32_t n0, int32_t n_win, int16x2_t *xt, int32_t *dst) {
+    const int8_t *rowp[FM_PAIR_ROWS];
     const int16x2_t xo = fm_dsp_pair(k->in_offset);
     const int8_t pad = (int8_t)(-k->in_offset);
-    const int8_t *input = k->input;
-    const int32_t cin_g = k->cin_g, k_h = k->k_h, in_h = k->in_h, in_w = k->in_w, plane = k->plane;
-    const int32_t stride_h = k->stride_h, dil_h = k->dil_h, pad_top = k->pad_top, pad_left = k->pad_left;
-    const int32_t wpr = k->wpr, dst_w = k->dst_w, last = k->out_w - 2, pooled = k->pooled;
-    const int32_t step = 2 * k_h;
-    int32_t w, kh, ic;
-    for (w = 0; w < n_win; ++w, xt += 2 * k->rows) {
-        const int32_t oh = (n0 + w) / wpr;
-        const int32_t j = n0 + w - oh * wpr;
+    const int32_t rows = k->rows, in_w = k->in_w, pad_left = k->pad_left, wpr = k->wpr, dst_w = k->dst_w;
+    const int32_t last = k->out_w - 2, pooled = k->pooled;
+    int32_t oh = n0 / wpr, j = n0 - oh * wpr, w, r;
+    fm_pair_rows(k, oh, rowp);
+    for (w = 0; w < n_win; ++w) {
         const int32_t ow = pooled || 2 * j <= last ? 2 * j : last;
         const int32_t s = ow - pad_left;
-        const int interior = s >= 0 && s + 4 <= in_w;
         dst[w] = oh * dst_w + (pooled ? j : ow);
-        for (kh = 0; kh < k_h; ++kh) {
-            const int32_t ih = oh * stride_h - pad_top + kh * dil_h;
-            const int8_t *row = input + ih * in_w;
-            int16x2_t *d = xt + 2 * kh;
-            if (ih < 0 || ih >= in_h) {
-                for (ic = 0; ic < cin_g; ++ic, d += step) d[0] = d[1] = 0;
-            } else if (interior) {
-                for (ic = 0; ic < cin_g; ++ic, row += plane, d += step) {
-                    const uint32_t v = fm_dsp_ld4(row + s);
-                    d[0] = __sxtab16(xo, (int8x4_t)v);
-                    d[1] = fm_dsp_hi(xo, v);
-                }
-            } else {
-                for (ic = 0; ic < cin_g; ++ic, row += plane, d += step) {
-                    const uint32_t v = fm_pair_xword(row, s, in_w, pad);
-                    d[0] = __sxtab16(xo, (int8x4_t)v);
-                    d[1] = fm_dsp_hi(xo, v);
-                }
+        if (s >= 0 && s + 4 <= in_w) {
+            for (r = 0; r < rows; ++r, xt += 2) {
+                const int8_t *row = rowp[r];
+                const uint32_t v = row != 0 ? fm_dsp_ld4(row + s) : 0u;
+                xt[0] = row != 0 ? __sxtab16(xo, (int8x4_t)v) : 0;
+                xt[1] = row != 0 ? fm_dsp_hi(xo, v) : 0;
             }
+        } else {
+            for (r = 0; r < rows; ++r, xt += 2) {
+                const int8_t *row = rowp[r];
+                const uint32_t v = row != 0 ? fm_pair_xword(row, s, in_w, pad) : 0u;
+                xt[0] = row != 0 ? __sxtab16(xo, (int8x4_t)v) : 0;
+                xt[1] = row != 0 ? fm_dsp_hi(xo, v) : 0;
+            }
+        }
+        if (++j == wpr) {
+            j = 0;
+            if (++oh < k->out_h) fm_pair_rows(k, oh, rowp);
         }
     }
 }
@@ -291,6 +297,7 @@ void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const 
     k.in_offset = p->in_offset;
     k.rows = k.cin_g * k.k_h;
     k.out_w = p->out_w;
+    k.out_h = p->out_h;
     k.wpr = pooled ? p->out_w / 2 : (p->out_w + 1) / 2;
     k.dst_w = pooled ? p->out_w / 2 : p->out_w;
     k.pooled = pooled;
