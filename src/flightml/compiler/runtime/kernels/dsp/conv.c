@@ -31,8 +31,10 @@ static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, con
     return acc;
 }
 
-static int32_t fm_conv_out(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                           const int8_t *weights, const int32_t *bias, int32_t oc, int32_t oh, int32_t ow) {
+/* One requantized output (scalar path). Not inlined: one copy for both entry points (flash). */
+static __attribute__((noinline)) int32_t fm_conv_out(const fm_conv_params_t *p, const fm_requant_t *rq,
+                                                     const int8_t *input, const int8_t *weights, const int32_t *bias,
+                                                     int32_t oc, int32_t oh, int32_t ow) {
     return fm_dsp_finish(fm_conv_point(p, input, weights, oc, oh, ow), bias, rq, oc);
 }
 
