@@ -173,14 +173,15 @@ static inline __attribute__((always_inline)) const int16x2_t *fm_pair_mac(const 
     int32_t ra0 = *a0, rb0 = *b0, ra1 = *a1, rb1 = *b1;
     int32_t lo, hi, p, q;
     const int16x2_t *w = wq;
-    __asm__("cmp %[odd], #0\n\t"
+    __asm__("ldr %[p], %[odd]\n\t"
+            "cmp %[p], #0\n\t"
             "bne 2f\n"
             "1:\n\t" FM_PAIR_ROW(a0, b0, a1, b1) "2:\n\t" FM_PAIR_ROW(a0, b0, a1, b1)
             "cmp %[w], %[wend]\n\t"
             "bne 1b"
             : [a0] "+r"(ra0), [b0] "+r"(rb0), [a1] "+r"(ra1), [b1] "+r"(rb1), [xw] "+r"(xw), [w] "+r"(w),
               [lo] "=&r"(lo), [hi] "=&r"(hi), [p] "=&r"(p), [q] "=&r"(q)
-            : [wend] "r"(wend), [odd] "r"(odd)
+            : [wend] "r"(wend), [odd] "m"(odd)
             : "cc", "memory");
     *a0 = ra0;
     *b0 = rb0;

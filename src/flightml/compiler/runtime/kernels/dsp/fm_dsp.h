@@ -77,11 +77,14 @@ static inline void fm_dsp_widen(const int8_t *x, int32_t n4, int32_t x_off, int1
 /* The 4-row loop for symmetric weights, four groups per iteration, xq .. end (16 int16 per four): rows 1, 3
  * addressed from rows 0 and 2, post-incremented loads. Written out in assembly because gcc 12
  * spills the end pointer in this loop (or, unrolled, copies pointers), about 20% more instructions;
- * the memory clobber orders it after the widening stores. */
+ * the memory clobber orders it after the widening stores. The end pointer is read from memory once per
+ * iteration: 12 registers, which every core's register allocation finds (13 failed on cortex-m7 with
+ * the FPU ABI). */
 static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, const int8_t *w0, const int8_t *w2,
                                      int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
     int32_t r0 = *a0, r1 = *a1, r2 = *a2, r3 = *a3;
     int32_t xa, xb, v, t;
+#if defined(__OPTIMIZE__)
 #define FM_DSP_ROW(ld, acc)                  \
     ld "\n\t"                                \
     "sxtb16 %[t], %[v], ror #8\n\t"          \
@@ -95,14 +98,36 @@ static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, cons
     FM_DSP_ROW("ldr %[v], [%[w2], %[st]]", "%[r3]")                   \
     FM_DSP_ROW("ldr %[v], [%[w2]], #4", "%[r2]")
     __asm__("1:\n\t" FM_DSP_GROUP FM_DSP_GROUP FM_DSP_GROUP FM_DSP_GROUP
-            "cmp %[xq], %[end]\n\t"
+            "ldr %[v], %[end]\n\t"
+            "cmp %[xq], %[v]\n\t"
             "bne 1b"
             : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [xq] "+r"(xq), [w0] "+r"(w0),
               [w2] "+r"(w2), [xa] "=&r"(xa), [xb] "=&r"(xb), [v] "=&r"(v), [t] "=&r"(t)
-            : [st] "r"(stride), [end] "r"(end)
+            : [st] "r"(stride), [end] "m"(end)
             : "cc", "memory");
 #undef FM_DSP_GROUP
 #undef FM_DSP_ROW
+#else /* -O0 keeps a frame pointer: too few registers for the asm (12); the same sums in C */
+    (void)xa;
+    (void)xb;
+    (void)v;
+    (void)t;
+    while (xq != end) {
+        const int16x2_t qa = fm_dsp_ld2(xq);
+        const int16x2_t qb = fm_dsp_ld2(xq + 2);
+        uint32_t w = fm_dsp_ld4(w0);
+        r0 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r0));
+        w = fm_dsp_ld4(w0 + stride);
+        r1 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r1));
+        w = fm_dsp_ld4(w2);
+        r2 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r2));
+        w = fm_dsp_ld4(w2 + stride);
+        r3 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r3));
+        xq += 4;
+        w0 += 4;
+        w2 += 4;
+    }
+#endif
     *a0 = r0;
     *a1 = r1;
     *a2 = r2;
