@@ -1,16 +1,15 @@
-"""Session fixtures: the reference network (SpectrumNet, 2 epochs) quantized per-tensor and per-channel."""
+"""Session fixtures: the reference network (SpectrumNet, 2 epochs) quantized per-tensor, per-channel
+and as a QOperator model, all from one trained model."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from refnet import build_refnet
+from flightml.data import load_spectra
+from refnet import quantize_variant, reference_run
 
 
 @dataclass
@@ -24,8 +23,11 @@ class RefNet:
 
 @pytest.fixture(scope="session")
 def refnet(tmp_path_factory: pytest.TempPathFactory) -> RefNet:
-    out = tmp_path_factory.mktemp("refnet")
-    fp32, int8, spectra = build_refnet(out)
-    _, int8_pc, _ = build_refnet(out, per_channel=True)
-    _, int8_qop, _ = build_refnet(out, qoperator=True)
-    return RefNet(fp32, int8, int8_pc, int8_qop, spectra)
+    run = reference_run(tmp_path_factory.mktemp("refnet") / "run")
+    return RefNet(
+        run.path("model_fp32.onnx"),
+        run.path("model_int8.onnx"),
+        quantize_variant(run, "model_int8_pc", per_channel=True),
+        quantize_variant(run, "model_int8_qop", per_channel=False, format="qoperator"),
+        load_spectra(run.path("spectra.npz")),
+    )

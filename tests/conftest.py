@@ -1,0 +1,1 @@
+"""Makes tests/ importable (shared helpers such as refnet.py) for every test layer."""
