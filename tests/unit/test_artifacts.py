@@ -46,3 +46,13 @@ def test_read_json_names_a_corrupt_file(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{nope")
     with pytest.raises(InputError, match=r"x\.json: not a valid"):
         read_json(tmp_path / "x.json")
+
+
+def test_verdict_rules() -> None:
+    from flightml.report.base import Check
+    from flightml.report.render import verdict_of
+
+    ok, bad, unknown = Check("a", True, ""), Check("b", False, ""), Check("c", None, "")
+    assert verdict_of([ok]) == "pass"
+    assert verdict_of([ok, unknown]) == "incomplete"
+    assert verdict_of([ok, unknown, bad]) == "fail"

@@ -41,6 +41,10 @@ def _count(where: str, value: Any) -> float:
     return float(value)
 
 
+class TargetSkipped(Exception):
+    """The matching target was skipped (toolchain missing): no figures to check, not bad input."""
+
+
 def read_mcu_figures(run: RunDir, profile: Profile) -> McuFigures:
     """The figures of the verify target matching `profile.core`, or an InputError naming what is missing."""
     path = run.path(VERIFY_MCU)
@@ -62,6 +66,8 @@ def read_mcu_figures(run: RunDir, profile: Profile) -> McuFigures:
     if not isinstance(entry, dict):
         raise InputError(f"{where}: expected an object")
     status = entry.get("status")
+    if status == "skipped":
+        raise TargetSkipped(f"{name} was not run ({entry.get('reason') or 'skipped'})")
     if status != "ok":
         raise InputError(f"{where}.status is {status!r}, not 'ok'; the cycle figures cannot be used")
     cycles = _field(where, entry, "cycles_est")

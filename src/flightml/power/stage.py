@@ -8,7 +8,7 @@ from typing import Any
 from flightml.artifacts import RunDir, atomic_write_json
 from flightml.config import Config
 from flightml.power.energy import budget_document, summary_values
-from flightml.power.mcu import VERIFY_MCU, read_mcu_figures
+from flightml.power.mcu import VERIFY_MCU, TargetSkipped, read_mcu_figures
 from flightml.power.mission import load_mission
 
 BUDGET = "budget.json"
@@ -25,5 +25,12 @@ def run_budget(run: RunDir, mission_file: str | Path | None, profile: str | None
 
 
 def budget_stage(run: RunDir, config: Config) -> None:
-    """Pipeline stage: budget.json + summary; a failing verdict is recorded, not raised."""
-    run_budget(run, config.mission.file or None)
+    """Pipeline stage: budget.json + summary; a failing verdict is recorded, not raised. When the
+    mission's target was skipped (no ARM toolchain), budget.json says the budget was not measured."""
+    try:
+        run_budget(run, config.mission.file or None)
+    except TargetSkipped as skipped:
+        mission = load_mission(config.mission.file or None, None)
+        doc = {"verdict": "not measured", "reason": str(skipped), "mission": {"name": mission.name}}
+        atomic_write_json(run.path(BUDGET), doc)
+        run.update_summary({"verdict": "not measured"})

@@ -1,7 +1,8 @@
 """The `report` stage: sections -> report.md, report.html (self-contained) and the verdict.
 
 Sections are discovered in flightml.report.sections and sorted by ORDER. The verdict is "pass"
-when no check failed; checks that were not measured (passed is None) are listed, not counted.
+when every check passed, "fail" when one failed, and "incomplete" when none failed but one could
+not be measured (passed is None, e.g. the Cortex-M targets skipped without the ARM toolchain).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def collect_sections(run: RunDir) -> list[Section]:
 
 
 def verdict_of(checks: list[Check]) -> str:
-    return "fail" if any(c.passed is False for c in checks) else "pass"
+    """'fail' if a check failed, else 'incomplete' if one could not be measured, else 'pass'."""
+    if any(c.passed is False for c in checks):
+        return "fail"
+    return "incomplete" if any(c.passed is None for c in checks) else "pass"
 
 
 def _mark(passed: bool | None) -> str:
@@ -104,7 +108,11 @@ def report_stage(run: RunDir, config: Config) -> None:
     atomic_write_text(run.path(REPORT_MD), md_text)
     atomic_write_text(run.path(REPORT_HTML), render_html(run, md_text, verdict))
     run.update_summary(
-        {"verdict": verdict, "checks_failed": [c.name for c in checks if c.passed is False]}
+        {
+            "verdict": verdict,
+            "checks_failed": [c.name for c in checks if c.passed is False],
+            "checks_not_measured": [c.name for c in checks if c.passed is None],
+        }
     )
 
 

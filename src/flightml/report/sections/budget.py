@@ -60,6 +60,9 @@ def render(run: RunDir, figures: Figures) -> Section | None:
     if not path.is_file():
         return None
     doc = read_json(path, "budget")
+    if doc["verdict"] == "not measured":
+        text = f"Mission **{doc['mission']['name']}**: budget not measured: {doc['reason']}."
+        return Section("Power and mission budget", text, [], [Check("budget", None, doc["reason"])])
     lines = doc["lines"]
     checks = [Check(f"budget: {line['name']}", bool(line["passed"]), line["detail"]) for line in lines]
     model = doc["model"]
