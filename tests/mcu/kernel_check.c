@@ -21,7 +21,8 @@ int main(void);
 #define CASES 300
 static uint32_t seed = 12345u;
 static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
-static int32_t b[64], mult[64], shift[64];
+static int32_t b[64], mult[64];
+static int8_t shift[64];
 
 static uint32_t rnd(uint32_t n) {
     seed = seed * 1664525u + 1013904223u;
@@ -44,10 +45,10 @@ static void requant(fm_requant_t *rq, int32_t channels) {
     for (i = 0; i < channels; ++i) {
         if (FM_CHECK_ORT_INT) { /* float32 scale = mant * 2^exp, about 2^-13 .. 2^-1 */
             mult[i] = span(1 << 23, (1 << 24) - 1);
-            shift[i] = span(-36, -25);
+            shift[i] = (int8_t)span(-36, -25);
         } else { /* inline rules (shifts -2 .. -23, and to -31), fm_requant fallback */
             mult[i] = span(1 << 30, 0x7FFFFFFF);
-            shift[i] = rnd(8) == 0 ? span(-1, 2) : rnd(8) == 0 ? span(-31, -15) : span(-14, -2);
+            shift[i] = (int8_t)(rnd(8) == 0 ? span(-1, 2) : rnd(8) == 0 ? span(-31, -15) : span(-14, -2));
         }
         /* biases near the int32 limits: saturating addition (the DSP conv's general path) */
         b[i] = rnd(16) != 0 ? span(-20000, 20000)

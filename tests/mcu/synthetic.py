@@ -78,7 +78,7 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
             shutil.copy(RUNTIME / "requant" / "fixedpoint.c", c_dir / "kernels" / kset / "fm_requant.c")
     arrays = []
     conv = "{%d,1,%d, %d,1,%d, 1,3, 1,1, 1,1, 0,1, 1, %d, %d}"
-    for key, ctype in (("w", "int8_t"), ("b", "int32_t"), ("mult", "int32_t"), ("shift", "int32_t")):
+    for key, ctype in (("w", "int8_t"), ("b", "int32_t"), ("mult", "int32_t"), ("shift", "int8_t")):
         for layer in ("c1", "c2", "f1", "f2"):
             cname = {"w": "weights", "b": "bias"}.get(key, key)  # the compiler's naming
             arrays.append(_c_array(ctype, f"{layer}_{cname}", np.asarray(p[f"{layer}_{key}"])))

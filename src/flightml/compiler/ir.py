@@ -2,7 +2,7 @@
 
 Every activation is int8, batch 1, in ONNX layout (NCHW / NCW). uint8 tensors are shifted by -128 at
 compile time (`unsigned=True` records it; zero points are stored shifted), so kernels only see int8.
-A layer's constants (`consts`: weights int8, bias int32, requant mult/shift int32 or scale float32)
+A layer's constants (`consts`: weights int8, bias int32, requant mult int32 and shift int8, or scale float32)
 are plain numpy arrays; their C names are `<layer.cname>_<key>`.
 """
 

@@ -1,7 +1,7 @@
 """The constant model image: the `static const` arrays of model.c, in declaration order, as bytes.
 
 Names and dtypes are those of `Graph.consts()` (e.g. `l0_conv_weights` int8, `l0_conv_bias` int32,
-`l0_conv_mult`/`l0_conv_shift` int32, `l0_conv_scale` float32). The image bytes are the arrays'
+`l0_conv_mult` int32, `l0_conv_shift` int8, `l0_conv_scale` float32). The image bytes are the arrays'
 little-endian bytes concatenated in that order (Cortex-M and x86 are little-endian), which is what the
 generated CRC-32 covers. A bit flip is (region index, byte offset in the region, bit 0..7).
 """

@@ -2,7 +2,7 @@
 
 `Reference(graph, consts)` runs the graph's layers with the constant arrays taken from `consts`, a
 dict C-name -> numpy array (the same names and dtypes as the `static const` arrays in model.c, e.g.
-`l0_conv_weights` int8, `l0_conv_bias` int32, `l0_conv_mult`/`l0_conv_shift` int32 or `l0_conv_scale`
+`l0_conv_weights` int8, `l0_conv_bias` int32, `l0_conv_mult` int32 and `l0_conv_shift` int8, or `l0_conv_scale`
 float32). By default it is a copy of `graph.consts()`; a caller (fault injection) can pass modified
 copies and re-run. Integer arithmetic is int64 and mirrors the C exactly, including the saturating
 bias addition and the guards on corrupted shifts.

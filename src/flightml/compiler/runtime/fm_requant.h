@@ -20,7 +20,8 @@
 
 typedef struct {
     const int32_t *mult;  /* fixedpoint: multipliers per output channel (NULL in ort-exact) */
-    const int32_t *shift; /* fixedpoint: shifts per output channel, [-31, 30] (NULL in ort-exact) */
+    const int8_t *shift;  /* fixedpoint: shifts per output channel, [-31, 30]; ort-int: exponents
+                           * (NULL in ort-exact). int8: a quarter of int32's flash */
     const float *scale;   /* ort-exact: float32 scales per output channel (NULL in fixedpoint) */
     int32_t per_channel;  /* 1: index the arrays by output channel; 0: use element 0 */
     int32_t out_zp;       /* output zero point, [-128, 127] */
@@ -123,7 +124,7 @@ static inline int32_t fm_rq_ort_exact(int32_t acc, float scale, int32_t zp, int3
  *   out_raw = rint(fmaf(a_raw, r_a, fmaf(b_raw, r_b, fixed))) on raw values (uint8 models: q + 128). */
 typedef struct {
     const int32_t *mult;  /* fixedpoint: 3 multipliers (NULL in ort-exact) */
-    const int32_t *shift; /* fixedpoint: 3 shifts (NULL in ort-exact) */
+    const int8_t *shift;  /* fixedpoint: 3 shifts (NULL in ort-exact) */
     const float *scale;   /* ort-exact: 3 float32 constants (NULL in fixedpoint) */
     int32_t a_zp, b_zp, out_zp; /* zero points, int8 domain [-128, 127] */
     int32_t raw_offset;   /* 128 for uint8 models, else 0 (ort-exact works on raw values) */
@@ -133,7 +134,7 @@ typedef struct {
 /* One Add output from int8 inputs a, b (defined in fm_requant.c of the compiled mode). */
 int32_t fm_requant_add(int32_t a, int32_t b, const fm_add_requant_t *rq);
 
-static inline int32_t fm_rq_add_fixedpoint(int32_t a, int32_t b, const int32_t *mult, const int32_t *shift,
+static inline int32_t fm_rq_add_fixedpoint(int32_t a, int32_t b, const int32_t *mult, const int8_t *shift,
                                            const fm_add_requant_t *rq) {
     const int32_t a0 = fm_clamp32((int64_t)(a - rq->a_zp) * 1048576, INT32_MIN, INT32_MAX); /* << 20 */
     const int32_t b0 = fm_clamp32((int64_t)(b - rq->b_zp) * 1048576, INT32_MIN, INT32_MAX);

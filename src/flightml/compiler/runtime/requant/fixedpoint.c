@@ -11,7 +11,7 @@ void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_r
                   int32_t ch_step, int8_t *dst) {
     /* fields copied to locals: stores through dst (int8_t) may alias *rq, which would force reloads */
     const int32_t *mult = rq->mult;
-    const int32_t *shift = rq->shift;
+    const int8_t *shift = rq->shift;
     const int32_t per_channel = rq->per_channel;
     const int32_t zp = rq->out_zp;
     const int32_t lo = rq->act_min;
