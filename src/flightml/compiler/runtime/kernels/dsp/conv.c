@@ -6,6 +6,8 @@
  * parts, and one fast path for the shapes the model family uses keeps the code auditable). */
 #include "fm_dsp_conv.h"
 
+#pragma GCC optimize("Os")
+
 /* Sum of products of one output position (scalar path). */
 static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, const int8_t *weights, int32_t oc,
                              int32_t oh, int32_t ow) {
@@ -35,7 +37,8 @@ static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, con
 static __attribute__((noinline)) int32_t fm_conv_out(const fm_conv_params_t *p, const fm_requant_t *rq,
                                                      const int8_t *input, const int8_t *weights, const int32_t *bias,
                                                      int32_t oc, int32_t oh, int32_t ow) {
-    return fm_dsp_finish(fm_conv_point(p, input, weights, oc, oh, ow), bias, rq, oc);
+    const int32_t acc = fm_conv_point(p, input, weights, oc, oh, ow);
+    return fm_requant(bias != 0 ? __qadd(acc, bias[oc]) : acc, rq, oc);
 }
 
 static int fm_conv_check(const fm_conv_params_t *p) {
