@@ -23,7 +23,7 @@
  * that range) and take SMMLA, shift and SSAT per output; a pooled pair takes max(a, b) first (the
  * rule is non-decreasing: max(rq(a), rq(b)) == rq(max(a, b))). Any other channel (ort-int, ort-exact,
  * other clamps or shifts) takes the general path: the bias
- * added with saturation, fm_dsp_rq_apply per position, then the max. */
+ * added with saturation, the mode's fm_requant per position, then the max. */
 #include "fm_dsp_conv.h"
 
 #define FM_PAIR_ROWS 16  /* input rows (in_c / groups x k_h) per patch on this path */
@@ -218,25 +218,23 @@ static inline __attribute__((always_inline)) void fm_pair_fast(const int16x2_t *
     }
 }
 
-/* All windows of a tile for channels c0, c1 by the general rule (fm_dsp_rq_apply). */
+/* All windows of a tile for channels c0, c1 by the general rule: the bias added with saturation, then the
+ * mode's fm_requant (ort-int, other clamps or shifts, biases near the int32 limits: rare, kept small). */
 static void fm_pair_general(const int16x2_t *xw, const int16x2_t *wq, int32_t rows, const int32_t *dst,
                             int32_t n_win, const fm_requant_t *rq, const int32_t *bias, int32_t c0, int32_t c1,
                             int8_t *o0, int8_t *o1, int pooled) {
     const int16x2_t *wend = wq + 4 * rows;
     const int32_t odd = rows & 1;
     const int32_t bias0 = bias != 0 ? bias[c0] : 0, bias1 = bias != 0 ? bias[c1] : 0;
-    fm_dsp_rq_t r0, r1;
     int32_t w;
-    fm_dsp_rq_load(rq, c0, &r0);
-    fm_dsp_rq_load(rq, c1, &r1);
     for (w = 0; w < n_win; ++w) {
         int32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
         const int32_t at = dst[w];
         xw = fm_pair_mac(xw, wq, wend, odd, &a0, &b0, &a1, &b1);
-        a0 = fm_dsp_rq_apply(&r0, __qadd(a0, bias0));
-        b0 = fm_dsp_rq_apply(&r0, __qadd(b0, bias0));
-        a1 = fm_dsp_rq_apply(&r1, __qadd(a1, bias1));
-        b1 = fm_dsp_rq_apply(&r1, __qadd(b1, bias1));
+        a0 = fm_requant(__qadd(a0, bias0), rq, c0);
+        b0 = fm_requant(__qadd(b0, bias0), rq, c0);
+        a1 = fm_requant(__qadd(a1, bias1), rq, c1);
+        b1 = fm_requant(__qadd(b1, bias1), rq, c1);
         if (pooled) {
             o0[at] = (int8_t)(a0 > b0 ? a0 : b0);
             o1[at] = (int8_t)(a1 > b1 ? a1 : b1);

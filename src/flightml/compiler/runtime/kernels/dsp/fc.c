@@ -24,22 +24,17 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
     }
 }
 
-/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h with the constants
- * loaded once when they are per-tensor, else per channel through fm_dsp_finish. */
+/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h where it applies (its
+ * constants loaded per output: per-channel is the usual quantization), else the mode's fm_requant. */
 static void fm_fc_out(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias, int32_t n0,
                       int8_t *output) {
     fm_dsp_rq8_t q;
     int32_t j;
-    if (!rq->per_channel && fm_dsp_rq8_load(rq, 0, &q)) {
-        const int32_t mult = q.mult, add = q.add, rshift = q.rshift;
-        if (bias != 0) {
-            for (j = 0; j < nb; ++j) output[j] = fm_dsp_rq8(__qadd(acc[j], bias[n0 + j]), mult, add, rshift);
-        } else {
-            for (j = 0; j < nb; ++j) output[j] = fm_dsp_rq8(acc[j], mult, add, rshift);
-        }
-        return;
+    for (j = 0; j < nb; ++j) {
+        const int32_t a = bias != 0 ? __qadd(acc[j], bias[n0 + j]) : acc[j];
+        output[j] = fm_dsp_rq8_load(rq, n0 + j, &q) ? fm_dsp_rq8(a, q.mult, q.add, q.rshift)
+                                                    : (int8_t)fm_requant(a, rq, n0 + j);
     }
-    for (j = 0; j < nb; ++j) output[j] = (int8_t)fm_dsp_finish(acc[j], bias, rq, n0 + j);
 }
 
 int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,

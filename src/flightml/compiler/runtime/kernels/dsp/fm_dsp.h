@@ -205,65 +205,11 @@ static inline int32_t fm_dsp_mac1(const int16_t *xq, const int8_t *w, int32_t n4
     return acc;
 }
 
-/* Requantization constants of one channel for the general path (fm_dsp_rq_apply). */
-typedef struct {
-    int32_t fast;             /* 1: fixedpoint with shift in [-31, -2] (inline path); 0: call fm_requant */
-    int32_t mult, round_hi;   /* multiplier; 2^(total - 1) / 2^32 with total = 31 - shift */
-    int32_t rshift;           /* total - 32 */
-    int32_t zp, lo, hi;       /* output zero point and clamp */
-    int32_t ch;               /* channel (for fm_requant) */
-    const fm_requant_t *rq;
-} fm_dsp_rq_t;
-
 /* 1 when the constant arrays hold a fixedpoint multiplier at i: in [2^30, 2^31) or 0. The kernels do
  * not know the compiled mode; ort-int uses the same arrays with mantissas in [2^23, 2^24) (and
  * ort-exact has none), so only these values take the inline fixed-point rules. */
 static inline int fm_dsp_fixedpoint(const fm_requant_t *rq, int32_t i) {
     return rq->mult != 0 && (rq->mult[i] == 0 || rq->mult[i] >= 0x40000000);
-}
-
-static inline void fm_dsp_rq_load(const fm_requant_t *rq, int32_t ch, fm_dsp_rq_t *q) {
-    const int32_t i = rq->per_channel ? ch : 0;
-    q->fast = fm_dsp_fixedpoint(rq, i) && rq->shift[i] <= -2 && rq->shift[i] >= -31;
-    q->mult = q->fast ? rq->mult[i] : 0;
-    q->rshift = q->fast ? -1 - rq->shift[i] : 0;
-    q->round_hi = (int32_t)(1u << (q->fast ? q->rshift : 0) >> 1);
-    q->zp = rq->out_zp;
-    q->lo = rq->act_min;
-    q->hi = rq->act_max;
-    q->ch = ch;
-    q->rq = rq;
-}
-
-/* The fixed-point rule of fm_rq_fixedpoint for shifts in [-31, -2]: with t = 31 - shift,
- * floor((acc * mult + 2^(t-1)) / 2^t) == (floor(acc * mult / 2^32) + 2^(t-33)) >> (t - 32), since nested
- * floor divisions by powers of two compose; the high word is one SMMUL. */
-static inline int32_t fm_dsp_rq_fast(int32_t acc, int32_t mult, int32_t round_hi, int32_t rshift, int32_t zp,
-                                     int32_t lo, int32_t hi) {
-    const int32_t high = (int32_t)(((int64_t)acc * mult) >> 32); /* gcc: arithmetic shift, SMMUL */
-    int32_t y = ((high + round_hi) >> rshift) + zp;
-    if (y < lo) y = lo;
-    if (y > hi) y = hi;
-    return y;
-}
-
-/* fm_requant(acc) for the loaded channel: the inline fixed-point rule, else the mode's fm_requant. */
-static inline int32_t fm_dsp_rq_apply(const fm_dsp_rq_t *q, int32_t acc) {
-    if (q->fast) return fm_dsp_rq_fast(acc, q->mult, q->round_hi, q->rshift, q->zp, q->lo, q->hi);
-    return fm_requant(acc, q->rq, q->ch);
-}
-
-/* fm_requant(acc, rq, ch) through fm_dsp_rq_apply. */
-static inline int32_t fm_dsp_requant(int32_t acc, const fm_requant_t *rq, int32_t ch) {
-    fm_dsp_rq_t q;
-    fm_dsp_rq_load(rq, ch, &q);
-    return fm_dsp_rq_apply(&q, acc);
-}
-
-/* Accumulator plus bias (int32 saturating: QADD equals fm_sat_add32), requantized for channel ch. */
-static inline int32_t fm_dsp_finish(int32_t acc, const int32_t *bias, const fm_requant_t *rq, int32_t ch) {
-    if (bias != 0) acc = __qadd(acc, bias[ch]);
-    return fm_dsp_requant(acc, rq, ch);
 }
 
 /* The int8 rule, for the usual case (fixedpoint constants, shift in [-23, -2], clamp [-128, 127]):
