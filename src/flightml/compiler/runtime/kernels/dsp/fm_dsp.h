@@ -74,14 +74,15 @@ static inline void fm_dsp_widen(const int8_t *x, int32_t n4, int32_t x_off, int1
     }
 }
 
-/* The 4-row loop for symmetric weights, four groups per iteration, xq .. end (16 int16 per four): rows 1, 3
- * addressed from rows 0 and 2, post-incremented loads. Written out in assembly because gcc 12
- * spills the end pointer in this loop (or, unrolled, copies pointers), about 20% more instructions;
- * the memory clobber orders it after the widening stores. The end pointer is read from memory once per
- * iteration: 12 registers, which every core's register allocation finds (13 failed on cortex-m7 with
- * the FPU ABI). */
-static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, const int8_t *w0, const int8_t *w2,
-                                     int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
+/* The 4-row loop for symmetric weights, four groups per iteration, xq .. end (4 int16 per group): rows 1, 3
+ * addressed from rows 0 and 2, post-incremented loads; `lead` = (number of groups) & 3 groups first, by
+ * entering the loop at its (4 - lead)th group. Written out in assembly because gcc 12 spills the end
+ * pointer in this loop (or, unrolled, copies pointers), about 20% more instructions; the memory clobber
+ * orders it after the widening stores. The end pointer is read from memory once per iteration: 12
+ * registers, which every core's register allocation finds (13 failed on cortex-m7 with the FPU ABI). */
+static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, int32_t lead, const int8_t *w0,
+                                     const int8_t *w2, int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2,
+                                     int32_t *a3) {
     int32_t r0 = *a0, r1 = *a1, r2 = *a2, r3 = *a3;
     int32_t xa, xb, v, t;
 #if defined(__OPTIMIZE__)
@@ -97,17 +98,24 @@ static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, cons
     FM_DSP_ROW("ldr %[v], [%[w0]], #4", "%[r0]")                      \
     FM_DSP_ROW("ldr %[v], [%[w2], %[st]]", "%[r3]")                   \
     FM_DSP_ROW("ldr %[v], [%[w2]], #4", "%[r2]")
-    __asm__("1:\n\t" FM_DSP_GROUP FM_DSP_GROUP FM_DSP_GROUP FM_DSP_GROUP
+    __asm__("ldr %[v], %[lead]\n\t"
+            "cmp %[v], #2\n\t"
+            "beq 3f\n\t"
+            "bhi 2f\n\t"
+            "cmp %[v], #1\n\t"
+            "beq 4f\n"
+            "1:\n\t" FM_DSP_GROUP "2:\n\t" FM_DSP_GROUP "3:\n\t" FM_DSP_GROUP "4:\n\t" FM_DSP_GROUP
             "ldr %[v], %[end]\n\t"
             "cmp %[xq], %[v]\n\t"
             "bne 1b"
             : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [xq] "+r"(xq), [w0] "+r"(w0),
               [w2] "+r"(w2), [xa] "=&r"(xa), [xb] "=&r"(xb), [v] "=&r"(v), [t] "=&r"(t)
-            : [st] "r"(stride), [end] "m"(end)
+            : [st] "r"(stride), [end] "m"(end), [lead] "m"(lead)
             : "cc", "memory");
 #undef FM_DSP_GROUP
 #undef FM_DSP_ROW
 #else /* -O0 keeps a frame pointer: too few registers for the asm (12); the same sums in C */
+    (void)lead;
     (void)xa;
     (void)xb;
     (void)v;
@@ -145,25 +153,7 @@ static inline void fm_dsp_mac4(const int16_t *xq, const int8_t *w, int32_t strid
     const int16_t *end = xq + 4 * n4;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     if (w_off == 0 && xq != end) { /* symmetric weights (the usual case): plain SXTB16 */
-        int32_t lead;
-        for (lead = n4 & 3; lead > 0; --lead) { /* single groups, then fours */
-            const int16x2_t xa = fm_dsp_ld2(xq);
-            const int16x2_t xb = fm_dsp_ld2(xq + 2);
-            uint32_t v = fm_dsp_ld4(w0);
-            a0 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a0));
-            v = fm_dsp_ld4(w1);
-            a1 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a1));
-            v = fm_dsp_ld4(w2);
-            a2 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a2));
-            v = fm_dsp_ld4(w3);
-            a3 = __smlad(xb, fm_dsp_hi0(v), __smlad(xa, __sxtb16((int8x4_t)v), a3));
-            xq += 4;
-            w0 += 4;
-            w1 += 4;
-            w2 += 4;
-            w3 += 4;
-        }
-        if (xq != end) fm_dsp_mac4_fours(xq, end, w0, w2, stride, &a0, &a1, &a2, &a3);
+        fm_dsp_mac4_fours(xq, end, n4 & 3, w0, w2, stride, &a0, &a1, &a2, &a3);
         xq = end;
     }
     while (xq != end) {
