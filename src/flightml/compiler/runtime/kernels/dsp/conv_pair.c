@@ -40,18 +40,12 @@ typedef struct {
     int32_t init, mult, add, rshift;
 } fm_pair_rq_t;
 
-/* The constants of channel c (`shared`: per-tensor constants already loaded, or NULL); 1 when the int8
- * rule applies and bias + sum cannot saturate (|sum of products| <= maxsum). */
-static int fm_pair_rq(const fm_requant_t *rq, const fm_dsp_rq8_t *shared, const int32_t *bias, int32_t c,
-                      int32_t maxsum, fm_pair_rq_t *q) {
+/* The constants of channel c; 1 when the int8 rule applies and bias + sum cannot saturate (|sum of
+ * products| <= maxsum). */
+static int fm_pair_rq(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t maxsum, fm_pair_rq_t *q) {
     fm_dsp_rq8_t r;
     const int32_t b = bias != 0 ? bias[c] : 0;
-    if (shared != 0) {
-        r = *shared;
-    } else if (!fm_dsp_rq8_load(rq, c, &r)) {
-        return 0;
-    }
-    if (b > INT32_MAX - maxsum || b < INT32_MIN + maxsum) return 0;
+    if (!fm_dsp_rq8_load(rq, c, &r) || b > INT32_MAX - maxsum || b < INT32_MIN + maxsum) return 0;
     q->init = b;
     q->mult = r.mult;
     q->add = r.add;
@@ -257,15 +251,13 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
     const int32_t maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
     const int32_t last = p->out_c - 1;
     const int16x2_t wo = fm_dsp_pair(p->w_offset);
-    fm_dsp_rq8_t r8;
-    const fm_dsp_rq8_t *shared = !rq->per_channel && fm_dsp_rq8_load(rq, 0, &r8) ? &r8 : 0;
     int32_t c0;
     for (c0 = c_lo; c0 < c_hi; c0 += 2) {
         const int32_t c1 = c0 + 1 < c_hi ? c0 + 1 : c0; /* odd count: the last channel twice, same values */
         int8_t *o0 = output + c0 * oplane;
         int8_t *o1 = output + c1 * oplane;
         fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == last, wq);
-        if (fm_pair_rq(rq, shared, bias, c0, maxsum, &q[0]) && fm_pair_rq(rq, shared, bias, c1, maxsum, &q[1])) {
+        if (fm_pair_rq(rq, bias, c0, maxsum, &q[0]) && fm_pair_rq(rq, bias, c1, maxsum, &q[1])) {
             if (pooled) {
                 fm_pair_fast(xt, wq, rows, dst, n_win, q, o0, o1, 1);
             } else {
