@@ -15,7 +15,7 @@ import numpy as np
 from flightml.compiler import qparams
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
-from flightml.compiler.ops.conv import as_2d, window_geometry
+from flightml.compiler.ops.conv import window_geometry, window_params
 from flightml.compiler.ops.maxpool import POOL_KEYS
 
 KIND = "avgpool"
@@ -37,24 +37,12 @@ def resolve(n: NodeIn, mode: str) -> Layer:
             raise n.fail(f"kernel_shape must have {rank} values")
         strides, dils, begins, outs = window_geometry(n, spatial, kernel)
         include_pad = int(n.attr("count_include_pad", 0))
-    in_hw, k_hw, s_hw = as_2d(spatial, 1), as_2d(kernel, 1), as_2d(strides, 1)
-    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
-    taps = k_hw[0] * k_hw[1]
+    geometry = window_params(spatial, kernel, strides, dils, begins, outs)
+    taps = geometry["k_h"] * geometry["k_w"]
     counts = np.arange(1, taps + 1, dtype=np.float64)
     params = dict(
         channels=int(x.shape[1]),
-        in_h=in_hw[0],
-        in_w=in_hw[1],
-        out_h=o_hw[0],
-        out_w=o_hw[1],
-        k_h=k_hw[0],
-        k_w=k_hw[1],
-        stride_h=s_hw[0],
-        stride_w=s_hw[1],
-        dil_h=d_hw[0],
-        dil_w=d_hw[1],
-        pad_top=p_hw[0],
-        pad_left=p_hw[1],
+        **geometry,
         in_offset=-x.zp,
         count_include_pad=include_pad,
         per_channel=1,

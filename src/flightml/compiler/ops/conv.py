@@ -88,6 +88,29 @@ def as_2d(values: list[int], fill: int) -> list[int]:
     return values if len(values) == 2 else [fill, *values]
 
 
+def window_params(
+    spatial: list[int], kernel: list[int], strides: list[int], dils: list[int], begins: list[int], outs: list[int]
+) -> dict[str, int]:
+    """The 2-D window geometry kernels take (1-D as height 1): in/out/kernel sizes, strides,
+    dilations and leading pads, shared by Conv, MaxPool and AveragePool."""
+    in_hw, k_hw, s_hw = as_2d(spatial, 1), as_2d(kernel, 1), as_2d(strides, 1)
+    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
+    return dict(
+        in_h=in_hw[0],
+        in_w=in_hw[1],
+        out_h=o_hw[0],
+        out_w=o_hw[1],
+        k_h=k_hw[0],
+        k_w=k_hw[1],
+        stride_h=s_hw[0],
+        stride_w=s_hw[1],
+        dil_h=d_hw[0],
+        dil_w=d_hw[1],
+        pad_top=p_hw[0],
+        pad_left=p_hw[1],
+    )
+
+
 def resolve(n: NodeIn, mode: str) -> Layer:
     x = n.act(0)
     w = n.qconst(1, "weights")
@@ -110,23 +133,11 @@ def resolve(n: NodeIn, mode: str) -> Layer:
     if w_scale.size not in (1, m):
         raise n.fail(f"weight scale must have 1 or {m} values, got {w_scale.size}")
     rq_params, rq_consts = requant_fields(n.where, x.scale, w_scale, n.out, (n.act_min, n.act_max), mode)
-    in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
-    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
+    k_hw = as_2d(kernel, 1)
     params = dict(
         in_c=c,
-        in_h=in_hw[0],
-        in_w=in_hw[1],
         out_c=m,
-        out_h=o_hw[0],
-        out_w=o_hw[1],
-        k_h=k_hw[0],
-        k_w=k_hw[1],
-        stride_h=s_hw[0],
-        stride_w=s_hw[1],
-        dil_h=d_hw[0],
-        dil_w=d_hw[1],
-        pad_top=p_hw[0],
-        pad_left=p_hw[1],
+        **window_params(list(x.shape[2:]), kernel, strides, dils, begins, outs),
         groups=groups,
         in_offset=-x.zp,
         w_offset=w_offset,

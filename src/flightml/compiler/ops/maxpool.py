@@ -12,7 +12,7 @@ import numpy as np
 
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
-from flightml.compiler.ops.conv import as_2d, window_geometry
+from flightml.compiler.ops.conv import window_geometry, window_params
 
 KIND = "maxpool"
 ONNX_OPS = ("MaxPool",)
@@ -46,23 +46,7 @@ def resolve(n: NodeIn, mode: str) -> Layer:
     if len(kernel) != rank:
         raise n.fail(f"kernel_shape must have {rank} values")
     strides, dils, begins, outs = window_geometry(n, list(x.shape[2:]), kernel)
-    in_hw, k_hw, s_hw = as_2d(list(x.shape[2:]), 1), as_2d(kernel, 1), as_2d(strides, 1)
-    d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
-    params = dict(
-        channels=int(x.shape[1]),
-        in_h=in_hw[0],
-        in_w=in_hw[1],
-        out_h=o_hw[0],
-        out_w=o_hw[1],
-        k_h=k_hw[0],
-        k_w=k_hw[1],
-        stride_h=s_hw[0],
-        stride_w=s_hw[1],
-        dil_h=d_hw[0],
-        dil_w=d_hw[1],
-        pad_top=p_hw[0],
-        pad_left=p_hw[1],
-    )
+    params = dict(channels=int(x.shape[1]), **window_params(list(x.shape[2:]), kernel, strides, dils, begins, outs))
     return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, int(x.shape[1]), *outs), params)
 
 
