@@ -15,11 +15,11 @@ ORDER = 10
 def _size_accuracy_figure(evaluation: dict, figures: Figures):
     fig, (ax_size, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.2))
     labels = ["fp32", "int8"]
-    sizes = [evaluation[k]["bytes"] / 1000 for k in labels]
+    sizes = [evaluation[k]["bytes"] / 1024 for k in labels]
     accuracies = [100 * evaluation[k]["accuracy"] for k in labels]
     colors = ["#4c72b0", "#dd8452"]
     ax_size.bar(labels, sizes, color=colors)
-    ax_size.set_ylabel("ONNX file size (KB)")
+    ax_size.set_ylabel("ONNX file size (KiB)")
     ax_size.set_title("Model size")
     ax_acc.bar(labels, accuracies, color=colors)
     ax_acc.set_ylabel("test accuracy (%)")
@@ -28,6 +28,7 @@ def _size_accuracy_figure(evaluation: dict, figures: Figures):
     for ax, values, fmt in ((ax_size, sizes, "{:.1f}"), (ax_acc, accuracies, "{:.1f}")):
         for i, v in enumerate(values):
             ax.text(i, v, fmt.format(v), ha="center", va="bottom")
+    fig.tight_layout()
     return figures.save(fig, "size_accuracy")
 
 
