@@ -20,16 +20,21 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
 
 
+def _field(where: str, key: str) -> str:
+    """'file: table.key', or 'file: key' for a key at the top of the file."""
+    return f"{where}.{key}" if ": " in where else f"{where}: {key}"
+
+
 def check_keys(where: str, table: Any, known: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
     """`table` must be a table with only `known` keys and every `required` key."""
     if not isinstance(table, dict):
         raise InputError(f"{where}: expected a table, got {table!r}")
     for key in table:
         if key not in known:
-            raise InputError(f"{where}.{key}: unknown key (known: {', '.join(known)})")
+            raise InputError(f"{_field(where, key)}: unknown key (known: {', '.join(known)})")
     for key in required:
         if key not in table:
-            raise InputError(f"{where}.{key}: missing (required)")
+            raise InputError(f"{_field(where, key)}: missing (required)")
     return table
 
 
