@@ -66,7 +66,11 @@ STAGES: tuple[Stage, ...] = (
           ("mission", "verify")),
     Stage("faults", "flightml.faults.stage:faults_stage", ("spectra.npz", "c"), ("faults.json",),
           ("compile", "faults")),
-    Stage("report", "flightml.report.render:report_stage", (), ("report.html", "report.md"), ()),
+)
+# The report reads every artifact, so any stage's new output makes it stale.
+STAGES += (
+    Stage("report", "flightml.report.render:report_stage", tuple(o for st in STAGES for o in st.outputs),
+          ("report.html", "report.md"), ("evaluate",)),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
