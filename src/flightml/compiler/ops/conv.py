@@ -47,6 +47,23 @@ CONV_KEYS = [
 ]
 
 
+# The window geometry fields of the kernel params structs, in window_params() order.
+WINDOW_KEYS = (
+    "in_h",
+    "in_w",
+    "out_h",
+    "out_w",
+    "k_h",
+    "k_w",
+    "stride_h",
+    "stride_w",
+    "dil_h",
+    "dil_w",
+    "pad_top",
+    "pad_left",
+)
+
+
 def window_geometry(
     n: NodeIn, spatial: list[int], kernel: list[int]
 ) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -95,20 +112,8 @@ def window_params(
     dilations and leading pads, shared by Conv, MaxPool and AveragePool."""
     in_hw, k_hw, s_hw = as_2d(spatial, 1), as_2d(kernel, 1), as_2d(strides, 1)
     d_hw, p_hw, o_hw = as_2d(dils, 1), as_2d(begins, 0), as_2d(outs, 1)
-    return dict(
-        in_h=in_hw[0],
-        in_w=in_hw[1],
-        out_h=o_hw[0],
-        out_w=o_hw[1],
-        k_h=k_hw[0],
-        k_w=k_hw[1],
-        stride_h=s_hw[0],
-        stride_w=s_hw[1],
-        dil_h=d_hw[0],
-        dil_w=d_hw[1],
-        pad_top=p_hw[0],
-        pad_left=p_hw[1],
-    )
+    values = (*in_hw, *o_hw, *k_hw, *s_hw, *d_hw, *p_hw)
+    return dict(zip(WINDOW_KEYS, values, strict=True))
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:

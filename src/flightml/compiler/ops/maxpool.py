@@ -12,25 +12,11 @@ import numpy as np
 
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
-from flightml.compiler.ops.conv import window_geometry, window_params
+from flightml.compiler.ops.conv import WINDOW_KEYS, window_geometry, window_params
 
 KIND = "maxpool"
 ONNX_OPS = ("MaxPool",)
-POOL_KEYS = [
-    "channels",
-    "in_h",
-    "in_w",
-    "out_h",
-    "out_w",
-    "k_h",
-    "k_w",
-    "stride_h",
-    "stride_w",
-    "dil_h",
-    "dil_w",
-    "pad_top",
-    "pad_left",
-]
+POOL_KEYS = ["channels", *WINDOW_KEYS]
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
