@@ -11,6 +11,9 @@ ARM_PKGS := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi qem
 setup: $(STAMP) toolchain
 
 $(STAMP): pyproject.toml requirements.lock
+	@# Debian's own python3 ships venv/ensurepip separately (python3-venv)
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv; } || true
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
