@@ -24,9 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_data_source_args(parser: argparse.ArgumentParser) -> None:
-    """Add --source, --train-source and --test-source (each reference|busdemeo|smass2|csv:FILE)."""
+    """Add --source, --train-source and --test-source (each reference|busdemeo|smass2|csv:FILE), --instrument."""
     for flag, what in (("--source", "train and test"), ("--train-source", "training"), ("--test-source", "test")):
         parser.add_argument(flag, metavar="SOURCE", help=f"{what} data: reference, busdemeo, smass2 or csv:FILE")
+    parser.add_argument(
+        "--instrument",
+        metavar="FILE",
+        help="instrument TOML (instrument.file), or a shipped example: smass2-grid, spectrophotometer-16, camera-8",
+    )
 
 
 def _parse_source(flag: str, value: str) -> tuple[str, str]:
@@ -52,6 +57,8 @@ def data_overrides(args: argparse.Namespace) -> dict[str, object]:
             overrides[key] = name
             if path:
                 overrides[path_key] = path
+    if getattr(args, "instrument", None):
+        overrides["instrument.file"] = args.instrument
     return overrides
 
 
