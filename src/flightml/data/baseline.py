@@ -4,7 +4,8 @@ Every Bus-DeMeo class mean (Xn only when a class of the label set is Xn) is take
 cubic spline to the artifact's band grid (edge value held up to 0.05 µm outside 0.45-2.45 µm), or
 integrated over the band responses of the artifact's instrument, and normalised to 1 at 0.55 µm;
 so is each test spectrum. A spectrum is given the label of the template at the smallest mean
-squared distance (templates whose label is not a class of the artifact are not used). Not applicable to a unit-free grid (the `reference` source) or one outside the templates.
+squared distance (templates whose label is not a class of the artifact are not used). Not applicable
+to a unit-free grid (the `reference` source) or one outside the templates.
 """
 
 from __future__ import annotations

@@ -224,8 +224,10 @@ def _match_labels(test: _Part, class_names: list[str]) -> tuple[_Part, dict[str,
         if name not in class_names:
             unpredictable[name] = unpredictable.get(name, 0) + 1
             left_out.append(f"{row}: class '{name}' is not a training class")
-    kept = test.take(np.array(keep, dtype=np.int64))
-    kept.dropped = test.dropped + left_out
+    kept = test
+    if left_out:
+        kept = test.take(np.array(keep, dtype=np.int64))
+        kept.dropped = test.dropped + left_out
     if not keep:
         raise InputError(f"no test spectrum has a training class ({', '.join(class_names)})")
     unlabelled = [name for name in class_names if name not in set(kept.names)]
