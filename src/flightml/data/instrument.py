@@ -171,13 +171,17 @@ def resolve(name: str) -> Path:
 
 
 def load_instrument(name: str) -> Instrument:
-    """Read and check an instrument file (or shipped example); InputError names the file and field."""
+    """Read and check an instrument file (or shipped example); InputError names the file and field.
+
+    The instrument's `origin` is `name` as given (a shipped example keeps its short name, so the
+    artifacts do not depend on where flightml is installed).
+    """
     path = resolve(name)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
-    return parse(raw, str(path))
+        raise InputError(f"{name}: not valid TOML ({exc})") from None
+    return parse(raw, name)
 
 
 def parse(raw: dict[str, Any], origin: str) -> Instrument:
