@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +171,10 @@ def test_unpredictable_test_spectra_count_as_errors_only_in_the_first_figure() -
 def test_shipped_examples_are_documented_files() -> None:
     for path in SHIPPED.glob("*.toml"):
         assert path.read_text(encoding="utf-8").startswith("# "), path
+
+
+def test_the_documented_instrument_example_is_valid() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = page.split("```toml instrument\n", 1)[1].split("```", 1)[0]
+    instrument = parse(tomllib.loads(block), "docs")
+    assert instrument.bands == 4 and instrument.calibration_sd[0] == 0.01
