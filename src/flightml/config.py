@@ -369,9 +369,19 @@ def _check_data(data: DataConfig, origin: str) -> None:
 
 
 def _check_instrument(config: Config, origin: str) -> None:
+    """The instrument file is read and checked here, so `config --check` and a run fail before writing."""
+    if not config.instrument.file:
+        return
+    from flightml.data.instrument import load_instrument
+
     sources = {config.data.train_source or config.data.source, config.data.test_source or config.data.source}
-    if config.instrument.file and "reference" in sources:
+    if "reference" in sources:
         raise InputError(f"{origin}: instrument.file needs a source in um (busdemeo, smass2, csv), not 'reference'")
+    instrument = load_instrument(config.instrument.file)
+    if instrument.bands % config.model.pool:
+        raise InputError(
+            f"{instrument.origin}: {instrument.bands} bands, not divisible by model.pool ({config.model.pool})"
+        )
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:

@@ -44,7 +44,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("data", "flightml.data.stage:data_stage", (), ("spectra.npz",), ("data", "instrument", "model")),
+    Stage("data", "flightml.data.stage:data_stage", (), ("spectra.npz",), ("data", "instrument")),
     Stage("train", "flightml.train.stage:train_stage", ("spectra.npz",), ("model.pt", "training_history.json"),
           ("data", "model", "train")),
     Stage("export", "flightml.export.stage:export_stage", ("spectra.npz", "model.pt"),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from flightml.cli import main
-from flightml.config import Config, InstrumentConfig
+from flightml.config import Config, InstrumentConfig, load_config
 from flightml.data.busdemeo import load_templates
 from flightml.data.instrument import SHIPPED, from_meta, load_instrument, parse
 from flightml.data.resample import natural_spline
@@ -67,6 +67,17 @@ def test_bad_instrument_file_is_one_line_naming_file_and_field(tmp_path: Path, c
     assert main(argv) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not (tmp_path / "run" / "spectra.npz").exists()
+
+
+def test_config_check_reads_the_instrument_and_its_band_count_must_suit_the_pool(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "three.toml"
+    path.write_text('unit = "um"\ncentres = [0.5, 0.6, 0.7]\nwidths = 0.02\n', encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(f'[data]\nsource = "smass2"\n[instrument]\nfile = "{path}"\n', encoding="utf-8")
+    assert main(["config", "--check", str(config)]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{path}: 3 bands, not divisible by model.pool (2)")
+    with pytest.raises(InputError, match="needs a source in um"):
+        load_config(None, {"instrument.file": "camera-8"})
 
 
 def test_missing_instrument_names_the_shipped_examples(tmp_path: Path) -> None:

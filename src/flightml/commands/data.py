@@ -66,6 +66,7 @@ def handle_info(args: argparse.Namespace) -> int:
     import numpy as np
 
     from flightml.data import busdemeo, smass2
+    from flightml.data.instrument import SHIPPED, load_instrument
     from flightml.data.taxonomy import complex_of
 
     templates = busdemeo.load_templates()
@@ -93,6 +94,9 @@ def handle_info(args: argparse.Namespace) -> int:
         "",
         "csv:FILE   your spectra: wide form (wavelength-named columns + label column) or long form "
         "(id, wavelength, reflectance, label); see data.* in `flightml config --default`",
+        "",
+        "instruments (--instrument NAME or FILE): "
+        + ", ".join(f"{p.stem} ({load_instrument(p.stem).bands} bands)" for p in sorted(SHIPPED.glob("*.toml"))),
         "",
         f"provenance and licences: {busdemeo.FILE.parent / 'PROVENANCE.md'}",
     ]

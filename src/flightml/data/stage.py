@@ -91,10 +91,6 @@ def build_spectra(config: Config) -> Spectra:
         spectra = reference.generate(data.n_train, data.n_test, data.bands, data.noise, data.seed)
     else:
         instrument = load_instrument(config.instrument.file) if config.instrument.file else None
-        if instrument is not None and instrument.bands % config.model.pool:
-            raise InputError(
-                f"{instrument.origin}: {instrument.bands} bands, not divisible by model.pool ({config.model.pool})"
-            )
         spectra = _build_observed(data, train_name, test_name, instrument, config.instrument.systematics_scale)
     spectra.validate(f"data source '{train_name}' -> '{test_name}'")
     return spectra
