@@ -102,8 +102,8 @@ class DataConfig:
 class InstrumentConfig:
     """[instrument]: the spectrometer that will fly: band responses, noise and systematic errors.
 
-    With a file, the network's input is the instrument's bands (data.bands and data.wavelength_min/max
-    are not used): synthetic spectra are integrated over each band's response, then the instrument's
+    With a file, the network's input is the instrument's bands (data.bands, data.wavelength_min/max
+    and data.noise are not used): synthetic spectra are integrated over each band's response, then the instrument's
     noise and systematics are drawn per spectrum; real spectra are integrated onto the bands (used as
     is when sampled at the band centres). File format: flightml/data/instrument.py, examples in
     flightml/data/instruments/.

@@ -5,6 +5,10 @@ Train and test come from `data.train_source` and `data.test_source` (each defaul
 ones (smass2, csv) are split by object, stratified by class. Two sources: each is used whole. Observed
 spectra are resampled to the band grid by the coverage policy (flightml.data.resample) and
 normalised to 1 at `data.reference_um`; labels follow the label policy (flightml.data.taxonomy).
+With an instrument (`[instrument] file`), the band grid is its band centres: spectra are sampled
+on its integration grid and integrated over the band responses, synthetic ones then observed with
+its noise and systematics (flightml.data.instrument). Test spectra of classes the model cannot
+predict are left out and counted; differing label sets are warned about once (flightml.data.scores).
 """
 
 from __future__ import annotations
