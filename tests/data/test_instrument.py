@@ -189,3 +189,17 @@ def test_the_documented_instrument_example_is_valid() -> None:
     block = page.split("```toml instrument\n", 1)[1].split("```", 1)[0]
     instrument = parse(tomllib.loads(block), "docs")
     assert instrument.bands == 4 and instrument.calibration_sd[0] == 0.01
+
+
+def test_data_build_prints_both_baseline_figures_when_labels_differ(write_csv, tmp_path: Path, capsys) -> None:
+    path = _csv(write_csv, [round(0.40 + 0.01 * k, 2) for k in range(58)], "scxv.csv")
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'[data]\ntrain_source = "busdemeo"\ntest_source = "csv"\ntest_csv_path = "{path}"\nn_train = 50\n'
+        '[quant]\ncalib_samples = 8\n[instrument]\nfile = "spectrophotometer-16"\n',
+        encoding="utf-8",
+    )
+    assert main(["data", "build", "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("warning: the test labels differ") == 1
+    assert "labels differ: accuracy" in captured.out and "as abstentions (abstention rate" in captured.out

@@ -105,7 +105,7 @@ def handle_info(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
-    from flightml.artifacts import RunDir
+    from flightml.artifacts import RunDir, read_json
     from flightml.config import load_config
     from flightml.data.baseline import BASELINE, baseline_stage
     from flightml.data.spectra import load_spectra
@@ -127,4 +127,10 @@ def handle_build(args: argparse.Namespace) -> int:
     accuracy = run.summary().get("baseline_accuracy")
     shown = "not applicable" if accuracy is None else f"{accuracy:.4f}"
     print(f"{run.path(BASELINE)}: nearest-template baseline accuracy {shown}")
+    labels = read_json(run.path(BASELINE)).get("labels")
+    if labels and (labels["unlabelled_classes"] or labels["unpredictable_test_spectra"]):
+        print(
+            f"  labels differ: accuracy {labels['accuracy_as_errors']:.4f} counting them as errors, "
+            f"{labels['accuracy_abstaining']:.4f} as abstentions (abstention rate {labels['abstention_rate']:.4f})"
+        )
     return 0
