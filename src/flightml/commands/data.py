@@ -129,8 +129,12 @@ def handle_build(args: argparse.Namespace) -> int:
     print(f"{run.path(BASELINE)}: nearest-template baseline accuracy {shown}")
     labels = read_json(run.path(BASELINE)).get("labels")
     if labels and (labels["unlabelled_classes"] or labels["unpredictable_test_spectra"]):
+        errors, abstaining, rate = (
+            "n/a" if labels[k] is None else f"{labels[k]:.4f}"
+            for k in ("accuracy_as_errors", "accuracy_abstaining", "abstention_rate")
+        )
         print(
-            f"  labels differ: accuracy {labels['accuracy_as_errors']:.4f} counting them as errors, "
-            f"{labels['accuracy_abstaining']:.4f} as abstentions (abstention rate {labels['abstention_rate']:.4f})"
+            f"  labels differ: accuracy {errors} counting them as errors, {abstaining} as abstentions "
+            f"(abstention rate {rate})"
         )
     return 0
