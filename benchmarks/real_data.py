@@ -16,7 +16,7 @@ Each is run for several seeds (data, split and training seed together); accuraci
 per-class recall the mean, confusion matrices summed over seeds. Usage:
 
     .venv/bin/python benchmarks/real_data.py [--seeds 5] [--epochs N] [--instruments A,B] [--scales 0,0.5,1]
-        [--no-grid] [--json FILE]
+        [--no-grid] [--no-labels] [--json FILE]
 """
 
 from __future__ import annotations
@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instruments", default=",".join(INSTRUMENTS), help="comma-separated ('' = none)")
     parser.add_argument("--scales", default="0,0.5,1", help="systematics scales compared on the validation split")
     parser.add_argument("--no-grid", action="store_true", help="skip (a) and (b), the 48-band linear grid")
+    parser.add_argument("--no-labels", action="store_true", help="skip (d), the labels-differ runs")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
     instruments = [name for name in args.instruments.split(",") if name]
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         splits = {seed: write_split(seed, Path(tmp)) for seed in range(args.seeds)}
         by_instrument = {i: instrument_runs(i, scales, args.seeds, args.epochs, Path(tmp), splits) for i in instruments}
         labels = []
-        for seed in range(args.seeds) if instruments else ():
+        for seed in range(args.seeds) if instruments and not args.no_labels else ():
             test = {"data.test_source": "csv", "data.test_csv_path": str(splits[seed][1])}
             other = {**SIM, **test, "train.lr": 2e-3, "instrument.file": instruments[0], "data.end_members": "other"}
             labels.append(run_once(other, seed, args.epochs, Path(tmp) / "labels"))
