@@ -110,6 +110,15 @@ def validation_accuracy(run_dir: Path, instrument: str, fit_csv: Path) -> float:
     return float((logits.argmax(axis=1) == spectra.y_test).mean())
 
 
+def progress(name: str, result: dict[str, Any]) -> None:
+    """One line per run on stderr: accuracies, validation and int8 recall (partial runs stay usable)."""
+    matrix = np.array(result["int8"]["confusion"])
+    recall = dict(zip(result["class_names"], (matrix.diagonal() / matrix.sum(axis=1)).round(4).tolist(), strict=True))
+    figures = {m: round(result[m]["accuracy"], 4) for m in ("baseline", "fp32", "int8")}
+    print(json.dumps({"run": name, **figures, "validation_fp32": result.get("validation_fp32"), "int8_recall": recall}),
+          file=sys.stderr, flush=True)  # fmt: skip
+
+
 def instrument_runs(
     instrument: str, scales: list[float], seeds: int, epochs: int | None, tmp: Path, splits: dict[int, tuple[Path, ...]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -121,12 +130,13 @@ def instrument_runs(
         test = {"data.test_source": "csv", "data.test_csv_path": str(test_csv), "instrument.file": instrument}
         real = {**REAL, **test, "data.train_source": "csv", "data.csv_path": str(fit_csv)}
         results["real-to-real"].append(run_once(real, seed, epochs, tmp / f"{instrument}-real"))
+        progress(f"{instrument} real-to-real seed {seed}", results["real-to-real"][-1])
         for scale in scales:
             sim = {**SIM, **test, "train.lr": 2e-3, "instrument.systematics_scale": scale}
             result = run_once(sim, seed, epochs, tmp / f"{instrument}-x{scale:g}")
             result["validation_fp32"] = validation_accuracy(Path(result.pop("run")), instrument, fit_csv)
             results[f"sim-to-real, systematics x{scale:g}"].append(result)
-            print(f"{instrument} x{scale:g} seed {seed}: int8 {result['int8']['accuracy']:.3f}", file=sys.stderr)
+            progress(f"{instrument} x{scale:g} seed {seed}", result)
     return results
 
 
@@ -236,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             test = {"data.test_source": "csv", "data.test_csv_path": str(splits[seed][1])}
             other = {**SIM, **test, "train.lr": 2e-3, "instrument.file": instruments[0], "data.end_members": "other"}
             labels.append(run_once(other, seed, args.epochs, Path(tmp) / "labels"))
+            line = {"run": f"labels seed {seed}", **labels[-1]["int8"]["labels"]}
+            print(json.dumps(line), file=sys.stderr, flush=True)
     epochs = args.epochs or "per experiment"
     print(f"flightml real-data benchmark (epochs: {epochs}; seeds 0-{args.seeds - 1}; S, C, X, V)\n")
     for name, runs in results.items():
