@@ -55,7 +55,13 @@ def op_specs() -> list[qm.Spec]:
     u8r.unsigned = True
     u8s = qm.softmax("softmax_uint8", 12, 6)
     u8s.unsigned = True
-    return [*specs, pc, pc2, u8, u8w, u8r, u8s]
+    io8 = qm.conv("int8_io_conv1d", (3, 16), 4, (3,), pads=[1, 1])
+    io8.int8_io = True
+    io8u = qm.residual("uint8_io_residual", (2, 10))
+    io8u.int8_io = io8u.unsigned = True
+    io8s = qm.softmax("int8_io_softmax", 10, 5)
+    io8s.int8_io = True
+    return [*specs, pc, pc2, u8, u8w, u8r, u8s, io8, io8u, io8s]
 
 
 # ONNX Runtime's QLinearAveragePool sums dequantized values in float32; flightml sums integers and
