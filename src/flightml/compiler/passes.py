@@ -19,7 +19,7 @@ from onnx import numpy_helper
 
 from flightml.compiler import limits, qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, conv_maxpool
+from flightml.compiler.ops import BY_ONNX, conv_maxpool, transpose
 from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
 
@@ -74,9 +74,11 @@ class _Lowering:
             if node.op_type == "Constant" and node.attribute:
                 self.inits[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
         for node in self.g.node:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
+            self.producer.update((name, node) for name in node.output)
         self.qt: dict[str, QTensor] = {}
         self.fview: dict[str, str] = {}
         self.qconst: dict[str, QConst] = {}
@@ -201,6 +203,33 @@ class _Lowering:
             return self.inits[name]
         return self.activation(node, name)
 
+    def bias_add(self, node: onnx.NodeProto) -> tuple[onnx.NodeProto, QConst] | None:
+        """(Add, int32 bias) when MatMul `node` feeds only an Add of a dequantized int32 constant (a fully
+        connected layer as converters write it, MatMul + Add(bias) before the QuantizeLinear)."""
+        users = self.consumers.get(node.output[0], [])
+        if node.op_type != "MatMul" or len(users) != 1 or users[0].op_type != "Add":
+            return None
+        add = users[0]
+        other = [name for name in add.input if name != node.output[0]]
+        dq = self.producer.get(other[0]) if len(other) == 1 else None
+        if dq is None or dq.op_type != "DequantizeLinear" or dq.input[0] not in self.inits:
+            return None
+        if self.inits[dq.input[0]].dtype != np.int32:
+            return None
+        zp = self.inits[dq.input[2]] if len(dq.input) > 2 and dq.input[2] else np.zeros(1, np.int32)
+        return add, QConst(self.inits[dq.input[0]], self.inits[dq.input[1]], zp, 0)
+
+    def checked_bias(self, node: onnx.NodeProto, inputs: list[Input], bias: QConst) -> QConst:
+        """The fused bias, whose scale must be s_in * s_w (float32) per output and zero point 0."""
+        x, w = inputs[0], inputs[1] if len(inputs) > 1 else None
+        if not isinstance(x, QTensor) or not isinstance(w, QConst):
+            raise InputError(f"{self.where(node)}: MatMul + Add(bias) needs a quantized input and constant weights")
+        expected = qparams.ort_scale(x.scale, np.asarray(w.scale, np.float32).ravel(), 1.0)
+        got = np.asarray(bias.scale, np.float32).ravel()
+        if got.size not in (1, expected.size) or not np.allclose(got, expected, rtol=1e-6, atol=0):
+            raise InputError(f"{self.where(node)}: the Add's bias scale must be input scale x weight scale")
+        return bias
+
     def requantized_output(self, node: onnx.NodeProto) -> tuple[QTensor, int, int]:
         """The QuantizeLinear after `node` (possibly through one Relu/Clip) -> (tensor, act_min, act_max)."""
         users = self.consumers.get(node.output[0], [])
@@ -290,15 +319,19 @@ class _Lowering:
         else:
             inputs = [self.node_input(node, name) for name in node.input]
             x = inputs[0] if inputs else None
+            fused = self.bias_add(node)
+            if fused is not None:
+                self.done.add(id(fused[0]))
+                inputs.append(self.checked_bias(node, inputs, fused[1]))
             if isinstance(x, QTensor) and node.input[0] not in self.fview:
                 out, lo, hi = QTensor(node.output[0], (), x.scale, x.zp, x.unsigned), -128, 127
             else:
-                out, lo, hi = self.requantized_output(node)
+                out, lo, hi = self.requantized_output(fused[0] if fused else node)
             n = NodeIn(node, inputs, out, lo, hi)
-        if module.KIND == "view":
-            x = n.act(0)
-            self.qt[n.out.name] = dataclasses.replace(n.out, shape=module.view_shape(n))
-            self.alias[n.out.name] = x.name
+        view = module.view_shape(n) if module.KIND == "view" else transpose.as_view(n) if module is transpose else None
+        if view is not None:
+            self.qt[n.out.name] = dataclasses.replace(n.out, shape=view)
+            self.alias[n.out.name] = n.act(0).name
             return
         layer = module.resolve(n, self.mode)
         limits.check_shape(n.where, f"output '{n.out.name}'", layer.out_shape, self.max_elements)

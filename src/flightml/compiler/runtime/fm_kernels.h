@@ -75,6 +75,11 @@ typedef struct {
     int32_t out_zp;                 /* output zero point, [-128, 127] */
 } fm_softmax_params_t;
 
+typedef struct {
+    int32_t d0, d1, d2, d3;         /* output dimensions after the batch (leading ones pad to 4), >= 1 */
+    int32_t s0, s1, s2, s3;         /* input stride, in elements, of the dimension each output one reads */
+} fm_transpose_params_t;
+
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output);
@@ -110,5 +115,8 @@ int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *out
 /* Softmax as ONNX Runtime's QLinearSoftmax: table[d] (d = row max - x, 0..255) summed in float32,
  * y = nearbyint(table[d] * table[256] / sum) + out_zp, clamped to int8. */
 int fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output);
+
+/* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
+int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */
