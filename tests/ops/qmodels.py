@@ -26,6 +26,7 @@ class Spec:
     opset: int = 13
     qoperator: bool = False
     int8_io: bool = False
+    prebuilt: onnx.ModelProto | None = None  # an already quantized model (converter-style), saved as is
     quant_extra: dict[str, Any] = field(default_factory=dict)
 
     def model(self) -> onnx.ModelProto:
@@ -168,6 +169,9 @@ def quantize(spec: Spec, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out_dir / f"{spec.name}_fp32.onnx", out_dir / f"{spec.name}_int8.onnx"
+    if spec.prebuilt is not None:
+        onnx.save(spec.prebuilt, int8)
+        return int8
     onnx.save(spec.model(), fp32)
     rng = rng_for(spec.name + "calib")
     samples = [{"x": rng.normal(0, 1, (1, *spec.in_shape)).astype(np.float32)} for _ in range(16)]
