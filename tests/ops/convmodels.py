@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
-
 from qmodels import rng_for
 
 
