@@ -41,6 +41,8 @@ def op_specs() -> list[qm.Spec]:
         qm.pool("avgpool2d_ceil", "AveragePool", (2, 7, 6), kernel_shape=[2, 3], strides=[2, 2], ceil_mode=1),
         qm.pool("gap1d", "GlobalAveragePool", (4, 9)),
         qm.pool("gap2d", "GlobalAveragePool", (3, 5, 4)),
+        qm.pad_conv("pad_conv1d", (3, 12), [2, 1], pads=[0, 1]),
+        qm.pad_conv("pad_conv2d_stride", (2, 7, 6), [1, 0, 2, 1], strides=[2, 2]),
         qm.softmax("softmax10", 16, 10),
         qm.softmax("softmax_rows", 8, 12, rows=(3,)),
     ]
