@@ -15,8 +15,9 @@ from harness import run_all
 HERE = Path(__file__).parent / "mlperf_tiny"
 MODELS = {p.name.removesuffix("_tf2onnx.onnx"): p for p in sorted(HERE.glob("*_tf2onnx.onnx"))}
 # the fourth model (not copied: 358 kB) when the project's shared model set is next to the checkout
-VWW = [d / "shared/models/mlperf-tiny/vww_96_int8_tf2onnx.onnx" for d in Path(__file__).parents]
-MODELS.update({"vww_96_int8": p for p in VWW if p.is_file()})
+for vww in (d / "shared/models/mlperf-tiny/vww_96_int8_tf2onnx.onnx" for d in Path(__file__).parents):
+    if vww.is_file():
+        MODELS["vww_96_int8"] = vww
 
 
 def _input_shape(path: Path) -> tuple[int, ...]:
