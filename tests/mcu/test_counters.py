@@ -42,7 +42,7 @@ def test_counters_exact_on_probe(tools: None, tmp_path: Path, name: str) -> None
     assert (m0, m1) == (0, 1)
     delta = {k: end[k] - start[k] for k in start}
     assert {k: v for k, v in delta.items() if v} == EXPECTED
-    extra = timing.estimate_cycles(delta, target.timing, 4) - timing.estimate_cycles(delta, target.timing, 0)
+    extra = timing.estimate_cycles(delta, target, 4) - timing.estimate_cycles(delta, target, 0)
     assert extra == 4 * (EXPECTED["taken"] + EXPECTED["flash_reads"])
 
 
@@ -73,3 +73,21 @@ def test_spectrumnet_m4_flash_reads_equal_trace_count(ref_run: RunDir, tmp_path:
     data = np.random.default_rng(3).integers(-128, 128, api.input_size).astype(np.int8).tobytes()
     plugin, trace = _plugin_and_trace(build.elf, target, data, a["bench_start"], a["bench_end"])
     assert plugin == trace and plugin[0] > api.define("WEIGHT_BYTES") // 4
+
+
+@pytest.mark.parametrize("name", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"])
+def test_spectrumnet_dsp_timing_is_data_independent(ref_run: RunDir, name: str) -> None:
+    """SpectrumNet with the DSP kernels: all -128, all 127 and random inputs take the same count."""
+    from flightml.mcu.verify import verify_mcu_targets
+    from flightml.verify.compiled import CompiledModel
+
+    c_dir = ref_run.path("c", "fixedpoint")
+    model = CompiledModel(c_dir)
+    shape = model.input_shape
+    x = np.random.default_rng(5).integers(-128, 128, (4, *shape)).astype(np.int8)
+    x = np.concatenate([np.full((1, *shape), -128, np.int8), np.full((1, *shape), 127, np.int8), x])
+    r = verify_mcu_targets(
+        c_dir, x, model.invoke_int8(x), [name], timeout_s=60, clock_mhz=None, flash_wait_states=None, wcet_margin=1.0
+    )["targets"][name]
+    assert r["status"] == "ok" and r["kernels"] == "dsp", r["reason"]
+    assert r["instructions"]["min"] == r["instructions"]["max"] and r["data_dependent_layers"] == []

@@ -10,6 +10,7 @@ import pytest
 from flightml.artifacts import RunDir, read_json
 from flightml.config import load_config
 from flightml.mcu.stage import verify_mcu_stage
+from flightml.mcu.targets import TARGETS
 from flightml.mcu.verify import RESULT_KEYS
 from flightml.report.base import Figures
 
@@ -43,13 +44,13 @@ def test_stage_schema_summary_and_report(staged: RunDir) -> None:
     for r in doc["targets"].values():
         assert set(r) == set(RESULT_KEYS)
         assert set(r["instructions"]) == set(r["cycles_est"]) == {"min", "median", "max"}
-        assert all(set(layer) == {"layer", "kernel", "instructions", "macs"} for layer in r["per_layer"])
+        assert all(set(layer) == {"layer", "kernel", "instructions", "macs", "cycles_est"} for layer in r["per_layer"])
     mcu = staged.summary()["mcu"]
     for name, entry in mcu.items():
         r = doc["targets"][name]
         assert entry["instructions"] == r["instructions"]["median"]
         assert entry["cycles_est"] == r["cycles_est"]["median"]
-        assert entry["clock_mhz"] == 80.0 and entry["macs"] == sum(layer["macs"] for layer in r["per_layer"])
+        assert entry["clock_mhz"] == TARGETS[name].clock_mhz and entry["macs"] == sum(layer["macs"] for layer in r["per_layer"])
         for key in ("bitexact", "wcet_us", "flash_bytes", "ram_bytes", "weight_bytes", "code_bytes", "stack_bytes"):
             assert entry[key] == r[key]
     from flightml.report.sections import mcu as section
