@@ -50,7 +50,9 @@ def test_stage_schema_summary_and_report(staged: RunDir) -> None:
         r = doc["targets"][name]
         assert entry["instructions"] == r["instructions"]["median"]
         assert entry["cycles_est"] == r["cycles_est"]["median"]
-        assert entry["clock_mhz"] == TARGETS[name].clock_mhz and entry["macs"] == sum(layer["macs"] for layer in r["per_layer"])
+        assert entry["clock_mhz"] == TARGETS[name].clock_mhz and entry["macs"] == sum(
+            layer["macs"] for layer in r["per_layer"]
+        )
         for key in ("bitexact", "wcet_us", "flash_bytes", "ram_bytes", "weight_bytes", "code_bytes", "stack_bytes"):
             assert entry[key] == r[key]
     from flightml.report.sections import mcu as section
