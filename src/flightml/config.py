@@ -197,7 +197,12 @@ class VerifyConfig:
         -1, "flash wait states in the cycle estimate; -1 = each core's default (mcu/cores/*.toml [clock])",
         minimum=-1, maximum=15
     )
-    wcet_margin: float = setting(1.2, "WCET bound = max estimated cycles x this margin", minimum=1.0)
+    wcet_margin: float = setting(
+        1.2,
+        "WCET bound = max estimated cycles x this margin (covers the timing model's worst underestimate, "
+        "1.10 on Cortex-M7, of benchmarks/timing_calibration.py)",
+        minimum=1.0,
+    )
 
 
 @dataclass(frozen=True)
