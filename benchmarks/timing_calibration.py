@@ -1,6 +1,6 @@
 """Calibrate the timing model against silicon: CoreMark/MHz estimated under QEMU vs published figures.
 
-Usage: .venv/bin/python benchmarks/timing_calibration.py --coremark-src DIR [--iterations N]
+Usage: .venv/bin/python benchmarks/timing_calibration.py --coremark-src DIR [--iterations N] [--write]
 
 DIR is the EEMBC CoreMark source (Apache-2.0, https://github.com/eembc/coremark; flightml does not
 ship it and nothing is downloaded at run time: `git clone https://github.com/eembc/coremark DIR`).
@@ -21,12 +21,15 @@ Two comparisons per core:
   vs that part's datasheet figure (measured from flash with the accelerator on).
 ratio = estimated / published CoreMark/MHz: above 1 the model is optimistic (it underestimates
 cycles). The WCET margin must cover the worst underestimate: the script prints it and checks that
-the [verify] wcet_margin default does (exit 1 when it does not).
+the [verify] wcet_margin default does (exit 1 when it does not). --write records the tables in
+flightml/mcu/calibration.json, which the report's WCET section shows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -36,8 +39,11 @@ from flightml.config import VerifyConfig
 from flightml.mcu import footprint, qemu, timing
 from flightml.mcu.build import build_program
 from flightml.mcu.targets import TARGETS, Target
+from flightml.mcu.toolchain import CROSS_GCC
 
 PORT = Path(__file__).parent / "coremark_port"
+CALIBRATION = Path(__file__).resolve().parents[1] / "src" / "flightml" / "mcu" / "calibration.json"
+COMMAND = ".venv/bin/python benchmarks/timing_calibration.py --coremark-src DIR --write"
 SOURCES = ("core_list_join.c", "core_matrix.c", "core_state.c", "core_util.c")
 # Published CoreMark/MHz: (Arm per-core figure, its source), (a part's datasheet figure, part, source).
 PUBLISHED = {
@@ -96,7 +102,14 @@ def measure(src: Path, iterations: int, extra: tuple[str, ...]) -> list[dict[str
         with tempfile.TemporaryDirectory(prefix=f"fm-coremark-{name}-") as tmp:
             counts = coremark_counts(src, target, iterations, Path(tmp), extra)
         est0 = per_mhz(timing.estimate_cycles(counts, target, 0), iterations)
-        row = {"core": name, "insn": counts["insn"], "est0": est0, "arm": arm, "ratio0": est0 / arm, "arm_src": arm_src}
+        row = {
+            "core": name,
+            "insn": counts["insn"],
+            "est0": round(est0, 3),
+            "arm": arm,
+            "ratio0": round(est0 / arm, 3),
+            "arm_src": arm_src,
+        }
         if part:
             value, part_name, part_src = part
             typ = per_mhz(timing.typical_cycles(counts, target, target.flash_wait_states), iterations)
@@ -104,10 +117,10 @@ def measure(src: Path, iterations: int, extra: tuple[str, ...]) -> list[dict[str
             row.update(
                 part=part_name,
                 ws=target.flash_wait_states,
-                typ=typ,
-                bound=bound,
+                typ=round(typ, 3),
+                bound=round(bound, 3),
                 pub=value,
-                ratio_typ=typ / value,
+                ratio_typ=round(typ / value, 3),
                 part_src=part_src,
             )
         rows.append(row)
@@ -118,13 +131,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coremark-src", type=Path, required=True, help="EEMBC CoreMark source folder")
     parser.add_argument("--iterations", type=int, default=10, help="CoreMark iterations per core (default 10)")
+    parser.add_argument("--write", action="store_true", help="record the result in flightml/mcu/calibration.json")
     args = parser.parse_args()
     if not (args.coremark_src / "core_main.c").is_file():
         print(f"{args.coremark_src}: no core_main.c; clone https://github.com/eembc/coremark there", file=sys.stderr)
         return 2
     ratios: list[float] = []
+    gcc = subprocess.run([CROSS_GCC, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    record: dict[str, Any] = {"command": COMMAND, "toolchain": gcc, "iterations": args.iterations, "builds": {}}
     for build, extra in BUILDS.items():
         rows = measure(args.coremark_src, args.iterations, extra)
+        record["builds"][build] = {"flags": " ".join(extra) or "-O2", "rows": rows}
         print(f"\n{build} build ({' '.join(extra) or '-O2'}):\n")
         print_table(rows, args.iterations)
         ratios += [r["ratio0"] for r in rows] + [r["ratio_typ"] for r in rows if "part" in r]
@@ -140,6 +157,9 @@ def main() -> int:
         f"worst underestimate of cycles (largest ratio, both builds): {worst:.2f}; default WCET margin "
         f"{margin:g} {'covers' if margin >= worst else 'does NOT cover'} it"
     )
+    if args.write:
+        record.update(worst_ratio=round(worst, 3), tuned_within_20pct=f"{len(tuned) - outside} of {len(tuned)}")
+        CALIBRATION.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return 0 if margin >= worst else 1
 
 
