@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from flightml.mcu import qemu
 from flightml.mcu.targets import Target
-from flightml.mcu.toolchain import QEMU
 
 _CONDS = {"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "al"}
 _LOADS = (
@@ -170,28 +170,8 @@ def flash_reads(
     with tempfile.TemporaryDirectory(prefix="fm-trace-") as tmp:
         work = Path(tmp)
         (work / "input.bin").write_bytes(input_bytes)
-        cmd = [
-            QEMU,
-            "-machine",
-            target.machine,
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-            "null",
-            "-chardev",
-            "stdio,id=sh0",
-            "-semihosting-config",
-            "enable=on,target=native,chardev=sh0",
-            "-singlestep",
-            "-d",
-            "cpu,nochain",
-            "-D",
-            str(work / "cpu.log"),
-            "-kernel",
-            str(Path(elf).resolve()),
-        ]
+        log = ["-singlestep", "-d", "cpu,nochain", "-D", str(work / "cpu.log")]
+        cmd = qemu.command(target, elf, log)
         subprocess.run(cmd, cwd=work, capture_output=True, timeout=timeout_s, check=True)
         windows: list[int] = []
         count: int | None = None

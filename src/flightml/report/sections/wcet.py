@@ -12,29 +12,11 @@ from importlib import resources
 from typing import Any
 
 from flightml.artifacts import RunDir, read_json
-from flightml.mcu.targets import TARGETS
+from flightml.mcu.targets import TARGETS, TIMING_CLASSES
 from flightml.report.base import Check, Figures, Section, md_table
 
 ORDER = 45
-CLASSES = (
-    "alu",
-    "mul",
-    "mac",
-    "lmul",
-    "div",
-    "load",
-    "load_p",
-    "store",
-    "store_p",
-    "lsm",
-    "lsm_regs",
-    "branch",
-    "call",
-    "fp",
-    "taken",
-    "ws_taken",
-    "ws_flash_reads",
-)
+CLASSES = (*TIMING_CLASSES, "ws_taken", "ws_flash_reads")
 
 
 def calibration() -> dict[str, Any]:
