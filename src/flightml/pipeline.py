@@ -3,7 +3,8 @@
 A stage is a function `(RunDir, Config) -> None` that reads artifacts from the run directory and
 writes artifacts into it. The runner records each stage in manifest.json (input and output sha256,
 the hash of the config sections it depends on, wall time) and, when resuming, skips a stage whose
-inputs, config and outputs are unchanged.
+inputs, config and outputs are unchanged. A stage runs under the run's lock and, if it fails, the
+run's artifacts and manifest are left exactly as they were (RunDir.keep_on_failure).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import importlib
 import json
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from flightml import __version__
-from flightml.artifacts import SUMMARY, RunDir, read_json, sha256_file
+from flightml.artifacts import (
+    LOCK,
+    SUMMARY,
+    RunDir,
+    check_writable_path,
+    read_json,
+    remove_stale_temporaries,
+    sha256_file,
+)
 from flightml.config import Config, config_from_dict
 from flightml.errors import InputError
 
@@ -131,8 +141,14 @@ class Run:
     def report_path(self) -> Path:
         return self.dir.path("report.html")
 
-    def run_stage(self, stage: Stage, resume: bool = False) -> str:
-        """Run one stage (or skip it when resuming and nothing changed); returns 'ran' or 'skipped'."""
+    def run_stage(self, stage: Stage, resume: bool = False, function: StageFn | None = None) -> str:
+        """Run one stage (or skip it when resuming and nothing changed); returns 'ran' or 'skipped'.
+
+        `function` replaces the stage's own (a command with options the config does not hold)."""
+        with self.dir.lock():
+            return self._run_stage(stage, resume, function or stage.function())
+
+    def _run_stage(self, stage: Stage, resume: bool, function: StageFn) -> str:
         manifest = self.dir.manifest()
         manifest.setdefault("flightml_version", __version__)
         manifest["config"] = self.config.to_dict()
@@ -145,7 +161,8 @@ class Run:
             if outputs == previous["outputs"] and all(outputs.values()):
                 return "skipped"
         start = time.perf_counter()
-        stage.function()(self.dir, self.config)
+        with self.dir.keep_on_failure(stage.outputs):
+            function(self.dir, self.config)
         wall = time.perf_counter() - start
         manifest = self.dir.manifest() or manifest
         manifest["config"] = self.config.to_dict()
@@ -176,19 +193,20 @@ def open_run(root: Path, config: Config | None = None) -> Run:
     return Run(root, config)
 
 
-def prepare_run_dir(root: Path, resume: bool) -> None:
-    """Refuse a directory holding another run (unless resuming) or unrelated files."""
+def prepare_run_dir(root: Path, resume: bool) -> bool:
+    """Create `root` or accept it (empty, or a run when resuming); refuse a folder holding another run
+    (unless resuming) or unrelated files. Returns whether the folder was created."""
+    check_writable_path(root, "run folder", directory=True)
     if not root.exists():
         root.mkdir(parents=True)
-        return
-    if not root.is_dir():
-        raise InputError(f"{root}: output path exists and is not a directory")
+        return True
     if (root / "manifest.json").exists():
         if not resume:
             raise InputError(f"{root}: already holds a flightml run; choose another --out or pass --resume")
-        return
-    if any(root.iterdir()):
+        return False
+    if any(p.name != LOCK for p in root.iterdir()):
         raise InputError(f"{root}: output directory is not empty and holds no flightml run")
+    return False
 
 
 def default_run_dir(base: Path = Path("runs")) -> Path:
@@ -216,17 +234,26 @@ def run_pipeline(
     """Run the named stages (default: all) into `out` (default: runs/<timestamp>, linked as runs/latest)."""
     config = config or Config()
     root = Path(out) if out is not None else default_run_dir()
-    prepare_run_dir(root, resume)
-    if out is None:
-        point_latest(root)
+    created = prepare_run_dir(root, resume)
     run = Run(root, config)
-    for stage in STAGES:
-        if stages is not None and stage.name not in stages:
-            continue
-        start = time.perf_counter()
-        status = run.run_stage(stage, resume=resume)
-        if on_stage:
-            on_stage(stage.name, status, time.perf_counter() - start)
+    try:
+        with run.dir.lock():
+            if resume:
+                remove_stale_temporaries(root)
+            for stage in STAGES:
+                if stages is not None and stage.name not in stages:
+                    continue
+                start = time.perf_counter()
+                status = run.run_stage(stage, resume=resume)
+                if on_stage:
+                    on_stage(stage.name, status, time.perf_counter() - start)
+    except BaseException:
+        if created and not run.dir.manifest_path.exists():
+            shutil.rmtree(root, ignore_errors=True)  # nothing was produced: leave no empty run folder
+        raise
+    finally:
+        if out is None and root.exists():
+            point_latest(root)
     return run
 
 
