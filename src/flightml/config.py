@@ -302,6 +302,26 @@ def _check_value(where: str, value: Any, hint: Any, meta: dict[str, Any]) -> Any
     return value
 
 
+def check_field(dotted: str, value: Any, flag: str) -> Any:
+    """A command-line value checked against config field `dotted` (type, finite, bounds, choices);
+    InputError naming `flag`. The bounds are declared once, on the field."""
+    section, key = dotted.split(".", 1)
+    cls = _sections()[section]
+    meta = {f.name: dict(f.metadata) for f in dataclasses.fields(cls)}[key]
+    return _check_value(flag, value, get_type_hints(cls)[key], meta)
+
+
+def check_number(flag: str, value: float | None, minimum: float, maximum: float, *, above: bool = False) -> None:
+    """A command-line number outside the config fields: finite and within [minimum, maximum] (or
+    (minimum, maximum] when `above`); InputError naming `flag`. None (not given) passes."""
+    if value is None:
+        return
+    low_ok = value > minimum if above else value >= minimum
+    if not (math.isfinite(value) and low_ok and value <= maximum):
+        low = f"> {minimum}" if above else f">= {minimum}"
+        raise InputError(f"{flag}: expected a finite number {low} and <= {maximum}, got {value!r}")
+
+
 def _build_section(name: str, cls: type, values: dict[str, Any], origin: str) -> Any:
     hints = get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}
@@ -422,6 +442,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> C
     if path is not None:
         path = Path(path)
         origin = str(path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; expected a TOML config file")
         if not path.is_file():
             raise InputError(f"{path}: config file not found")
         try:

@@ -28,6 +28,7 @@ from flightml.artifacts import (
     SUMMARY,
     RunDir,
     check_writable_path,
+    deep_merge,
     read_json,
     remove_stale_temporaries,
     sha256_file,
@@ -191,6 +192,20 @@ def open_run(root: Path, config: Config | None = None) -> Run:
             raise InputError(f"{root}: not a flightml run (no manifest.json with a config)")
         config = config_from_dict(manifest["config"], f"{root}/manifest.json")
     return Run(root, config)
+
+
+def run_command_stage(root: Path, name: str, function: Callable[[RunDir], Any], **config_overrides: Any) -> Any:
+    """Run a command's own version of stage `name` on RUN (options the config does not hold): locked,
+    artifacts put back on failure, and recorded in the manifest when RUN has one; returns its result."""
+    result: list[Any] = []
+    if not RunDir(root).manifest_path.is_file():
+        with RunDir(root).lock():
+            return function(RunDir(root))
+    run = open_run(root)
+    if config_overrides:
+        run.config = config_from_dict(deep_merge(run.config.to_dict(), config_overrides), f"{root}/manifest.json")
+    run.run_stage(get_stage(name), function=lambda run_dir, _: result.append(function(run_dir)))
+    return result[0]
 
 
 def prepare_run_dir(root: Path, resume: bool) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flightml.artifacts import RunDir
 from flightml.errors import InputError, VerdictFail
 from flightml.power.stage import BUDGET, run_budget
 
@@ -23,7 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     if not args.run.is_dir():
         raise InputError(f"{args.run}: run directory not found")
-    doc = run_budget(RunDir(args.run), args.mission, args.profile)
+    from flightml.pipeline import run_command_stage
+
+    mission = {"mission": {"file": str(args.mission)}} if args.mission else {}
+    doc = run_command_stage(args.run, "budget", lambda run: run_budget(run, args.mission, args.profile), **mission)
     print(f"mission: {doc['mission']['name']} | profile {doc['profile']['name']} "
           f"({doc['target']} at {doc['profile']['figures']['clock_mhz']['value']:g} MHz)")
     for line in doc["lines"]:
