@@ -16,6 +16,8 @@ from flightml.errors import InputError
 from flightml.power.profiles import Profile, load_profile
 from flightml.power.tomlcheck import check_keys, number, read_toml, string
 
+PERIOD_MAX_S = 31_536_000.0  # one inference a year
+
 
 @dataclass(frozen=True)
 class PowerMode:
@@ -92,7 +94,7 @@ def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override
         if profile_override
         else load_profile(string(f"{origin}: mission.profile", m["profile"]), base)
     )
-    period_s = number(f"{origin}: mission.period_s", m["period_s"], positive=True, unit="s")
+    period_s = number(f"{origin}: mission.period_s", m["period_s"], positive=True, unit="s", maximum=PERIOD_MAX_S)
     deadline_ms = number(f"{origin}: mission.deadline_ms", m["deadline_ms"], positive=True, unit="ms")
     if deadline_ms > period_s * 1000.0:
         raise InputError(f"{origin}: mission.deadline_ms ({deadline_ms}) exceeds the period ({period_s * 1000.0} ms)")
