@@ -65,6 +65,12 @@ def load_external_data(path: Path, model: onnx.ModelProto) -> None:
         tensor.data_location = onnx.TensorProto.DEFAULT
 
 
+def uses_external_data(data: bytes) -> bool:
+    """Whether the serialized model `data` keeps any tensor in external files."""
+    model = onnx.load_model_from_string(data)
+    return any(t.data_location == onnx.TensorProto.EXTERNAL for t in _tensors(model.graph))
+
+
 def check_opset(path: Path, model: onnx.ModelProto) -> None:
     """The default-domain opset must be within OPSETS."""
     for entry in model.opset_import:
