@@ -320,3 +320,23 @@ def test_budget_records_itself_in_the_manifest(workspace: Path, capsys) -> None:
     main(["budget", str(run)])
     recorded = read_json(run / "manifest.json")["stages"]["budget"]["outputs"]["budget.json"]
     assert recorded == sha256_file(run / "budget.json")
+
+
+def test_a_failing_stage_leaves_the_run_as_it_was(workspace: Path, monkeypatch, capsys) -> None:
+    """A stage that overwrote its outputs and then failed: the old artifacts and summary come back."""
+    from flightml.artifacts import atomic_write_json
+    from flightml.errors import InputError
+    from flightml.train import stage
+
+    def broken(run, config) -> None:
+        run.path("model.pt").write_bytes(b"half-written")
+        atomic_write_json(run.path("training_history.json"), {})
+        run.update_summary({"params": -1})
+        raise InputError("train: failed after writing")
+
+    monkeypatch.setattr(stage, "train_stage", broken)
+    run = workspace / "run"
+    before = tree(run)
+    assert main(["train", str(run)]) == 2
+    assert "failed after writing" in capsys.readouterr().err
+    assert tree(run) == before
