@@ -200,6 +200,8 @@ CASES = [
     Case("compile-out-is-a-file", ("compile", MODEL, "--out", "{ws}/notes.txt"), ("notes.txt", "not a folder"), write("notes.txt", "x")),
     Case("run-out-under-a-file", ("run", "--out", "{ws}/notes.txt/run"), ("notes.txt", "not a folder"), write("notes.txt", "x")),
     Case("analyze-out-is-a-folder", ("power", "analyze", "{ws}/trace.csv", "--marker", "marker", "--out", "{ws}/user"), ("user", "is a folder"), both(USER, trace(INA_HEADER, GOOD_ROWS))),
+    Case("search-into-user-folder", ("search", "--space", "small", "--mission", "{ws}/mission.toml", "--out", "{ws}/user"), ("user", "holds no flightml search"), both(USER, mission("10.0"))),
+    Case("init-mission-out-is-a-folder", ("init", "mission", "--out", "{ws}/user"), ("user", "is a folder"), USER),
     Case("faults-mode-is-a-path", ("faults", "{ws}/run", "--mode", "../../elsewhere"), ("--mode", "invalid choice")),
     Case("compile-opset-1", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 1 ", "13 to 28"), model_copy("o.onnx", opset(1))),
     Case("compile-opset-99", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 99", "13 to 28"), model_copy("o.onnx", opset(99))),
