@@ -208,6 +208,14 @@ def run_command_stage(root: Path, name: str, function: Callable[[RunDir], Any], 
     return result[0]
 
 
+def check_run_inputs(config: Config, stages: Sequence[str] | None = None) -> None:
+    """Files a later stage reads, checked before the first stage runs: the mission file."""
+    if config.mission.file and (stages is None or "budget" in stages):
+        from flightml.power.mission import load_mission
+
+        load_mission(config.mission.file)
+
+
 def prepare_run_dir(root: Path, resume: bool) -> bool:
     """Create `root` or accept it (empty, or a run when resuming); refuse a folder holding another run
     (unless resuming) or unrelated files. Returns whether the folder was created."""
@@ -248,6 +256,7 @@ def run_pipeline(
 ) -> Run:
     """Run the named stages (default: all) into `out` (default: runs/<timestamp>, linked as runs/latest)."""
     config = config or Config()
+    check_run_inputs(config, stages)
     root = Path(out) if out is not None else default_run_dir()
     created = prepare_run_dir(root, resume)
     run = Run(root, config)

@@ -184,6 +184,8 @@ CASES = [
     Case("search-space-epochs-huge", ("search", "--space", "{ws}/space.toml", "--mission", "{ws}/mission.toml", "--out", "{ws}/s"), ("space.toml", "train.epochs", "<= 10000"), both(mission("10.0"), write("space.toml", "[space.train]\nepochs = [5, 1000000000000]\n"))),
     Case("search-space-channels-huge", ("search", "--space", "{ws}/space.toml", "--mission", "{ws}/mission.toml", "--out", "{ws}/s"), ("space.toml", "model.channels", "[1, 1024]"), both(mission("10.0"), write("space.toml", "[space.model]\nconv_layers = [1]\nchannels = [8, 100000]\n"))),
     Case("mission-period-1e308", ("budget", "{ws}/run", "--mission", "{ws}/mission.toml"), ("mission.toml", "mission.period_s", "<="), mission("1e308")),
+    Case("run-bad-mission-fails-early", ("run", "--out", "{ws}/new", "--mission", "{ws}/mission.toml"), ("mission.toml", "mission.period_s"), mission("-1")),
+    Case("config-check-reads-the-mission", ("config", "--check", "{ws}/c.toml"), ("mission.toml", "mission.period_s"), both(mission("nan"), write("c.toml", 'mission.file = "mission.toml"\n'))),
     Case("voltage-nan", ("power", "analyze", "{ws}/trace.csv", "--marker", "marker", "--voltage", "nan"), ("--voltage", "finite"), trace(INA_HEADER, GOOD_ROWS)),
     Case("voltage-negative", ("power", "analyze", "{ws}/trace.csv", "--marker", "marker", "--voltage", "-3.3"), ("--voltage", "> 0"), trace(INA_HEADER, GOOD_ROWS)),
     Case("faults-trials-zero", ("faults", "{ws}/run", "--trials", "0"), ("--trials", ">= 1")),
