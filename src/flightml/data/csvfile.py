@@ -20,13 +20,13 @@ import csv
 import itertools
 import math
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
+from flightml.csvfast import parse_numbers
 from flightml.data.table import SpectrumTable
 from flightml.errors import InputError
 
@@ -134,19 +134,11 @@ def _wide_fast(
     """A chunk of unquoted rows, every reflectance a positive finite number, parsed by numpy's C parser:
     (values, (line, label, id) per row); None sends the chunk to the cell-by-cell path."""
     first, lines = chunk
-    text = "".join(lines)
-    if '"' in text or text.count(",") != len(lines) * (width - 1):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            values = np.loadtxt(lines, delimiter=",", usecols=wanted, ndmin=2, comments=None, dtype=np.float64)
-    except (ValueError, UserWarning):
-        return None
-    if len(values) != len(lines) or not (np.isfinite(values).all() and (values > 0).all()):
+    values = parse_numbers(lines, width, wanted)
+    if values is None or not (values > 0).all():
         return None
     label_at, id_at = text_columns
-    cells = [line.split(",") for line in lines]
+    cells = [line.split(",", max(label_at, id_at or 0) + 1) for line in lines]
     return values, [(first + i, c[label_at], c[id_at] if id_at is not None else "") for i, c in enumerate(cells)]
 
 

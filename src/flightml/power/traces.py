@@ -19,7 +19,6 @@ import io
 import itertools
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from flightml.artifacts import atomic_write_text
+from flightml.csvfast import parse_numbers
 from flightml.errors import InputError
 
 FORMATS = ("ina219-csv", "ppk2-csv", "joulescope-csv")
@@ -104,21 +104,6 @@ def _parse_rows(
     return np.array(values, dtype=np.float64).reshape(-1, len(columns)), np.array(numbers, dtype=np.int64)
 
 
-def _parse_fast(header: list[str], lines: list[str], columns: list[int]) -> np.ndarray | None:
-    """numpy's C parser on a chunk of lines; None when the chunk needs the row-by-row path (a blank or
-    short row, quoting, a cell that is not a number, a non-finite value)."""
-    text = "".join(lines)
-    if text.count(",") != len(lines) * (len(header) - 1) or '"' in text:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            data = np.loadtxt(lines, delimiter=",", usecols=columns, ndmin=2, comments=None, dtype=np.float64)
-    except (ValueError, UserWarning):
-        return None
-    return data if len(data) == len(lines) and np.isfinite(data).all() else None
-
-
 def _count_lines(path: Path) -> int:
     with open(path, "rb") as handle:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b"")) + 1
@@ -136,7 +121,7 @@ def _read_columns(path: Path, header: list[str], header_line: int, columns: list
             handle.readline()
         first = header_line + 1
         while lines := list(itertools.islice(handle, CHUNK_ROWS)):
-            block = _parse_fast(header, lines, columns)
+            block = parse_numbers(lines, len(header), columns)
             if block is None:
                 block, rows = _parse_rows(path, header, lines, first, columns)
             else:
