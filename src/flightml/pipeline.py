@@ -216,20 +216,21 @@ def check_run_inputs(config: Config, stages: Sequence[str] | None = None) -> Non
         load_mission(config.mission.file)
 
 
-def prepare_run_dir(root: Path, resume: bool) -> bool:
+def prepare_run_dir(root: Path, resume: bool) -> Path | None:
     """Create `root` or accept it (empty, or a run when resuming); refuse a folder holding another run
-    (unless resuming) or unrelated files. Returns whether the folder was created."""
+    (unless resuming) or unrelated files. Returns the topmost folder it created, if any."""
     check_writable_path(root, "run folder", directory=True)
     if not root.exists():
+        top = next(p for p in (*reversed(root.absolute().parents), root.absolute()) if not p.exists())
         root.mkdir(parents=True)
-        return True
+        return top
     if (root / "manifest.json").exists():
         if not resume:
             raise InputError(f"{root}: already holds a flightml run; choose another --out or pass --resume")
-        return False
+        return None
     if any(p.name != LOCK for p in root.iterdir()):
         raise InputError(f"{root}: output directory is not empty and holds no flightml run")
-    return False
+    return None
 
 
 def default_run_dir(base: Path = Path("runs")) -> Path:
@@ -273,7 +274,7 @@ def run_pipeline(
                     on_stage(stage.name, status, time.perf_counter() - start)
     except BaseException:
         if created and not run.dir.manifest_path.exists():
-            shutil.rmtree(root, ignore_errors=True)  # nothing was produced: leave no empty run folder
+            shutil.rmtree(created, ignore_errors=True)  # nothing was produced: leave no empty run folder
         raise
     finally:
         if out is None and root.exists():

@@ -194,7 +194,7 @@ CASES = [
     Case("config-misspelt-mode", ("config", "--check", "{ws}/c.toml"), ("compile.modes", "ort_exact"), write("c.toml", '[compile]\nmodes = ["ort_exact"]\n[faults]\nmode = "fixedpoint"\n')),
     Case("config-bad-compile-name", ("config", "--check", "{ws}/c.toml"), ("compile.name", "C identifier"), write("c.toml", '[compile]\nname = "1 bad"\n')),
     Case("run-bad-target-fails-early", ("run", "--out", "{ws}/new", "--config", "{ws}/c.toml"), ("verify.targets",), write("c.toml", '[verify]\ntargets = ["m4"]\n')),
-    Case("run-data-stage-fails-leaves-no-folder", ("run", "--out", "{ws}/new", "--source", "csv:{ws}/missing.csv"), ("missing.csv", "not found")),
+    Case("run-data-stage-fails-leaves-no-folder", ("run", "--out", "{ws}/new/deeper/run", "--source", "csv:{ws}/missing.csv"), ("missing.csv", "not found")),
     Case("config-is-a-folder", ("config", "--check", "{ws}/user"), ("user", "is a folder"), USER),
     # Output paths checked before work starts
     Case("compile-out-under-proc", ("compile", MODEL, "--out", "/proc/flightml-test"), ("/proc/flightml-test", "/proc")),
