@@ -13,7 +13,7 @@ import onnx
 
 from flightml.errors import InputError
 
-OPSETS = (13, 28)  # default-domain opsets the compiler reads (inclusive): per-axis QDQ .. onnx 1.23's newest
+OPSETS = (10, 28)  # default-domain opsets read (inclusive): the first with QLinear ops .. onnx 1.23's newest
 
 
 def _tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:

@@ -205,8 +205,8 @@ CASES = [
     Case("search-into-user-folder", ("search", "--space", "small", "--mission", "{ws}/mission.toml", "--out", "{ws}/user"), ("user", "holds no flightml search"), both(USER, mission("10.0"))),
     Case("init-mission-out-is-a-folder", ("init", "mission", "--out", "{ws}/user"), ("user", "is a folder"), USER),
     Case("faults-mode-is-a-path", ("faults", "{ws}/run", "--mode", "../../elsewhere"), ("--mode", "invalid choice")),
-    Case("compile-opset-1", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 1 ", "13 to 28"), model_copy("o.onnx", opset(1))),
-    Case("compile-opset-99", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 99", "13 to 28"), model_copy("o.onnx", opset(99))),
+    Case("compile-opset-1", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 1 ", "10 to 28"), model_copy("o.onnx", opset(1))),
+    Case("compile-opset-99", ("compile", "{ws}/o.onnx", "--out", "{ws}/pkg"), ("o.onnx", "opset 99", "10 to 28"), model_copy("o.onnx", opset(99))),
     # Traces and CSVs validated for physics
     Case("trace-header-not-a-number", ("power", "analyze", "{ws}/trace.csv", "--marker", "marker"), ("trace.csv", "conversion_us=abc"), trace(INA_HEADER, GOOD_ROWS, "conversion_us=abc")),
     Case("trace-reversed-shunt", ("power", "analyze", "{ws}/trace.csv", "--marker", "marker"), ("trace.csv", "reversed shunt"), trace(INA_HEADER, [r.replace(",25.0,", ",-25.0,").replace(",5.0,", ",-5.0,") for r in GOOD_ROWS])),
