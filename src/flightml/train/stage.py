@@ -117,6 +117,8 @@ def load_model(run: RunDir, config: Config) -> nn.Module:
     path = run.require(MODEL, "train")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("meta"), dict):
+            raise TypeError(f"expected a dict with 'state_dict' and 'meta', got {type(checkpoint).__name__}")
         meta = checkpoint["meta"]
         model = build_model(config.model, meta["bands"], meta["classes"])
         model.load_state_dict(checkpoint["state_dict"])
