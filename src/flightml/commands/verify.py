@@ -9,15 +9,18 @@ flightml.mcu.verify.verify_mcu_targets); prints the metrics as JSON, writes noth
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from flightml.artifacts import to_json
 from flightml.errors import InputError, ToolMissing
+from flightml.mcu.targets import TARGETS as CORES
 
-TARGETS = ("host", "cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m4f", "cortex-m7", "cortex-m33")
+TARGETS = ("host", *CORES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="target(s) to verify on (repeatable; default: the run's config, or host)",
     )
     parser.add_argument("--full", action="store_true", help="every test sample on the MCU targets (not a subset)")
+    parser.add_argument("--clock-mhz", type=float, help="core clock for the WCET (default: [verify] or the core's)")
+    parser.add_argument("--flash-wait-states", type=int, help="flash wait states (default: [verify] or the core's)")
     parser.set_defaults(handler=handle)
 
 
@@ -42,6 +47,19 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
         raise InputError(f"{path}: not a valid .npy array ({exc})") from None
+
+
+def _check_inputs(args: argparse.Namespace, x: np.ndarray, labels: np.ndarray | None) -> None:
+    """Inputs: a non-empty numeric array, finite when float; labels: integers, one per input."""
+    if x.ndim < 1 or not len(x) or x.dtype.kind not in "fiu":
+        raise InputError(f"{args.inputs}: expected a non-empty numeric array [N, ...], got {x.dtype} {x.shape}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        row = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise InputError(f"{args.inputs}: input {row} holds NaN or infinity")
+    if labels is not None and (labels.dtype.kind not in "iu" or labels.shape != (len(x),)):
+        raise InputError(
+            f"{args.labels}: expected {len(x)} integer labels (one per input), got {labels.dtype} {labels.shape}"
+        )
 
 
 def _targets(args: argparse.Namespace, default: list[str]) -> list[str]:
@@ -55,7 +73,18 @@ def _mcu_module(targets: list[str]) -> None:
         raise ToolMissing(f"targets {', '.join(targets)}: flightml.mcu is not installed; only host can be verified")
 
 
-def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool) -> int:
+def _overrides(settings: Any, args: argparse.Namespace) -> Any:
+    """[verify] settings with --clock-mhz / --flash-wait-states applied (checked like the config)."""
+    if args.clock_mhz is not None and not 0 < args.clock_mhz < 1e5:
+        raise InputError(f"--clock-mhz: expected a clock in MHz > 0, got {args.clock_mhz:g}")
+    if args.flash_wait_states is not None and not 0 <= args.flash_wait_states <= 15:
+        raise InputError(f"--flash-wait-states: expected 0 to 15, got {args.flash_wait_states}")
+    clock = settings.clock_mhz if args.clock_mhz is None else args.clock_mhz
+    ws = settings.flash_wait_states if args.flash_wait_states is None else args.flash_wait_states
+    return dataclasses.replace(settings, clock_mhz=clock, flash_wait_states=ws)
+
+
+def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespace) -> int:
     """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults); 0 when every
     target is ok or skipped."""
     _mcu_module(targets)
@@ -63,10 +92,10 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool) -> int:
     from flightml.mcu.verify import verify_mcu_targets
     from flightml.verify.compiled import CompiledModel
 
-    settings = VerifyConfig()
+    settings = _overrides(VerifyConfig(), args)
     model = CompiledModel(c_dir)
     x_int8 = x if x.dtype == np.int8 else model.quantize(x)
-    if not full and settings.mcu_samples:
+    if not args.full and settings.mcu_samples:
         x_int8 = x_int8[: settings.mcu_samples]
     report = verify_mcu_targets(
         c_dir,
@@ -95,25 +124,25 @@ def _verify_dir(args: argparse.Namespace) -> int:
         raise InputError(f"{args.path}: a compiled C directory needs --inputs FILE.npy")
     x = _load_npy(args.inputs, "inputs")
     labels = _load_npy(args.labels, "labels") if args.labels else None
+    _check_inputs(args, x, labels)
     result = verify_dir(args.path, x, labels)
     print(to_json(result), end="")
     mcu = [t for t in _targets(args, ["host"]) if t != "host"]
     code = 0 if result["bitexact_vs_reference"] == 1.0 else 1
     if mcu:
-        code = max(code, _mcu(args.path, x, mcu, args.full))
+        code = max(code, _mcu(args.path, x, mcu, args))
     return code
 
 
 def _verify_run(args: argparse.Namespace) -> int:
     from flightml.artifacts import read_json
-    from flightml.pipeline import open_run
-    from flightml.verify.host import verify_host_stage
+    from flightml.pipeline import get_stage, open_run
 
     run = open_run(args.path)
     targets = _targets(args, list(run.config.verify.targets))
     code = 0
     if "host" in targets:
-        verify_host_stage(run.dir, run.config)
+        run.run_stage(get_stage("verify_host"))
         report = read_json(run.dir.path("verify_host.json"), "host verification")
         print(to_json(report), end="")
         code = 0 if all(r["bitexact_vs_reference"] == 1.0 for r in report["modes"].values()) else 1
@@ -122,7 +151,9 @@ def _verify_run(args: argparse.Namespace) -> int:
         _mcu_module(mcu)
         from flightml.mcu.stage import VERIFY_MCU, verify_mcu_stage
 
-        verify_mcu_stage(run.dir, run.config, targets=mcu, full=args.full)
+        run.config = dataclasses.replace(run.config, verify=_overrides(run.config.verify, args))
+        stage = get_stage("verify_mcu")
+        run.run_stage(stage, function=lambda d, c: verify_mcu_stage(d, c, targets=mcu, full=args.full))
         report = read_json(run.dir.path(VERIFY_MCU), "MCU verification")
         print(to_json(report), end="")
         code = max(code, 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1)
