@@ -18,7 +18,7 @@ int ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *
 int ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
 int main(void);
 
-#define CASES 300
+#define CASES 400
 static uint32_t seed = 12345u;
 static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
 static int32_t b[64], mult[64];
@@ -32,8 +32,9 @@ static uint32_t rnd(uint32_t n) {
 static int32_t span(int32_t lo, int32_t hi) { return lo + (int32_t)rnd((uint32_t)(hi - lo + 1)); }
 
 static void fill(int8_t *a, int32_t n) {
+    const uint32_t kind = rnd(8); /* sometimes all at an extreme */
     int32_t i;
-    for (i = 0; i < n; ++i) a[i] = (int8_t)span(-128, 127);
+    for (i = 0; i < n; ++i) a[i] = (int8_t)(kind == 0 ? -128 : kind == 1 ? 127 : span(-128, 127));
 }
 
 #ifndef FM_CHECK_ORT_INT
@@ -67,24 +68,30 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
     return (in + pad + pad_end - dil * (k - 1) - 1) / stride + 1;
 }
 
-static int conv_case(int pooled) {
+/* big: many channels (the matrix-multiply path's blocks of output channels and chunks of the patch),
+ * 1 x 1 or up to 3 x 3 kernels on small planes; else the small shapes of every path. */
+static int conv_case(int pooled, int big) {
     fm_conv_params_t p;
     fm_pool_params_t pool;
     fm_requant_t rq;
-    int32_t groups = 1 + (int32_t)rnd(3), n, i, rd, rr;
+    int32_t groups = big ? 1 + (int32_t)rnd(2) : 1 + (int32_t)rnd(3), n, i, rd, rr;
     const int32_t *bias = rnd(4) ? b : 0;
     p.groups = groups;
-    p.in_c = groups * span(1, 10 / groups + 1);
-    p.out_c = groups * span(1, 12 / groups + 1);
-    p.k_h = span(1, 2);
-    p.k_w = span(1, 5);
-    p.in_h = span(1, 3);
-    p.in_w = span(1, 24);
+    p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
+    p.out_c = groups * (big ? span(4, 48 / groups) : span(1, 12 / groups + 1));
+    p.k_h = big ? span(1, 3) : span(1, 2);
+    p.k_w = big ? span(1, 3) : span(1, 5);
+    p.in_h = big ? span(1, 6) : span(1, 3);
+    p.in_w = big ? span(1, 8) : span(1, 24);
+    if (big && rnd(2)) { /* pointwise */
+        p.k_h = 1;
+        p.k_w = 1;
+    }
     p.stride_h = span(1, 2);
     p.stride_w = span(1, 2);
     p.dil_h = span(1, 2);
     p.dil_w = span(1, 2);
-    if (rnd(2)) { /* the DSP set's SMLAD path: 3 taps along w, stride 1, no dilation */
+    if (!big && rnd(2)) { /* the DSP set's pair path: 3 taps along w, stride 1, no dilation */
         p.k_w = 3;
         p.stride_w = 1;
         p.dil_w = 1;
@@ -93,7 +100,7 @@ static int conv_case(int pooled) {
     p.pad_left = span(0, p.k_w - 1);
     p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
     p.out_w = out_dim(p.in_w, p.pad_left, p.k_w, p.dil_w, p.stride_w, span(0, p.k_w - 1));
-    if (p.out_h < 1 || p.out_w < 1) return 0;
+    if (p.out_h < 1 || p.out_w < 1 || p.out_c * p.out_h * p.out_w > 2048) return 0;
     p.in_offset = span(-127, 128);
     p.w_offset = rnd(2) ? 0 : span(-127, 128);
     fill(x, p.in_c * p.in_h * p.in_w);
@@ -164,7 +171,7 @@ static int fc_case(void) {
 int main(void) {
     int i, rc;
     for (i = 0; i < CASES; ++i) {
-        rc = (i % 3 == 0) ? conv_case(0) : (i % 3 == 1) ? conv_case(1) : fc_case();
+        rc = (i % 4 == 0) ? conv_case(0, 0) : (i % 4 == 1) ? conv_case(1, 0) : (i % 4 == 2) ? conv_case(0, 1) : fc_case();
         if (rc) return rc;
     }
     return 0;
