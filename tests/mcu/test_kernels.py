@@ -16,6 +16,8 @@ RENAME = tuple(
     f"-D{f}=ref_{f}"
     for f in (
         "fm_conv_s8",
+        "fm_conv_dw_s8",
+        "fm_conv_mm_s8",
         "fm_conv_maxpool_s8",
         "fm_fc_s8",
         "fm_maxpool_s8",
@@ -24,7 +26,7 @@ RENAME = tuple(
         "fm_add_s8",
     )
 )
-WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}
+WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8", 9: "a status code"}
 
 
 @pytest.mark.parametrize(

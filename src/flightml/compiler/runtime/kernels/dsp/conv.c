@@ -1,10 +1,10 @@
 /* flightml DSP kernels: convolution and convolution + max pooling with SMLAD. Hand-written,
  * C99 + ACLE. Same contract and results as kernels/portable/conv.c.
  * Convolutions with 3 taps along w, stride 1 and no dilation there (the SpectrumNet family's
- * Conv1d), plain or fused with a 1 x 2 max pool, take the SMLAD path of conv_pair.c; other plain
- * convolutions with at least 4 output channels per group (pointwise, 2-D, strided) take the matrix
- * multiply of conv_mm.c; every other shape takes the scalar path below (the portable algorithm, kept
- * small: flash matters on these parts). */
+ * Conv1d), plain or fused with a 1 x 2 max pool, take the SMLAD path of conv_pair.c; every other
+ * shape takes the scalar path below (the portable algorithm, kept small: flash matters on these
+ * parts). The compiler calls fm_conv_dw_s8 (conv_dw.c) and fm_conv_mm_s8 (conv_mm.c) for the shapes
+ * their fast paths handle, so a model links only the paths it uses. */
 #include "fm_dsp_conv.h"
 
 /* Optimized for size: on the pair path only the dispatch below runs (once per layer), and the scalar path
@@ -57,10 +57,6 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
     if (fm_dsp_pair_ok(p)) {
         fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, output);
-        return FM_OK;
-    }
-    if (fm_dsp_mm_ok(p)) {
-        fm_dsp_conv_mm(p, rq, input, weights, bias, output);
         return FM_OK;
     }
     for (oc = 0; oc < p->out_c; ++oc) {

@@ -18,8 +18,24 @@
 #define FM_MM_CHUNK FM_DSP_COLB /* patch values gathered per pass and column (multiple of 4) */
 #define FM_MM_ROWS 32   /* output channels per block */
 
-int fm_dsp_mm_ok(const fm_conv_params_t *p) {
+/* 1 when this path handles convolution p (the compiler calls fm_conv_mm_s8 for these shapes only). */
+static int fm_dsp_mm_ok(const fm_conv_params_t *p) {
+    if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return 0;
+    if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return 0;
     return p->out_c / p->groups >= 4 && 4 * p->k_h * p->k_w <= FM_MM_CHUNK;
+}
+
+/* The constants of channel c for sums of `len` products; returns q->fast (shared with conv_dw.c). */
+int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t len, fm_dsp_chq_t *q) {
+    fm_dsp_rq8_t r = {0, 0, 0};
+    const int32_t b = bias != 0 ? bias[c] : 0;
+    const int64_t maxsum = (int64_t)len * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    q->fast = fm_dsp_rq8_load(rq, c, &r) && b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum;
+    q->init = q->fast ? b : 0;
+    q->mult = r.mult;
+    q->add = r.add;
+    q->rshift = r.rshift;
+    return q->fast;
 }
 
 /* What the gather needs of one convolution (copied out of the params: the int8 column stores could
@@ -106,7 +122,7 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
     }
 }
 
-void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                     const int32_t *bias, int8_t *output) {
     int8_t col[2 * FM_MM_CHUNK];
     int16_t xq[2 * FM_DSP_COLB];
@@ -151,4 +167,15 @@ void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int
             }
         }
     }
+}
+
+/* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
+ * go to fm_conv_s8. */
+int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                  const int32_t *bias, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0 || !fm_dsp_mm_ok(p)) {
+        return fm_conv_s8(p, rq, input, weights, bias, output);
+    }
+    fm_dsp_conv_mm(p, rq, input, weights, bias, output);
+    return FM_OK;
 }

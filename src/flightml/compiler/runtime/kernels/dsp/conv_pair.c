@@ -35,6 +35,24 @@ int fm_dsp_pair_ok(const fm_conv_params_t *p) {
            (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
 }
 
+/* Int8-rule constants of one channel and the bias as the accumulators' initial value. */
+typedef struct {
+    int32_t init, mult, add, rshift;
+} fm_pair_rq_t;
+
+/* The constants of channel c; 1 when the int8 rule applies and bias + sum cannot saturate (|sum of
+ * products| <= maxsum). */
+static int fm_pair_rq(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t maxsum, fm_pair_rq_t *q) {
+    fm_dsp_rq8_t r;
+    const int32_t b = bias != 0 ? bias[c] : 0;
+    if (!fm_dsp_rq8_load(rq, c, &r) || b > INT32_MAX - maxsum || b < INT32_MIN + maxsum) return 0;
+    q->init = b;
+    q->mult = r.mult;
+    q->add = r.add;
+    q->rshift = r.rshift;
+    return 1;
+}
+
 /* What the tiles need of one convolution (copied out of the params: stores into the int32-typed
  * widened buffers could alias them otherwise). */
 typedef struct {
@@ -171,7 +189,7 @@ static inline __attribute__((always_inline)) const int16x2_t *fm_pair_mac(const 
  * or o[dst], o[dst + 1]. */
 static inline __attribute__((always_inline)) void fm_pair_fast(const int16x2_t *xw, const int16x2_t *wq,
                                                                int32_t rows, const int32_t *dst, int32_t n_win,
-                                                               const fm_dsp_chq_t *q, int8_t *o0, int8_t *o1,
+                                                               const fm_pair_rq_t *q, int8_t *o0, int8_t *o1,
                                                                int pooled) {
     const int16x2_t *wend = wq + 4 * rows;
     const int32_t odd = rows & 1;
@@ -228,8 +246,9 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
                          const int32_t *bias, const int16x2_t *xt, const int32_t *dst, int32_t n_win,
                          int32_t c_lo, int32_t c_hi, int32_t oplane, int pooled, int8_t *output) {
     int16x2_t wq[4 * FM_PAIR_ROWS];
-    fm_dsp_chq_t q[2];
+    fm_pair_rq_t q[2];
     const int32_t rows = (p->in_c / p->groups) * p->k_h;
+    const int32_t maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
     const int32_t last = p->out_c - 1;
     const int16x2_t wo = fm_dsp_pair(p->w_offset);
     int32_t c0;
@@ -238,7 +257,7 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
         int8_t *o0 = output + c0 * oplane;
         int8_t *o1 = output + c1 * oplane;
         fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, wo, c1 == last, wq);
-        if (fm_dsp_chq_load(rq, bias, c0, 3 * rows, &q[0]) && fm_dsp_chq_load(rq, bias, c1, 3 * rows, &q[1])) {
+        if (fm_pair_rq(rq, bias, c0, maxsum, &q[0]) && fm_pair_rq(rq, bias, c1, maxsum, &q[1])) {
             if (pooled) {
                 fm_pair_fast(xt, wq, rows, dst, n_win, q, o0, o1, 1);
             } else {

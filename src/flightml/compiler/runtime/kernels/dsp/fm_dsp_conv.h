@@ -15,7 +15,8 @@ static inline void fm_taps(int32_t base, int32_t dil, int32_t size, int32_t k, i
     *hi = b;
 }
 
-/* Requantization constants of one output channel, loaded once per block of outputs: `fast` when the
+/* Requantization constants of one output channel for the matrix-multiply and depthwise paths (the pair
+ * path has its own, smaller), loaded once per block of outputs: `fast` when the
  * int8 rule of fm_dsp.h applies and bias + sum cannot saturate (|sum of products| <= len * 255^2),
  * then the accumulators start at `init` (the bias: equal to the saturating addition after the sum in
  * that range); otherwise init is 0 and fm_dsp_chq_out adds the bias with saturation. */
@@ -23,19 +24,8 @@ typedef struct {
     int32_t init, mult, add, rshift, fast;
 } fm_dsp_chq_t;
 
-/* The constants of channel c for sums of `len` products; returns q->fast. */
-static inline int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t len,
-                                      fm_dsp_chq_t *q) {
-    fm_dsp_rq8_t r = {0, 0, 0};
-    const int32_t b = bias != 0 ? bias[c] : 0;
-    const int64_t maxsum = (int64_t)len * 65025;
-    q->fast = fm_dsp_rq8_load(rq, c, &r) && b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum;
-    q->init = q->fast ? b : 0;
-    q->mult = r.mult;
-    q->add = r.add;
-    q->rshift = r.rshift;
-    return q->fast;
-}
+/* The constants of channel c for sums of `len` products; returns q->fast (conv_mm.c). */
+int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t len, fm_dsp_chq_t *q);
 
 /* The output of channel c from its accumulator (started at q->init). */
 static inline int8_t fm_dsp_chq_out(int32_t acc, const fm_dsp_chq_t *q, const fm_requant_t *rq, const int32_t *bias,
@@ -51,13 +41,5 @@ int fm_dsp_pair_ok(const fm_conv_params_t *p);
  * 1 x 2 and no padding (output out_h x out_w / 2), pooled = 0 is the plain convolution. */
 void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                        const int8_t *weights, const int32_t *bias, int pooled, int8_t *output);
-
-/* 1 when the matrix-multiply path (conv_mm.c) handles convolution p: at least 4 output channels per
- * group, kernel window of at most FM_MM_CHUNK / 4 taps. */
-int fm_dsp_mm_ok(const fm_conv_params_t *p);
-
-/* Convolution p through the matrix-multiply path. */
-void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                    const int32_t *bias, int8_t *output);
 
 #endif /* FM_DSP_CONV_H */
