@@ -1,12 +1,12 @@
 """Instructions per MAC of each kernel path on the layer shapes of the MLPerf Tiny models (Cortex-M4,
-DSP kernels; Cortex-M0, portable kernels), one single-layer model per shape.
+DSP kernels; Cortex-M3, portable kernels), one single-layer model per shape.
 
 Each shape is a float ONNX model (tests/ops/qmodels.py) quantized per channel by ONNX Runtime,
 compiled fixedpoint, and run under QEMU with the instruction-counting plugin on 2 random inputs
 (median); the row is the measured layer's own count (per-layer counters), so model set-up is not
 included. Every run is also checked bit-exact against the host build.
 
-Usage: .venv/bin/python benchmarks/kernel_shapes.py [--m0] [--only NAME]
+Usage: .venv/bin/python benchmarks/kernel_shapes.py [--portable] [--only NAME]
 Goal (issue 16): no layer shape above 3 instructions per MAC on cortex-m4.
 """
 
@@ -24,28 +24,38 @@ from flightml.mcu.verify import verify_mcu_targets
 from flightml.verify.compiled import CompiledModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops"))
-import qmodels  # noqa: E402
+import qmodels
 
 GOAL = 3.0
-PAD1 = {"pads": [1, 1, 1, 1]}
 
 
 def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
     """(kind, model and layer, float spec, index of the measured layer)."""
-    conv = qmodels.conv
+    conv, p1, s2 = qmodels.conv, {"pads": [1, 1, 1, 1]}, {"strides": [2, 2]}
     return [
         ("pointwise 1x1", "KWS DS-CNN 64->64 on 25x5", conv("kws_pw", (64, 25, 5), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 32->64 on 12x12", conv("vww_pw", (32, 12, 12), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 128->128 on 6x6", conv("vww_pw2", (128, 6, 6), 128, (1, 1)), 0),
-        ("pointwise 1x1 s2", "IC ResNet-8 shortcut 16->32", conv("ic_sc", (16, 32, 32), 32, (1, 1), strides=[2, 2]), 0),
-        ("conv 3x3", "IC ResNet-8 16->16 on 32x32", conv("ic_c1", (16, 32, 32), 16, (3, 3), **PAD1), 0),
-        ("conv 3x3 s2", "IC ResNet-8 32->64 on 16x16", conv("ic_c2", (32, 16, 16), 64, (3, 3), strides=[2, 2], **PAD1), 0),
-        ("conv 3x3", "IC ResNet-8 64->64 on 8x8", conv("ic_c3", (64, 8, 8), 64, (3, 3), **PAD1), 0),
-        ("conv 3x3 s2", "VWW MobileNet first 3->8 on 96x96", conv("vww_c0", (3, 96, 96), 8, (3, 3), strides=[2, 2], **PAD1), 0),
-        ("conv 10x4 s2", "KWS DS-CNN first 1->64 on 49x10", conv("kws_c0", (1, 49, 10), 64, (10, 4), strides=[2, 2], pads=[4, 1, 5, 1]), 0),
-        ("depthwise 3x3", "KWS DS-CNN 64 ch on 25x5", conv("kws_dw", (64, 25, 5), 64, (3, 3), group=64, **PAD1), 0),
-        ("depthwise 3x3", "VWW MobileNet 32 ch on 24x24", conv("vww_dw", (32, 24, 24), 32, (3, 3), group=32, **PAD1), 0),
-        ("depthwise 3x3 s2", "VWW MobileNet 32 ch on 24x24", conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, strides=[2, 2], **PAD1), 0),
+        ("pointwise 1x1 s2", "IC ResNet-8 shortcut 16->32", conv("ic_sc", (16, 32, 32), 32, (1, 1), **s2), 0),
+        ("conv 3x3", "IC ResNet-8 16->16 on 32x32", conv("ic_c1", (16, 32, 32), 16, (3, 3), **p1), 0),
+        ("conv 3x3 s2", "IC ResNet-8 32->64 on 16x16", conv("ic_c2", (32, 16, 16), 64, (3, 3), **s2, **p1), 0),
+        ("conv 3x3", "IC ResNet-8 64->64 on 8x8", conv("ic_c3", (64, 8, 8), 64, (3, 3), **p1), 0),
+        ("conv 3x3", "IC ResNet-8 first 3->16 on 32x32", conv("ic_c0", (3, 32, 32), 16, (3, 3), **p1), 0),
+        ("conv 3x3 s2", "VWW MobileNet first 3->8 on 96x96", conv("vww_c0", (3, 96, 96), 8, (3, 3), **s2, **p1), 0),
+        (
+            "conv 10x4 s2",
+            "KWS DS-CNN first 1->64 on 49x10",
+            conv("kws_c0", (1, 49, 10), 64, (10, 4), auto_pad="SAME_UPPER", **s2),
+            0,
+        ),
+        ("depthwise 3x3", "KWS DS-CNN 64 ch on 25x5", conv("kws_dw", (64, 25, 5), 64, (3, 3), group=64, **p1), 0),
+        ("depthwise 3x3", "VWW MobileNet 32 ch on 24x24", conv("vww_dw", (32, 24, 24), 32, (3, 3), group=32, **p1), 0),
+        (
+            "depthwise 3x3 s2",
+            "VWW MobileNet 32 ch on 24x24",
+            conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, **s2, **p1),
+            0,
+        ),
         ("residual Add", "IC ResNet-8 16 x 32x32", qmodels.residual("ic_add", (16, 32, 32)), 2),
         ("global average pool", "KWS DS-CNN 64 x 25x5", qmodels.pool("kws_gap", "GlobalAveragePool", (64, 25, 5)), 1),
     ]
@@ -73,10 +83,12 @@ def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--m0", action="store_true", help="also cortex-m0 (portable kernels)")
+    parser.add_argument(
+        "--portable", action="store_true", help="also cortex-m3 (portable kernels; cortex-m0's RAM is too small)"
+    )
     parser.add_argument("--only", help="only shapes whose spec name contains this")
     args = parser.parse_args()
-    targets = ["cortex-m4", *(["cortex-m0"] if args.m0 else [])]
+    targets = ["cortex-m4", *(["cortex-m3"] if args.portable else [])]
     print("| kind | layer | " + " | ".join(f"{t} instructions | per MAC" for t in targets) + " | bit-exact |")
     print("|---|---|" + "---|---|" * len(targets) + "---|")
     worst = 0.0

@@ -1,7 +1,8 @@
 """Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
 
 Kernels `fm_conv_s8`, `fm_conv_dw_s8` and `fm_conv_mm_s8` (one contract; `kernel_for` picks the entry
-point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1), weights int8 [M, C/g, kH, kW], bias int32 [M],
+point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1),
+weights int8 [M, C/g, kH, kW], bias int32 [M],
 per-tensor or per-channel requantization with the fused Relu/Clip clamp.
 """
 
