@@ -6,15 +6,19 @@ from pathlib import Path
 
 from flightml.compiler.emit import check_name, write_dir
 from flightml.compiler.ir import Graph
+from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
 from flightml.compiler.passes import load_model, lower
 
 
-def compile_model(model: Path, out: Path, name: str, mode: str, command: str) -> Graph:
-    """Compile `model` (int8 ONNX) into the C directory `out` for requant `mode`; returns the Graph."""
+def compile_model(
+    model: Path, out: Path, name: str, mode: str, command: str, max_elements: int = DEFAULT_MAX_ELEMENTS
+) -> Graph:
+    """Compile `model` (int8 ONNX) into the C directory `out` for requant `mode`; returns the Graph
+    (`graph.notes`: facts to tell the user, e.g. a symbolic batch dimension taken as 1)."""
     check_name(name)
     onnx_model, sha = load_model(Path(model))
-    graph = lower(onnx_model, sha, mode)
-    write_dir(graph, Path(out), name, command, Path(model).read_bytes())
+    graph = lower(onnx_model, sha, mode, max_elements)
+    write_dir(graph, Path(out), name, command, Path(model).read_bytes(), max_elements)
     return graph
 
 
