@@ -22,6 +22,10 @@ RENAME = tuple(
         "fm_fc_s8",
         "fm_maxpool_s8",
         "fm_avgpool_s8",
+        "fm_avgpool_ort_s8",
+        "fm_softmax_s8",
+        "fm_softmax_ort_s8",
+        "fm_transpose_s8",
         "fm_concat_s8",
         "fm_add_s8",
     )
