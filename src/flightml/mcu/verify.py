@@ -237,15 +237,12 @@ def _timing(
     insns = [s.total["insn"] for s in per_sample]
     cycles = [timing.estimate_cycles(s.total, target.timing, settings["flash_wait_states"]) for s in per_sample]
     wcet_cycles, wcet_us = timing.wcet(max(cycles), settings["wcet_margin"], settings["clock_mhz"])
-    per_layer = [
-        {
-            "layer": layer.name,
-            "kernel": layer.kernel,
-            "macs": layer.macs,
-            "instructions": int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample])),
-        }
-        for i, layer in enumerate(api.layers)
-    ]
+    per_layer = []
+    for i, layer in enumerate(api.layers):
+        insn = int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample]))
+        per_mac = round(insn / layer.macs, 2) if layer.macs else None  # a slow shape shows here
+        row = {"layer": layer.name, "kernel": layer.kernel, "macs": layer.macs, "instructions": insn}
+        per_layer.append({**row, "instructions_per_mac": per_mac})
     result.update(
         instructions=_stats(insns),
         cycles_est=_stats(cycles),
