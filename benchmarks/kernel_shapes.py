@@ -62,8 +62,8 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
 
 
 def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> dict[str, tuple[int, int, bool] | str]:
-    """Per target: (instructions, MACs or output elements, bit-exact) of layer `layer` of `spec`, or why
-    it was not measured (the target's status and reason)."""
+    """Per target: (instructions, MACs or, for layers without, elements, bit-exact) of layer `layer` of
+    `spec`, or why it was not measured (the target's status and reason)."""
     spec.per_channel = True  # flightml's default quantization
     c_dir = tmp / spec.name / "c"
     compile_model(qmodels.quantize(spec, tmp / spec.name), c_dir, "net", "fixedpoint", "kernel_shapes")
@@ -77,7 +77,8 @@ def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> di
             out[target] = f"{result['status']}: {result['reason'][:60]}"
             continue
         row = result["per_layer"][layer]
-        out[target] = (row["instructions"], row["macs"] or int(np.prod(model.output_shape)), result["bitexact"] == 1.0)
+        elements = max(int(np.prod(model.input_shape)), int(np.prod(model.output_shape)))
+        out[target] = (row["instructions"], row["macs"] or elements, result["bitexact"] == 1.0)
     return out
 
 
@@ -90,6 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     targets = ["cortex-m4", *(["cortex-m3"] if args.portable else [])]
     print("| kind | layer | " + " | ".join(f"{t} instructions | per MAC" for t in targets) + " | bit-exact |")
+    print("(Add and pooling: per element instead of per MAC)", file=sys.stderr)
     print("|---|---|" + "---|---|" * len(targets) + "---|")
     worst = 0.0
     with tempfile.TemporaryDirectory(prefix="fm-shapes-") as tmp:

@@ -202,7 +202,7 @@ def kernel_for(p: Mapping[str, int]) -> str:
     fm_conv_s8); anything else fm_conv_s8."""
     cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
-    rows_ok = p["pad_left"] <= 3 and (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
+    rows_ok = p["in_w"] >= 4 and p["pad_left"] <= 3 and (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
     if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
         return "fm_conv_dw_s8"
     pair = taps_w3 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16

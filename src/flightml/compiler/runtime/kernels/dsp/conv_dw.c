@@ -20,7 +20,7 @@
 static int fm_dsp_dw_ok(const fm_conv_params_t *p) {
     return p->groups >= 1 && p->groups == p->in_c && p->out_c == p->in_c && p->stride_h >= 1 && p->dil_h >= 1 &&
            p->k_w == 3 && p->dil_w == 1 &&
-           (p->stride_w == 1 || p->stride_w == 2) && p->k_h <= FM_DSP_DW_KH && p->out_w >= 2 &&
+           (p->stride_w == 1 || p->stride_w == 2) && p->k_h <= FM_DSP_DW_KH && p->out_w >= 2 && p->in_w >= 4 &&
            p->pad_left <= 3 && (p->out_w - 1) * p->stride_w - p->pad_left < p->in_w;
 }
 
@@ -34,17 +34,12 @@ typedef struct {
     int16x2_t w02[FM_DSP_DW_KH], w1[FM_DSP_DW_KH];
 } fm_dw_t;
 
-/* x[s .. s + 3] of one input row when it reaches past an end (-3 <= s, s < in_w), the zero point
- * standing in for the values outside: one word, shifted, in rows of at least 4 values; else read from a
- * padded copy of the row. */
+/* x[s .. s + 3] of one input row of at least 4 values when it reaches past one end by 1 to 3 values
+ * (-3 <= s < 0 or in_w - 4 < s < in_w), the zero point standing in for them: one word, shifted. */
 static uint32_t fm_dw_edge(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
     const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
-    uint32_t buf[3] = {pads, pads, pads};
-    int32_t i;
-    if (in_w >= 4 && s < 0) return fm_dsp_ld4(row) << (-8 * s) | pads >> (32 + 8 * s);
-    if (in_w >= 4) return fm_dsp_ld4(row + in_w - 4) >> (8 * (s + 4 - in_w)) | pads << (32 - 8 * (s + 4 - in_w));
-    for (i = 0; i < in_w; ++i) ((int8_t *)buf)[3 + i] = row[i];
-    return fm_dsp_ld4((const int8_t *)buf + 3 + s);
+    if (s < 0) return fm_dsp_ld4(row) << (-8 * s) | pads >> (32 + 8 * s);
+    return fm_dsp_ld4(row + in_w - 4) >> (8 * (s + 4 - in_w)) | pads << (32 - 8 * (s + 4 - in_w));
 }
 
 /* One input row's contribution to the pair (a, b). */
