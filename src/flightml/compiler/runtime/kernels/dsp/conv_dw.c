@@ -36,7 +36,7 @@ typedef struct {
 
 /* x[s .. s + 3] of one input row of at least 4 values when it reaches past one end by 1 to 3 values
  * (-3 <= s < 0 or in_w - 4 < s < in_w), the zero point standing in for them: one word, shifted. */
-static uint32_t fm_dw_edge(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
+static inline __attribute__((always_inline)) uint32_t fm_dw_edge(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
     const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
     if (s < 0) return fm_dsp_ld4(row) << (-8 * s) | pads >> (32 + 8 * s);
     return fm_dsp_ld4(row + in_w - 4) >> (8 * (s + 4 - in_w)) | pads << (32 - 8 * (s + 4 - in_w));
@@ -78,6 +78,10 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
             fm_dw_tap(d, r0, s, 1, w02_0, w1_0, stride, &a, &b);
             fm_dw_tap(d, r1, s, 1, w02_1, w1_1, stride, &a, &b);
             fm_dw_tap(d, r2, s, 1, w02_2, w1_2, stride, &a, &b);
+        } else if (k3) { /* a border pair */
+            fm_dw_tap(d, r0, s, 0, w02_0, w1_0, stride, &a, &b);
+            fm_dw_tap(d, r1, s, 0, w02_1, w1_1, stride, &a, &b);
+            fm_dw_tap(d, r2, s, 0, w02_2, w1_2, stride, &a, &b);
         } else {
             for (kh = 0; kh < k_h; ++kh) fm_dw_tap(d, d->row[kh], s, inside, d->w02[kh], d->w1[kh], stride, &a, &b);
         }
