@@ -91,6 +91,12 @@ static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t
     fm_dsp_widen(col, cc * k_h * k_w / 4, k->in_offset, xq, 4);
 }
 
+/* Offset in the input plane of pointwise output position pos (row-major over out_w columns). */
+static inline int32_t fm_mm_at(const fm_mm_ctx_t *k, int32_t pos, int32_t out_w) {
+    const int32_t oh = pos / out_w;
+    return oh * k->stride_h * k->in_w + (pos - oh * out_w) * k->stride_w;
+}
+
 /* Two columns (A: col, xq; B: col + FM_MM_CHUNK, xq + FM_DSP_COLB) against weight rows j < nb (row
  * length k, n values from w): acc[2j] += A . row j, acc[2j + 1] += B . row j. Rows in pairs (an odd
  * count pairs the last row with itself into acc[2nb], acc[2nb + 1], unused). */
@@ -117,6 +123,12 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
                                                 int32_t stride, int32_t two) {
     int32_t j;
     for (j = 0; j < nb; ++j, out += stride) {
+        const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
+        if (q[j].fast) { /* the int8 rule, constants loaded once for both positions */
+            out[0] = fm_dsp_rq8(acc[2 * j], mult, add, rshift);
+            if (two) out[1] = fm_dsp_rq8(acc[2 * j + 1], mult, add, rshift);
+            continue;
+        }
         out[0] = fm_dsp_chq_out(acc[2 * j], &q[j], rq, bias, n0 + j);
         if (two) out[1] = fm_dsp_chq_out(acc[2 * j + 1], &q[j], rq, bias, n0 + j);
     }
@@ -134,6 +146,8 @@ static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t w_offset = p->w_offset, out_w = p->out_w;
     /* input channels per pass: all, or a multiple of 4 whose patch values fit the chunk */
     const int32_t cc = len <= FM_MM_CHUNK ? cin_g : (FM_MM_CHUNK / taps) & ~3;
+    const int inside = taps == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
+                       (p->out_w - 1) * p->stride_w < p->in_w;
     int32_t g, n0, pa, pb, c0, j;
     k.in_h = p->in_h;
     k.in_w = p->in_w;
@@ -156,11 +170,19 @@ static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, co
             for (j = 0; j < nb; ++j) fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
             for (pa = 0; pa < oplane; pa += 2) { /* positions pa and pb (the last twice when the count is odd) */
                 pb = pa + 1 < oplane ? pa + 1 : pa;
-                for (j = 0; j < 2 * nb + 2; ++j) acc[j] = j < 2 * nb ? q[j / 2].init : 0;
+                for (j = 0; j < nb; ++j) acc[2 * j] = acc[2 * j + 1] = q[j].init;
+                acc[2 * nb] = acc[2 * nb + 1] = 0;
                 for (c0 = 0; c0 < cin_g; c0 += cc) {
                     const int32_t n = (cin_g - c0 < cc ? cin_g - c0 : cc) * taps;
-                    fm_mm_gather(&k, pa / out_w, pa % out_w, c0, n / taps, col, xq);
-                    fm_mm_gather(&k, pb / out_w, pb % out_w, c0, n / taps, col + FM_MM_CHUNK, xq + FM_DSP_COLB);
+                    if (inside) { /* pointwise, every position inside the input: no window logic */
+                        const int8_t *x = k.input + c0 * k.plane;
+                        fm_mm_pointwise(x + fm_mm_at(&k, pa, out_w), k.plane, n, in_offset, col, xq);
+                        fm_mm_pointwise(x + fm_mm_at(&k, pb, out_w), k.plane, n, in_offset, col + FM_MM_CHUNK,
+                                        xq + FM_DSP_COLB);
+                    } else {
+                        fm_mm_gather(&k, pa / out_w, pa % out_w, c0, n / taps, col, xq);
+                        fm_mm_gather(&k, pb / out_w, pb % out_w, c0, n / taps, col + FM_MM_CHUNK, xq + FM_DSP_COLB);
+                    }
                     fm_mm_mac(col, xq, n, weights + n0 * len + c0 * taps, len, nb, in_offset, w_offset, acc);
                 }
                 fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa);
