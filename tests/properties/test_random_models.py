@@ -111,10 +111,14 @@ def conv_models(draw: st.DrawFn) -> tuple[onnx.ModelProto, tuple[int, ...]]:
         p_inits, p_nodes = _q("p", "mp", "yf", sy, zy)
         inits += p_inits
         nodes += p_nodes
-    shape = (c, *spatial)
+    return _float_model("random", nodes, inits, (c, *spatial))
+
+
+def _float_model(name: str, nodes: list, inits: list, shape: tuple[int, ...]) -> tuple[onnx.ModelProto, tuple]:
+    """(QDQ model with float input 'x' [1, *shape] and float output 'yf', shape)."""
     graph = helper.make_graph(
         nodes,
-        "random",
+        name,
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
         [helper.make_tensor_value_info("yf", TensorProto.FLOAT, None)],
         inits,
@@ -222,18 +226,8 @@ def mixed_models(draw: st.DrawFn) -> tuple[onnx.ModelProto, tuple[int, ...]]:
             sy, zy = sy * draw(st.floats(0.5, 1.5)), draw(st.integers(-20, 20))
         q_inits, q_nodes = _q("p", "pooled", "pool_out", sy, zy)  # MaxPool: its input's quantization
         inits, nodes, y = inits + q_inits, nodes + q_nodes, "pool_out"
-    shape = (c, *spatial)
     nodes[-1].output[0] = "yf"
-    graph = helper.make_graph(
-        nodes,
-        "mixed",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
-        [helper.make_tensor_value_info("yf", TensorProto.FLOAT, None)],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    return model, shape
+    return _float_model("mixed", nodes, inits, (c, *spatial))
 
 
 @settings(
