@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
-from flightml.compiler.ir import Graph
+from flightml.compiler.ir import Graph, Layer
 from flightml.compiler.ops import BY_KIND
 from flightml.errors import InputError
 
@@ -42,11 +42,13 @@ class Reference:
         g = self.graph
         values: dict[str, np.ndarray] = {g.input: x.astype(np.int64)}
         for layer in g.layers:
-            inputs = [values[g.storage(name)] for name in layer.inputs]
-            out = BY_KIND[layer.kind].reference(layer, inputs, self.consts, g.mode)
-            values[layer.output] = out
+            values[layer.output] = self.layer_output(layer, [values[g.storage(name)] for name in layer.inputs])
         out = values[g.storage(g.output)]
         return out.reshape(out.shape[0], *g.tensors[g.output].shape[1:]).astype(np.int8)
+
+    def layer_output(self, layer: Layer, inputs: list[np.ndarray]) -> np.ndarray:
+        """One layer's batched int64 output (a subclass may change how a layer accumulates)."""
+        return BY_KIND[layer.kind].reference(layer, inputs, self.consts, self.graph.mode)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """float32 [B, *input_shape] -> int8 as ONNX Runtime's QuantizeLinear (uint8 shifted by -128)."""
