@@ -12,7 +12,7 @@ from quant_helpers import small_config
 from flightml.compiler import compile_model
 from flightml.data import load_spectra
 from flightml.errors import InputError
-from flightml.onnx_io import ort_session
+from flightml.ort_session import ort_session
 from flightml.quantize.stage import calibration_set, quantize_onnx
 from flightml.verify.host import verify_dir
 

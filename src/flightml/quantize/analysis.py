@@ -28,7 +28,8 @@ from flightml.data import load_spectra
 from flightml.data.stage import SPECTRA
 from flightml.evaluate import confusion
 from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
-from flightml.onnx_io import load_onnx, ort_session
+from flightml.onnx_io import load_onnx
+from flightml.ort_session import ort_session
 from flightml.quantize.stage import INT8, QAT_FP32, settings_dict
 
 QUANT_REPORT = "quant_report.json"

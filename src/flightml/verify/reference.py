@@ -11,12 +11,14 @@ bias addition and the guards on corrupted shifts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer
 from flightml.compiler.ops import BY_KIND
+from flightml.compiler.passes import load_model, lower
 from flightml.errors import InputError
 
 
@@ -59,3 +61,15 @@ class Reference:
         """int8 output -> float32 (y - zp) * scale."""
         t = self.graph.tensors[self.graph.output]
         return qparams.dequantize(y, t.scale, t.zp)
+
+
+def exact_int8_outputs(model: Path, x: np.ndarray) -> np.ndarray:
+    """The int8 ONNX model's outputs on float32 inputs `x` under its exact integer semantics
+    (ONNX Runtime's rounding, int32 accumulation: the `ort-exact` reference), dequantized, [B, -1].
+
+    This is flightml's int8 truth: the same on every host, equal to an exact ONNX Runtime session.
+    """
+    graph = lower(*load_model(Path(model)), "ort-exact")
+    ref = Reference(graph)
+    y = ref.run(ref.quantize_input(np.asarray(x, dtype=np.float32)))
+    return ref.dequantize_output(y).reshape(y.shape[0], -1)

@@ -22,7 +22,7 @@ import onnx
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer
-from flightml.compiler.ops import BY_KIND, maxpool
+from flightml.compiler.ops import maxpool
 from flightml.compiler.ops.common import apply_requant
 from flightml.verify.reference import Reference
 

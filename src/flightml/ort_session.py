@@ -1,0 +1,102 @@
+"""ONNX Runtime sessions, and what ONNX Runtime's int8 kernels do on this host.
+
+`ort_session(model)` is the one way flightml builds a session. By default it is the oracle: with
+`session.x64quantprecision=1`, which makes ONNX Runtime run its fused int8 kernels as U8U8 on x86
+without VNNI, exact in int32 on every host (VNNI and arm64 are exact anyway). `exact=False` is the
+default session a user gets, whose int8 results on x86 AVX2 without VNNI saturate
+(/work/shared/design/ORT-X86-SATURATION.md); flightml uses it only for `ort_int8_accuracy` and timing.
+`ort_host()` describes this host's kernel path.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from flightml.errors import InputError
+
+EXACT_CONFIG = {"session.x64quantprecision": "1"}
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
+X86 = ("x86_64", "amd64", "i386", "i686")
+ARM64 = ("aarch64", "arm64")
+
+
+def ort_session(
+    model: Path | str | bytes | onnx.ModelProto, *, exact: bool = True, threads: int = 1, optimize: bool = True
+):  # -> onnxruntime.InferenceSession
+    """A CPU session with a fixed thread count; exact int8 on every host unless `exact=False`.
+
+    `optimize=False` disables graph optimizations (float ops between Q/DQ, no fused int8 kernels).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if exact:
+        for key, value in EXACT_CONFIG.items():
+            options.add_session_config_entry(key, value)
+    source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
+    source = str(source) if isinstance(source, Path) else source
+    try:
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own Fail/InvalidGraph types from C++
+        where = model if isinstance(model, (str, Path)) else "model"
+        raise InputError(f"{where}: ONNX Runtime cannot load it ({str(exc).splitlines()[0]})") from None
+
+
+def kernel_path(machine: str, flags: set[str]) -> tuple[str, bool]:
+    """(ONNX Runtime's int8 GEMM path of a default session, whether it is exact) for a CPU."""
+    machine = machine.lower()
+    if machine in ARM64:
+        return ("arm64 dot product (SDOT/UDOT), exact" if "asimddp" in flags else "arm64 NEON, exact"), True
+    if machine not in X86:
+        return f"{machine}: not modelled", False
+    if any(flag in flags for flag in VNNI_FLAGS):
+        return "x86 U8S8 with VNNI (VPDPBUSD), exact", True
+    if "avx2" in flags:
+        return "x86 U8S8 AVX2 without VNNI (VPMADDUBSW: int16 pair saturation)", False
+    return "x86 U8S8 without AVX2 or VNNI (int16 pair saturation, per ONNX Runtime's documentation)", False
+
+
+def _cpuinfo() -> tuple[str, set[str]]:
+    """(CPU model, ISA flags) from /proc/cpuinfo; ('', set()) where there is none (macOS, Windows)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return platform.processor(), set()
+    model, flags = "", set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("model name", "cpu model") and not model:
+            model = value.strip()
+        elif key in ("flags", "features") and not flags:
+            flags = set(value.split())
+    return model or platform.processor(), flags
+
+
+def ort_host() -> dict[str, Any]:
+    """This host as ONNX Runtime's int8 kernels see it: CPU, the ISA flags that matter, ORT version,
+    the kernel path a default session takes and whether it is exact (`saturates` = not exact on x86)."""
+    import onnxruntime as ort
+
+    model, flags = _cpuinfo()
+    machine = platform.machine()
+    path, exact = kernel_path(machine, flags)
+    relevant = ("avx2", *VNNI_FLAGS, "asimddp")
+    return {
+        "cpu": model,
+        "machine": machine,
+        "isa": {flag: flag in flags for flag in relevant},
+        "onnxruntime": ort.__version__,
+        "kernel_path": path,
+        "exact": exact,
+        "saturates": machine.lower() in X86 and not exact,
+    }
