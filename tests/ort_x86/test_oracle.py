@@ -1,0 +1,45 @@
+"""The ONNX Runtime oracle is exact on whatever host runs it, and the host description is right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flightml.ort_session import EXACT_CONFIG, kernel_path, ort_host, ort_session
+from flightml.verify.reference import exact_int8_outputs
+
+FIXTURE = Path(__file__).parent / "fixture" / "spectrumnet"
+
+
+def test_oracle_equals_the_integer_reference_on_this_host() -> None:
+    x = np.load(FIXTURE / "inputs.npy")
+    session = ort_session(FIXTURE / "model_int8.onnx")
+    for key, value in EXACT_CONFIG.items():
+        assert session.get_session_options().get_session_config_entry(key) == value
+    oracle = np.concatenate([session.run(None, {"spectrum": x[i : i + 100]})[0] for i in range(0, len(x), 100)])
+    assert np.array_equal(oracle, exact_int8_outputs(FIXTURE / "model_int8.onnx", x))
+
+
+@pytest.mark.parametrize(
+    ("machine", "flags", "exact"),
+    [
+        ("x86_64", {"avx2", "fma"}, False),  # AMD EPYC / Zen 2, Haswell..Skylake clients
+        ("x86_64", {"avx2", "avx512f", "avx512_vnni"}, True),
+        ("x86_64", {"avx2", "avx_vnni"}, True),
+        ("aarch64", {"asimd", "asimddp"}, True),
+        ("arm64", set(), True),
+    ],
+)
+def test_kernel_path(machine: str, flags: set[str], exact: bool) -> None:
+    path, is_exact = kernel_path(machine, flags)
+    assert is_exact == exact
+    assert ("saturation" in path) == (not exact)
+
+
+def test_ort_host_names_cpu_flags_version_and_path() -> None:
+    host = ort_host()
+    assert set(host) >= {"cpu", "isa", "onnxruntime", "kernel_path", "exact", "saturates"}
+    assert set(host["isa"]) == {"avx2", "avx512_vnni", "avx_vnni", "asimddp"}
+    assert host["saturates"] == (not host["exact"] and host["machine"].lower() in ("x86_64", "amd64"))
