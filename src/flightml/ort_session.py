@@ -1,8 +1,11 @@
 """ONNX Runtime sessions, and what ONNX Runtime's int8 kernels do on this host.
 
-`ort_session(model)` is the one way flightml builds a session. By default it is the oracle: with
-`session.x64quantprecision=1`, which makes ONNX Runtime run its fused int8 kernels as U8U8 on x86
-without VNNI, exact in int32 on every host (VNNI and arm64 are exact anyway). `exact=False` is the
+`ort_session(model)` is the one way flightml builds a session. By default it is the oracle, exact in
+int32 on every host (VNNI and arm64 are exact anyway): `session.x64quantprecision=1` makes ONNX Runtime
+run its int8 kernels as U8U8 on x86 without VNNI. A model with QOperator nodes on int8 activations
+(QLinearConv, QLinearMatMul, QGemm) takes `session.qdqisint8allowed=1` instead: their S8S8 kernels are
+exact (|int8 x int8| pair sums stay below 32767), and x64quantprecision would give them uint8 weights,
+which those kernels do not take (ONNX Runtime 1.32 then refuses the model). `exact=False` is the
 default session a user gets, whose int8 results on x86 AVX2 without VNNI saturate
 (/work/shared/design/ORT-X86-SATURATION.md); flightml uses it only for `ort_int8_accuracy` and timing.
 `ort_host()` describes this host's kernel path.
@@ -19,6 +22,8 @@ import onnx
 from flightml.errors import InputError
 
 EXACT_CONFIG = {"session.x64quantprecision": "1"}
+INT8_ACTIVATION_CONFIG = {"session.qdqisint8allowed": "1"}
+QOPERATOR_MATMULS = ("QLinearConv", "QLinearMatMul", "QGemm")  # input 2: the activation's zero point
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
 X86 = ("x86_64", "amd64", "i386", "i686")
 ARM64 = ("aarch64", "arm64")
@@ -39,16 +44,29 @@ def ort_session(
     options.log_severity_level = 3
     if not optimize:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    if exact:
-        for key, value in EXACT_CONFIG.items():
-            options.add_session_config_entry(key, value)
     source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
     source = str(source) if isinstance(source, Path) else source
+    if exact:
+        for key, value in exact_config(source).items():
+            options.add_session_config_entry(key, value)
     try:
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph types from C++
         where = model if isinstance(model, (str, Path)) else "model"
         raise InputError(f"{where}: ONNX Runtime cannot load it ({str(exc).splitlines()[0]})") from None
+
+
+def exact_config(source: str | bytes) -> dict[str, str]:
+    """The session options that make ONNX Runtime's int8 kernels exact on every host for this model."""
+    try:
+        model = onnx.load_model_from_string(source) if isinstance(source, bytes) else onnx.load(source)
+    except Exception:  # unreadable: ONNX Runtime will say why when it loads it
+        return EXACT_CONFIG
+    int8 = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8}
+    for node in model.graph.node:
+        if node.op_type in QOPERATOR_MATMULS and len(node.input) > 2 and node.input[2] in int8:
+            return INT8_ACTIVATION_CONFIG
+    return EXACT_CONFIG
 
 
 def kernel_path(machine: str, flags: set[str]) -> tuple[str, bool]:

@@ -8,7 +8,7 @@ of pair sums that saturate and of accumulators that change; the accuracy such a 
 session gets; and the effect of each remedy, each measured with the same emulation:
 
 - `session.x64quantprecision=1`: ONNX Runtime converts the weights to uint8 and runs exact U8U8 kernels;
-- uint8 weights (quantized with weight type uint8, zero point 128): exact U8U8 kernels;
+- uint8 weights (and so uint8 activations; weight zero point 128): exact U8U8 kernels;
 - `reduce_range` (7-bit weights): still U8S8, but no pair of products can reach the int16 limit.
 """
 
@@ -27,6 +27,8 @@ from flightml.ort_session import EXACT_CONFIG, ort_host
 from flightml.verify.reference import Reference
 from flightml.verify.u8s8 import SaturatingReference, uint8_weight_nodes
 
+UINT8 = "uint8 weights and activations"
+REDUCE_RANGE = "reduce_range (7-bit weights)"
 RULE = (
     "x86 AVX2 without VNNI (ONNX Runtime's default U8S8 kernels): u8 = int8 + 128, consecutive pairs of "
     "products saturated to int16, summed in int32; convolutions reduce over kernel tap x channel "
@@ -64,7 +66,7 @@ def remedy_rows(model_path: Path, x: np.ndarray, y: np.ndarray, remedy_models: d
     """One row per remedy: name, the kernel path ONNX Runtime takes, accuracy and saturated pairs."""
     option = ", ".join(f"{k}={v}" for k, v in EXACT_CONFIG.items())
     runs = [(f"session option {option}", "U8U8 (exact)", emulate(model_path, x, y, all_exact=True))]
-    paths = {"uint8 weights": "U8U8 (exact)", "reduce_range (7-bit weights)": "U8S8 (7-bit weights)"}
+    paths = {UINT8: "U8U8 (exact)", REDUCE_RANGE: "U8S8 (7-bit weights)"}
     runs += [(name, paths[name], emulate(path, x, y)) for name, path in remedy_models.items()]
     return [
         {
@@ -93,16 +95,15 @@ def saturation_analysis(
 
 
 def remedy_models(fp32: Path, calibration: np.ndarray, quant: QuantConfig, directory: Path) -> dict[str, Path]:
-    """The model re-quantized with uint8 weights and with reduce_range (other settings unchanged)."""
+    """The model re-quantized as U8U8 (uint8 weights and activations: ONNX Runtime's quantizer has no int8
+    activations with uint8 weights) and with reduce_range (other settings unchanged)."""
     from flightml.quantize.stage import effective, quantize_onnx
 
     quant = effective(quant)
-    paths = {"uint8 weights": directory / "uint8_weights.onnx", "reduce_range (7-bit weights)": directory / "rr.onnx"}
-    quantize_onnx(fp32, paths["uint8 weights"], calibration, quant, uint8_weights=True)
-    quantize_onnx(
-        fp32, paths["reduce_range (7-bit weights)"], calibration, dataclasses.replace(quant, reduce_range=True)
-    )
-    return paths
+    uint8, reduced = directory / "uint8.onnx", directory / "reduce_range.onnx"
+    quantize_onnx(fp32, uint8, calibration, dataclasses.replace(quant, activation_type="uint8"), uint8_weights=True)
+    quantize_onnx(fp32, reduced, calibration, dataclasses.replace(quant, reduce_range=True))
+    return {UINT8: uint8, REDUCE_RANGE: reduced}
 
 
 def analyse_saturation(
