@@ -51,13 +51,13 @@ def _confusion_figure(evaluation: dict, figures: Figures):
 def ort_host_text(host: dict) -> str:
     """Which int8 figures are exact integer semantics and which are ONNX Runtime on this host."""
     isa = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in host["isa"].items())
-    exact = "exact" if host["exact"] else "NOT exact: its int8 results saturate (see Quantization error)"
+    exact = "" if host["exact"] else " (NOT exact: its int8 sums saturate; see Quantization error)"
     return (
         "int8 test accuracy is the int8 model's exact integer semantics: the integer reference, which the "
         "generated C and every emulated core equal bit for bit; it is the same on every host. The row "
         "'default ORT session on this host' is what a user running model_int8.onnx with ONNX Runtime's "
         f"defaults gets here: {host['cpu'] or host['machine']} ({isa}), onnxruntime {host['onnxruntime']}, "
-        f"kernel path {host['kernel_path']}, {exact}."
+        f"kernel path {host['kernel_path']}{exact}."
     )
 
 

@@ -20,6 +20,7 @@ MAX_FLIP_ROWS = 15
 SWEEP_MEDIAN_PTS = 0.3
 SWEEP_WORST_PTS = 0.5
 QAT_WORST_PTS = 0.2
+REMEDY_EXACT = "outputs = exact semantics"
 
 
 def _layers_figure(report: dict[str, Any], figures: Figures) -> Path:
@@ -117,7 +118,7 @@ def _saturation_part(sat: dict[str, Any]) -> str:
             f"up to {sat['max_output_diff_lsb']} LSB apart. VNNI and arm64 hosts are exact.",
             md_table(["layer", "ORT kernel path", "pair sums saturated", "accumulators changed"], layer_rows),
             "Remedies, each measured with the same emulation on the test set:\n\n"
-            + md_table(["remedy", "ORT kernel path", "accuracy", "pair sums saturated", "outputs exact"], remedy_rows),
+            + md_table(["remedy", "ORT kernel path", "accuracy", "pair sums saturated", REMEDY_EXACT], remedy_rows),
             f"This report was produced on {host['cpu'] or host['machine']}: onnxruntime {host['onnxruntime']}, "
             f"kernel path {host['kernel_path']}"
             + (" (saturates: `flightml run` warned)." if host["saturates"] else "."),
