@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from flightml.ort_session import EXACT_CONFIG, kernel_path, ort_host, ort_session
@@ -43,3 +44,30 @@ def test_ort_host_names_cpu_flags_version_and_path() -> None:
     assert set(host) >= {"cpu", "isa", "onnxruntime", "kernel_path", "exact", "saturates"}
     assert set(host["isa"]) == {"avx2", "avx512_vnni", "avx_vnni", "asimddp"}
     assert host["saturates"] == (not host["exact"] and host["machine"].lower() in ("x86_64", "amd64"))
+
+
+def test_a_model_the_compiler_cannot_lower_runs_on_the_exact_session(tmp_path: Path) -> None:
+    """A Relu quantized on its own is not compilable; its int8 outputs come from the exact oracle."""
+    from onnx import TensorProto, helper
+
+    scale = helper.make_tensor("s", TensorProto.FLOAT, [], [0.05])
+    zp = helper.make_tensor("z", TensorProto.INT8, [], [0])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"]),
+        helper.make_node("Relu", ["xd"], ["r"]),
+        helper.make_node("QuantizeLinear", ["r", "s", "z"], ["rq"]),
+        helper.make_node("DequantizeLinear", ["rq", "s", "z"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 8])],
+        [scale, zp],
+    )
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = np.linspace(-3, 3, 32, dtype=np.float32).reshape(4, 8)
+    expected = np.clip(np.rint(x / np.float32(0.05)), 0, 127) * np.float32(0.05)
+    np.testing.assert_array_equal(exact_int8_outputs(path, x), expected.astype(np.float32))

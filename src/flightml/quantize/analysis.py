@@ -193,7 +193,7 @@ def quant_analysis_stage(run: RunDir, config: Config) -> None:
     run.update_summary(
         {
             "int8_accuracy_drop_pts": report["int8_accuracy_drop_pts"],
-            "ort_saturating_host_int8_accuracy": saturation["saturating_host_accuracy"],
+            "ort_saturating_host_int8_accuracy": saturation.get("saturating_host_accuracy"),
             "quant": {
                 "settings": report["settings"],
                 "per_layer_sqnr_db": {row["layer"]: row["sqnr_db"] for row in report["per_layer"]},

@@ -23,6 +23,7 @@ import numpy as np
 
 from flightml.compiler.passes import load_model, lower
 from flightml.config import QuantConfig
+from flightml.errors import InputError
 from flightml.ort_session import EXACT_CONFIG, ort_host
 from flightml.verify.reference import Reference
 from flightml.verify.u8s8 import SaturatingReference, uint8_weight_nodes
@@ -109,9 +110,13 @@ def remedy_models(fp32: Path, calibration: np.ndarray, quant: QuantConfig, direc
 def analyse_saturation(
     fp32: Path, int8: Path, calibration: np.ndarray, quant: QuantConfig, x: np.ndarray, y: np.ndarray
 ) -> dict[str, Any]:
-    """`saturation_analysis` with the remedy models quantized in a temporary directory."""
+    """`saturation_analysis` with the remedy models quantized in a temporary directory; for a model the
+    compiler cannot lower, {"unavailable": why, "this_host": ...} (the compile stage then says it too)."""
     with tempfile.TemporaryDirectory(prefix="flightml-sat-") as tmp:
-        return saturation_analysis(int8, x, y, remedy_models(fp32, calibration, quant, Path(tmp)))
+        try:
+            return saturation_analysis(int8, x, y, remedy_models(fp32, calibration, quant, Path(tmp)))
+        except InputError as exc:
+            return {"unavailable": str(exc), "this_host": ort_host()}
 
 
 def warning_line(summary: dict[str, Any]) -> str | None:

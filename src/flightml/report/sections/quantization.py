@@ -89,6 +89,8 @@ def _flips_table(report: dict[str, Any]) -> str:
 
 
 def _saturation_part(sat: dict[str, Any]) -> str:
+    if "unavailable" in sat:
+        return f"ONNX Runtime's x86 saturation was not analysed: {sat['unavailable']}"
     layer_rows = [
         [
             f"`{r['node']}`",
