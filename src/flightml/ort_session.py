@@ -3,11 +3,11 @@
 `ort_session(model)` is the one way flightml builds a session. By default it is the oracle, exact in
 int32 on every host (VNNI and arm64 are exact anyway): `session.x64quantprecision=1` makes ONNX Runtime
 run its int8 kernels as U8U8 on x86 without VNNI. A model with QOperator nodes on int8 activations
-(QLinearConv, QLinearMatMul, QGemm) takes `session.qdqisint8allowed=1` instead: their S8S8 kernels are
-exact (|int8 x int8| pair sums stay below 32767), and x64quantprecision would give them uint8 weights,
-which those kernels do not take (ONNX Runtime 1.32 then refuses the model). `exact=False` is the
-default session a user gets, whose int8 results on x86 AVX2 without VNNI saturate
-(/work/shared/design/ORT-X86-SATURATION.md); flightml uses it only for `ort_int8_accuracy` and timing.
+(QLinearConv, QLinearMatMul, QGemm) takes `session.qdqisint8allowed=1` instead: their S8S8 kernels
+accumulate in int32 (MLAS has no int16-pair S8S8 kernel on x86), while x64quantprecision would give
+them uint8 weights, which they do not take (ONNX Runtime 1.32 refuses the model). `exact=False` is the
+default session a user gets, whose int8 results on x86 AVX2 without VNNI saturate (flightml.verify.u8s8,
+README "Which int8 figures are exact"); flightml uses it only for `ort_int8_accuracy` and timing.
 `ort_host()` describes this host's kernel path.
 """
 
