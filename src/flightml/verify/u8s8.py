@@ -3,7 +3,7 @@
 A default ONNX Runtime session fuses the QDQ graph into QLinearConv / QGemm / QLinearMatMul and feeds
 MLAS's U8S8 kernels: activations as uint8 (int8 + 128, zero point + 128), weights int8. On AVX2 without
 VNNI, VPMADDUBSW adds the products of consecutive k (k = 2j, 2j + 1) into a saturating int16, and the
-pair sums are then added in int32 (/work/shared/design/ORT-X86-SATURATION.md). Convolutions reduce
+pair sums are then added in int32 (tests/ort_x86/fixture/PROVENANCE.md). Convolutions reduce
 over K = (kh * kW + kw) * C + c (channels-last, per group); Gemm/MatMul along K. Depthwise convolutions
 (one channel per group) take MLAS's depthwise kernel, exact in int32; so do layers with uint8 weights
 (U8U8). The zero-point corrections and the bias are exact; requantization is ONNX Runtime's (ort-exact).
