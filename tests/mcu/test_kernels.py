@@ -20,8 +20,12 @@ RENAME = tuple(
         "fm_fc_s8",
         "fm_maxpool_s8",
         "fm_avgpool_s8",
+        "fm_avgpool_ort_s8",
         "fm_concat_s8",
         "fm_add_s8",
+        "fm_softmax_s8",
+        "fm_softmax_ort_s8",
+        "fm_transpose_s8",
     )
 )
 WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}

@@ -17,11 +17,12 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from flightml.compiler import qparams
+from flightml.compiler import limits, qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, conv_maxpool
+from flightml.compiler.ops import BY_ONNX, conv_maxpool, transpose
 from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
+from flightml.onnx_io import check_opset, load_model_bytes
 
 ACTIVATIONS = ("Relu", "Clip")
 QOPERATOR = {
@@ -37,6 +38,17 @@ QOPERATOR = {
 # at the given positions: op -> (positions of the triples' tensors, output scale index).
 QTRIPLES = {"QLinearAdd": ((0, 3), 6), "QLinearAveragePool": ((0,), 3), "QLinearGlobalAveragePool": ((0,), 3)}
 INT_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
+# ops that only move an integer graph input's bytes (looked through to find its DequantizeLinear)
+LAYOUT_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "MaxPool")
+# QOperator ops whose input 0 is followed by its scale and zero point (inputs 1 and 2)
+QTRIPLES_AT_0 = (
+    "QLinearConv",
+    "QLinearMatMul",
+    "QGemm",
+    "QLinearAdd",
+    "QLinearAveragePool",
+    "QLinearGlobalAveragePool",
+)
 
 
 def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
@@ -45,28 +57,31 @@ def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
     if not path.is_file():
         raise InputError(f"{path}: model file not found")
     data = path.read_bytes()
-    try:
-        model = onnx.load_model_from_string(data)
-    except Exception as exc:  # onnx raises DecodeError or ValueError depending on the corruption
-        raise InputError(f"{path}: not a valid ONNX model ({exc.__class__.__name__})") from None
+    model = load_model_bytes(path, data)
+    check_opset(path, model)
     return model, hashlib.sha256(data).hexdigest()
 
 
 class _Lowering:
-    def __init__(self, model: onnx.ModelProto, mode: str) -> None:
+    def __init__(self, model: onnx.ModelProto, mode: str, max_elements: int) -> None:
         self.g = model.graph
         self.mode = mode
+        self.max_elements = max_elements
+        self.notes: list[str] = []
         self.inits = {i.name: numpy_helper.to_array(i) for i in self.g.initializer}
         for node in self.g.node:
             if node.op_type == "Constant" and node.attribute:
                 self.inits[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
         for node in self.g.node:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
+            self.producer.update((name, node) for name in node.output)
         self.qt: dict[str, QTensor] = {}
         self.fview: dict[str, str] = {}
         self.qconst: dict[str, QConst] = {}
+        self.padded: dict[str, tuple[str, list[int]]] = {}  # Pad output -> (source tensor, spatial pads)
         self.alias: dict[str, str] = {}
         self.layers: list[Layer] = []
         self.done: set[int] = set()
@@ -99,11 +114,21 @@ class _Lowering:
         return QTensor(name, shape, scale, int(zp_arr[0]) - (128 if unsigned else 0), unsigned)
 
     def input_shape(self) -> tuple[int, ...]:
-        dims = self.graph_input.type.tensor_type.shape.dim
-        shape = tuple(1 if i == 0 and not d.dim_value else d.dim_value for i, d in enumerate(dims))
-        if not shape or min(shape) < 1:
-            raise InputError(f"input '{self.graph_input.name}': needs a static shape (batch may be dynamic)")
-        return shape
+        """The graph input's static shape; a symbolic (or unknown) batch dimension is taken as 1 and noted."""
+        name = self.graph_input.name
+        dims: list[object] = []
+        for i, d in enumerate(self.graph_input.type.tensor_type.shape.dim):
+            kind = d.WhichOneof("value")
+            if i == 0 and kind != "dim_value":
+                note = f"input '{name}': symbolic batch dimension '{d.dim_param or '?'}' taken as 1"
+                if note not in self.notes:
+                    self.notes.append(note)
+                dims.append(1)
+            else:
+                dims.append(d.dim_value if kind == "dim_value" else d.dim_param or None)
+        if not dims:
+            raise InputError(f"input '{name}': needs a static shape (batch may be symbolic)")
+        return limits.check_shape(f"input '{name}'", "the input", dims, self.max_elements)
 
     def start(self) -> None:
         """The quantized model input: QuantizeLinear of the float input, or an int8/uint8 input."""
@@ -111,6 +136,10 @@ class _Lowering:
         elem = self.graph_input.type.tensor_type.elem_type
         if elem in INT_TYPES:
             self.input_name = name
+            scale, zp, node = self.input_qparams(name)
+            self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
+            if self.qt[name].unsigned != INT_TYPES[elem]:
+                raise InputError(f"input '{name}': its DequantizeLinear zero point type differs from the input type")
             return
         users = self.consumers.get(name, [])
         if len(users) != 1 or users[0].op_type != "QuantizeLinear":
@@ -121,16 +150,31 @@ class _Lowering:
         self.input_name = q.output[0]
         self.qt[q.output[0]] = self.qtensor(q, q.output[0], q.input[1], zp, self.input_shape())
 
+    def input_qparams(self, name: str) -> tuple[str, str, onnx.NodeProto]:
+        """(scale name, zero point name, node) of an int8/uint8 graph input: from the DequantizeLinear (or
+        QOperator node) that reads it, possibly through layout-only ops; all readers must agree."""
+        readers: list[onnx.NodeProto] = []
+        todo = [name]
+        while todo:
+            tensor = todo.pop()
+            for user in self.consumers.get(tensor, []):
+                if user.op_type in LAYOUT_OPS and user.input[0] == tensor:
+                    todo.append(user.output[0])
+                elif user.op_type == "DequantizeLinear" or (user.op_type in QTRIPLES_AT_0 and user.input[0] == tensor):
+                    readers.append(user)
+        pairs = {(r.input[1], r.input[2] if len(r.input) > 2 else "") for r in readers}
+        values = {tuple(self.inits[k].tobytes() if k in self.inits else k for k in pair) for pair in pairs}
+        if len(values) != 1:
+            why = "no DequantizeLinear reads it" if not values else "its readers disagree on scale and zero point"
+            raise InputError(
+                f"input '{name}': int8/uint8 input whose scale and zero point cannot be determined ({why})"
+            )
+        scale, zp = sorted(pairs)[0]
+        return scale, zp, readers[0]
+
     def activation(self, node: onnx.NodeProto, name: str, scale: str = "", zp: str = "") -> QTensor:
         name = self.fview.get(name, name)
         if name in self.qt:
-            return self.qt[name]
-        if name == self.input_name and scale:
-            self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
-            return self.qt[name]
-        if name == self.input_name:  # an integer input read by a scale-free op (MaxPool, views)
-            unsigned = INT_TYPES[self.graph_input.type.tensor_type.elem_type]
-            self.qt[name] = QTensor(name, self.input_shape(), 1.0, -128 if unsigned else 0, unsigned)
             return self.qt[name]
         raise InputError(f"{self.where(node)}: input '{name}' is not a quantized activation")
 
@@ -141,7 +185,14 @@ class _Lowering:
             axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
             self.qconst[node.output[0]] = QConst(self.inits[src], self.inits[node.input[1]], zp, axis)
         else:
-            self.fview[node.output[0]] = self.activation(node, src).name
+            x = self.activation(node, src)
+            read = self.qtensor(node, x.name, node.input[1], node.input[2] if len(node.input) > 2 else "", x.shape)
+            if (read.scale, read.zp, read.unsigned) != (x.scale, x.zp, x.unsigned):
+                raise InputError(
+                    f"{self.where(node)}: dequantizes '{src}' with scale {read.scale!r}, zero point {read.zp} "
+                    f"but it holds scale {x.scale!r}, zero point {x.zp}"
+                )
+            self.fview[node.output[0]] = x.name
 
     def node_input(self, node: onnx.NodeProto, name: str) -> Input:
         if not name:
@@ -151,6 +202,33 @@ class _Lowering:
         if name in self.inits:
             return self.inits[name]
         return self.activation(node, name)
+
+    def bias_add(self, node: onnx.NodeProto) -> tuple[onnx.NodeProto, QConst] | None:
+        """(Add, int32 bias) when MatMul `node` feeds only an Add of a dequantized int32 constant (a fully
+        connected layer as converters write it, MatMul + Add(bias) before the QuantizeLinear)."""
+        users = self.consumers.get(node.output[0], [])
+        if node.op_type != "MatMul" or len(users) != 1 or users[0].op_type != "Add":
+            return None
+        add = users[0]
+        other = [name for name in add.input if name != node.output[0]]
+        dq = self.producer.get(other[0]) if len(other) == 1 else None
+        if dq is None or dq.op_type != "DequantizeLinear" or dq.input[0] not in self.inits:
+            return None
+        if self.inits[dq.input[0]].dtype != np.int32:
+            return None
+        zp = self.inits[dq.input[2]] if len(dq.input) > 2 and dq.input[2] else np.zeros(1, np.int32)
+        return add, QConst(self.inits[dq.input[0]], self.inits[dq.input[1]], zp, 0)
+
+    def checked_bias(self, node: onnx.NodeProto, inputs: list[Input], bias: QConst) -> QConst:
+        """The fused bias, whose scale must be s_in * s_w (float32) per output and zero point 0."""
+        x, w = inputs[0], inputs[1] if len(inputs) > 1 else None
+        if not isinstance(x, QTensor) or not isinstance(w, QConst):
+            raise InputError(f"{self.where(node)}: MatMul + Add(bias) needs a quantized input and constant weights")
+        expected = qparams.ort_scale(x.scale, np.asarray(w.scale, np.float32).ravel(), 1.0)
+        got = np.asarray(bias.scale, np.float32).ravel()
+        if got.size not in (1, expected.size) or not np.allclose(got, expected, rtol=1e-6, atol=0):
+            raise InputError(f"{self.where(node)}: the Add's bias scale must be input scale x weight scale")
+        return bias
 
     def requantized_output(self, node: onnx.NodeProto) -> tuple[QTensor, int, int]:
         """The QuantizeLinear after `node` (possibly through one Relu/Clip) -> (tensor, act_min, act_max)."""
@@ -231,6 +309,62 @@ class _Lowering:
         out = self.qtensor(node, node.output[0], ys, yz, ())
         return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
 
+    def pad(self, node: onnx.NodeProto) -> None:
+        """A constant zero Pad of the spatial dimensions, recorded to be folded into the Conv that reads it."""
+        x = self.activation(node, node.input[0])
+        mode = next((a.s.decode() for a in node.attribute if a.name == "mode"), "constant")
+        pads = self.inits.get(node.input[1]) if len(node.input) > 1 else None
+        if pads is None:
+            pads = np.array(next((a.ints for a in node.attribute if a.name == "pads"), []), dtype=np.int64)
+        rank = len(x.shape)
+        value = self.inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        zero = 0.0 if node.input[0] in self.fview else x.zp  # float path pads with real 0, int8 path with zp
+        if (
+            mode != "constant"
+            or pads.size != 2 * rank
+            or np.any(pads < 0)
+            or np.any(pads[[0, 1, rank, rank + 1]] != 0)
+            or (value is not None and float(np.asarray(value).ravel()[0]) != zero)
+            or (len(node.input) > 3 and node.input[3])
+        ):
+            raise InputError(
+                f"{self.where(node)}: only a constant zero Pad of the spatial dimensions (folded into the "
+                "following Conv) is supported"
+            )
+        out = node.output[0]
+        users = self.consumers.get(out, [])
+        if node.input[0] in self.fview and len(users) == 1 and users[0].op_type == "QuantizeLinear":
+            q = users[0]
+            self.done.add(id(q))
+            read = self.qtensor(q, q.output[0], q.input[1], q.input[2] if len(q.input) > 2 else "", ())
+            if (read.scale, read.zp) != (x.scale, x.zp):
+                raise InputError(f"{self.where(node)}: a Pad must keep its input's quantization")
+            out = q.output[0]
+        spatial = [int(p) for p in pads[2:rank]] + [int(p) for p in pads[rank + 2 :]]
+        self.qt[out] = dataclasses.replace(x, name=out)
+        self.fview.setdefault(node.output[0], out)
+        self.padded[out] = (x.name, spatial)
+
+    def fold_pad(self, node: onnx.NodeProto, inputs: list[Input]) -> onnx.NodeProto:
+        """`node` (a Conv reading a recorded Pad) with the Pad added to its pads and its input unpadded."""
+        x = inputs[0]
+        if not isinstance(x, QTensor) or x.name not in self.padded:
+            return node
+        src, spatial = self.padded[x.name]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            raise InputError(f"{self.where(node)}: cannot fold a Pad into a Conv with auto_pad")
+        pads = list(attrs.get("pads", [0] * len(spatial)))
+        folded = onnx.NodeProto()
+        folded.CopyFrom(node)
+        del folded.attribute[:]
+        for name, value in attrs.items():
+            if name != "pads":
+                folded.attribute.append(onnx.helper.make_attribute(name, value))
+        folded.attribute.append(onnx.helper.make_attribute("pads", [p + q for p, q in zip(pads, spatial, strict=True)]))
+        inputs[0] = self.qt[src]
+        return folded
+
     def compute(self, node: onnx.NodeProto) -> None:
         op = QOPERATOR.get(node.op_type, node.op_type)
         module = BY_ONNX.get(op)
@@ -240,18 +374,27 @@ class _Lowering:
             n = self.qoperator(node)
         else:
             inputs = [self.node_input(node, name) for name in node.input]
+            if op == "Conv":
+                node = self.fold_pad(node, inputs)
+            if any(isinstance(i, QTensor) and i.name in self.padded for i in inputs):
+                raise InputError(f"{self.where(node)}: reads a Pad output; a Pad must feed a Conv")
             x = inputs[0] if inputs else None
+            fused = self.bias_add(node)
+            if fused is not None:
+                self.done.add(id(fused[0]))
+                inputs.append(self.checked_bias(node, inputs, fused[1]))
             if isinstance(x, QTensor) and node.input[0] not in self.fview:
                 out, lo, hi = QTensor(node.output[0], (), x.scale, x.zp, x.unsigned), -128, 127
             else:
-                out, lo, hi = self.requantized_output(node)
+                out, lo, hi = self.requantized_output(fused[0] if fused else node)
             n = NodeIn(node, inputs, out, lo, hi)
-        if module.KIND == "view":
-            x = n.act(0)
-            self.qt[n.out.name] = dataclasses.replace(n.out, shape=module.view_shape(n))
-            self.alias[n.out.name] = x.name
+        view = module.view_shape(n) if module.KIND == "view" else transpose.as_view(n) if module is transpose else None
+        if view is not None:
+            self.qt[n.out.name] = dataclasses.replace(n.out, shape=view)
+            self.alias[n.out.name] = n.act(0).name
             return
         layer = module.resolve(n, self.mode)
+        limits.check_shape(n.where, f"output '{n.out.name}'", layer.out_shape, self.max_elements)
         self.qt[n.out.name] = dataclasses.replace(n.out, shape=tuple(int(d) for d in layer.out_shape))
         self.layers.append(layer)
 
@@ -264,26 +407,29 @@ class _Lowering:
                 self.dequantize(node)
             elif node.op_type == "QuantizeLinear":
                 raise InputError(f"{self.where(node)}: QuantizeLinear of a tensor that no supported op produces")
+            elif node.op_type == "Pad":
+                self.pad(node)
             elif node.op_type in ACTIVATIONS:
                 raise InputError(f"{self.where(node)}: {node.op_type} must directly follow Conv, Gemm or MatMul")
             else:
                 self.compute(node)
         out = self.g.output[0].name
         src = self.fview.get(out, out)
-        if src not in self.qt:
+        if src not in self.qt or src in self.padded:
             raise InputError(f"output '{out}': must be a quantized tensor or its DequantizeLinear")
         if not self.layers:
             raise InputError("model: contains no compute layer")
         return self.input_name, src
 
 
-def lower(model: onnx.ModelProto, sha256: str, mode: str) -> Graph:
-    """The Graph of a quantized ONNX model for requant `mode` (one of qparams.MODES)."""
+def lower(model: onnx.ModelProto, sha256: str, mode: str, max_elements: int = limits.DEFAULT_MAX_ELEMENTS) -> Graph:
+    """The Graph of a quantized ONNX model for requant `mode` (one of qparams.MODES); every tensor holds at
+    most `max_elements` values."""
     if mode not in qparams.MODES:
         raise InputError(f"--requant: expected one of {', '.join(qparams.MODES)}, got {mode!r}")
-    low = _Lowering(model, mode)
+    low = _Lowering(model, mode, max_elements)
     inp, out = low.run()
-    graph = Graph(low.qt, low.layers, inp, out, mode, sha256, low.alias)
+    graph = Graph(low.qt, low.layers, inp, out, mode, sha256, low.alias, low.notes)
     graph = fuse_conv_maxpool(graph)
     for i, layer in enumerate(graph.layers):
         layer.index = i

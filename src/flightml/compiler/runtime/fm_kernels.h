@@ -59,11 +59,33 @@ typedef struct {
 } fm_avgpool_params_t;
 
 typedef struct {
+    const float *scales;            /* { input scale, output scale } (float32) */
+    int32_t out_zp_raw;             /* output zero point in the model's own type (uint8: 0..255) */
+    int32_t raw_shift;              /* 128 for uint8 models (raw - 128 = the int8 held), else 0 */
+    int32_t act_min, act_max;       /* clamp of the int8 result */
+} fm_avgpool_ort_t;
+
+typedef struct {
     int32_t n_inputs;               /* >= 1 */
     int32_t outer;                  /* product of the dimensions before the concat axis */
     const int32_t *chunk;           /* per input: product of its dimensions from the axis on */
     const int8_t *const *tables;    /* per input: NULL (same quantization: copy) or int8[256] indexed by x + 128 */
 } fm_concat_params_t;
+
+typedef struct {
+    int32_t rows;                   /* independent rows, >= 1 */
+    int32_t depth;                  /* softmax length (last axis), >= 1 */
+    int32_t input_mult;             /* fixedpoint: input rescale multiplier, Q0.31 (TFLite input_multiplier) */
+    int32_t input_shift;            /* fixedpoint: its left shift, [0, 30] */
+    int32_t diff_min;               /* fixedpoint: x - max below this gives exp 0 (TFLite diff_min), <= 0 */
+    int32_t out_mult, out_shift;    /* fixedpoint: multiplier of 1 / (s_out * 2^31) (scale 1/256: 2^30, -22) */
+    int32_t out_zp;                 /* output zero point, [-128, 127] */
+} fm_softmax_params_t;
+
+typedef struct {
+    int32_t d0, d1, d2, d3;         /* output dimensions after the batch (leading ones pad to 4), >= 1 */
+    int32_t s0, s1, s2, s3;         /* input stride, in elements, of the dimension each output one reads */
+} fm_transpose_params_t;
 
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
@@ -85,6 +107,10 @@ int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output
  * requant entry (count - 1) (rq->per_channel = 1: one constant per possible divisor count). */
 int fm_avgpool_s8(const fm_avgpool_params_t *p, const fm_requant_t *rq, const int8_t *input, int8_t *output);
 
+/* Average pooling as ONNX Runtime's QLinearAveragePool: float32 sum over the window (rows, then columns) of
+ * scales[0] * (x + in_offset), divided by the count, y = nearbyint(sum / scales[1] + out_zp_raw) - raw_shift. */
+int fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output);
+
 /* Concat along one axis: per outer step, chunk[i] values of input i, copied or requantized by its table. */
 int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
@@ -92,5 +118,16 @@ int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_
  * b[i % b_size]). Either input may be a constant array. */
 int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output);
+
+/* Softmax over each row of `depth` values, TFLite's integer algorithm (reference_ops::Softmax, int8 in and
+ * out); the probability is requantized by out_mult/out_shift with one rounding (TFLite's for scale 1/256). */
+int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *output);
+
+/* Softmax as ONNX Runtime's QLinearSoftmax: table[d] (d = row max - x, 0..255) summed in float32,
+ * y = nearbyint(table[d] * table[256] / sum) + out_zp, clamped to int8. */
+int fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output);
+
+/* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
+int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */
