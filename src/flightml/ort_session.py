@@ -1,11 +1,14 @@
 """ONNX Runtime sessions, and what ONNX Runtime's int8 kernels do on this host.
 
 `ort_session(model)` is the one way flightml builds a session. By default it is the oracle, exact in
-int32 on every host (VNNI and arm64 are exact anyway): `session.x64quantprecision=1` makes ONNX Runtime
-run its int8 kernels as U8U8 on x86 without VNNI. A model with QOperator nodes on int8 activations
-(QLinearConv, QLinearMatMul, QGemm) takes `session.qdqisint8allowed=1` instead: their S8S8 kernels
-accumulate in int32 (MLAS has no int16-pair S8S8 kernel on x86), while x64quantprecision would give
-them uint8 weights, which they do not take (ONNX Runtime 1.32 refuses the model). `exact=False` is the
+int32 on every host (VNNI and arm64 are exact anyway). A model with int8 activations takes
+`session.qdqisint8allowed=1`: ONNX Runtime keeps its fused QDQ groups on int8 (as on arm64, where
+that is the default; the op tests' ort-exact AveragePool and Softmax follow those fused kernels) and
+runs S8S8 kernels, which accumulate in int32 (MLAS has no int16-pair S8S8 kernel on x86; measured
+exact on an AVX2-only EPYC).
+A model with uint8 activations takes `session.x64quantprecision=1`: ONNX Runtime gives the weights
+uint8 and runs exact U8U8 kernels (the option would break int8-activation nodes: QGemm and QLinearConv
+take no uint8 weights with int8 activations, and ONNX Runtime 1.32 refuses the model). `exact=False` is the
 default session a user gets, whose int8 results on x86 AVX2 without VNNI saturate (flightml.verify.u8s8,
 README "Which int8 figures are exact"); flightml uses it only for `ort_int8_accuracy` and timing.
 `ort_host()` describes this host's kernel path.
@@ -62,11 +65,22 @@ def exact_config(source: str | bytes) -> dict[str, str]:
         model = onnx.load_model_from_string(source) if isinstance(source, bytes) else onnx.load(source)
     except Exception:  # unreadable: ONNX Runtime will say why when it loads it
         return EXACT_CONFIG
+    return INT8_ACTIVATION_CONFIG if int8_activations(model) else EXACT_CONFIG
+
+
+def int8_activations(model: onnx.ModelProto) -> bool:
+    """Whether activations are int8: an int8 graph input, or an int8 zero point on a QuantizeLinear or on
+    the activation of a QLinearConv/QLinearMatMul/QGemm (initializer or Constant)."""
     int8 = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8}
-    for node in model.graph.node:
-        if node.op_type in QOPERATOR_MATMULS and len(node.input) > 2 and node.input[2] in int8:
-            return INT8_ACTIVATION_CONFIG
-    return EXACT_CONFIG
+    int8 |= {
+        n.output[0]
+        for n in model.graph.node
+        if n.op_type == "Constant" and n.attribute and n.attribute[0].t.data_type == onnx.TensorProto.INT8
+    }
+    if any(i.type.tensor_type.elem_type == onnx.TensorProto.INT8 for i in model.graph.input):
+        return True
+    zero_points = ("QuantizeLinear", *QOPERATOR_MATMULS)
+    return any(n.op_type in zero_points and len(n.input) > 2 and n.input[2] in int8 for n in model.graph.node)
 
 
 def kernel_path(machine: str, flags: set[str]) -> tuple[str, bool]:

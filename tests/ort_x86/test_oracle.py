@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 
-from flightml.ort_session import EXACT_CONFIG, kernel_path, ort_host, ort_session
+from flightml.ort_session import INT8_ACTIVATION_CONFIG, exact_config, kernel_path, ort_host, ort_session
 from flightml.verify.reference import exact_int8_outputs
 
 FIXTURE = Path(__file__).parent / "fixture" / "spectrumnet"
@@ -17,7 +17,8 @@ FIXTURE = Path(__file__).parent / "fixture" / "spectrumnet"
 def test_oracle_equals_the_integer_reference_on_this_host() -> None:
     x = np.load(FIXTURE / "inputs.npy")
     session = ort_session(FIXTURE / "model_int8.onnx")
-    for key, value in EXACT_CONFIG.items():
+    assert exact_config(str(FIXTURE / "model_int8.onnx")) == INT8_ACTIVATION_CONFIG  # int8 activations
+    for key, value in INT8_ACTIVATION_CONFIG.items():
         assert session.get_session_options().get_session_config_entry(key) == value
     oracle = np.concatenate([session.run(None, {"spectrum": x[i : i + 100]})[0] for i in range(0, len(x), 100)])
     assert np.array_equal(oracle, exact_int8_outputs(FIXTURE / "model_int8.onnx", x))
