@@ -1,4 +1,5 @@
-"""Quantized ONNX -> integer-only C99: lowering (passes), ops, rounding rules (qparams), planner, emitter."""
+"""Quantized ONNX or TFLite -> integer-only C99: lowering (passes, tflite), ops, rounding rules (qparams),
+planner, emitter."""
 
 from __future__ import annotations
 
@@ -9,13 +10,27 @@ from flightml.compiler.ir import Graph
 from flightml.compiler.passes import load_model, lower
 
 
+def is_tflite(model: Path) -> bool:
+    """True for a .tflite model path (the TFLite front end); anything else is read as ONNX."""
+    return Path(model).suffix.lower() == ".tflite"
+
+
+def load_graph(model: Path, mode: str) -> Graph:
+    """The lowered Graph of an int8 ONNX or TFLite model file for requant `mode`."""
+    if is_tflite(model):
+        from flightml.compiler.tflite import load_tflite
+
+        return load_tflite(Path(model), mode)
+    return lower(*load_model(Path(model)), mode)
+
+
 def compile_model(model: Path, out: Path, name: str, mode: str, command: str) -> Graph:
-    """Compile `model` (int8 ONNX) into the C directory `out` for requant `mode`; returns the Graph."""
+    """Compile `model` (int8 ONNX or .tflite) into the C directory `out` for requant `mode`; returns the Graph."""
     check_name(name)
-    onnx_model, sha = load_model(Path(model))
-    graph = lower(onnx_model, sha, mode)
-    write_dir(graph, Path(out), name, command, Path(model).read_bytes())
+    graph = load_graph(Path(model), mode)
+    source = "model_int8.tflite" if is_tflite(model) else "model_int8.onnx"
+    write_dir(graph, Path(out), name, command, Path(model).read_bytes(), source)
     return graph
 
 
-__all__ = ["compile_model"]
+__all__ = ["compile_model", "load_graph"]

@@ -50,9 +50,9 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         act_min=n.act_min,
         act_max=n.act_max,
     )
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:
         real = np.float64(np.float32(x.scale)) / (np.float64(np.float32(n.out.scale)) * counts)
-        mult, shift = qparams.fixedpoint_params(real)
+        mult, shift = qparams.fixed_params(real, mode)
         consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
     else:
         f = np.float32
@@ -91,8 +91,8 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
         count[:] = p["k_h"] * p["k_w"]
     index = np.broadcast_to(np.maximum(count, 1) - 1, acc.shape)
     c, zp, lo, hi = layer.cname, p["out_zp"], p["act_min"], p["act_max"]
-    if mode == "fixedpoint":
-        out = qparams.requant_fixedpoint(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
+    if mode in qparams.FIXED_MODES:
+        out = qparams.requant_fixed(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi, mode)
     elif mode == "ort-int":
         out = qparams.requant_ort_int(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
     else:

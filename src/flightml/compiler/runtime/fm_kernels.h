@@ -65,6 +65,10 @@ typedef struct {
     const int8_t *const *tables;    /* per input: NULL (same quantization: copy) or int8[256] indexed by x + 128 */
 } fm_concat_params_t;
 
+typedef struct {
+    int32_t rows, cols;             /* input int8 [rows][cols], both >= 1 */
+} fm_transpose_params_t;
+
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output);
@@ -92,5 +96,8 @@ int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_
  * b[i % b_size]). Either input may be a constant array. */
 int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output);
+
+/* Transpose: output[c][r] = input[r][c] (NHWC <-> NCHW layout changes). */
+int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */
