@@ -17,7 +17,7 @@ from onnx import helper
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX
+from flightml.compiler.ops import BY_ONNX, avgpool_div
 from flightml.compiler.ops.common import NodeIn
 from flightml.compiler.passes import fuse_conv_maxpool
 from flightml.compiler.tflite.reader import ACTIVATIONS, TfModel, TfOperator, TfTensor
@@ -180,7 +180,7 @@ class _Importer:
     def compute(self, op: TfOperator) -> None:
         where = f"{self.m.path}: {op.label(self.m.tensors)}"
         onnx_op, inputs, attrs = self.node_in(op)
-        module = BY_ONNX.get(onnx_op)
+        module = avgpool_div if op.op == "AVERAGE_POOL_2D" else BY_ONNX.get(onnx_op)
         if module is None:
             raise self.fail(op, f"op {op.op} needs the compiler's {onnx_op} op, which this build does not have")
         out_t = self.tensor(op.outputs[0])
