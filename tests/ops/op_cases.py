@@ -39,6 +39,8 @@ def op_specs() -> list[qm.Spec]:
         ),
         qm.pool("gap1d", "GlobalAveragePool", (4, 9)),
         qm.pool("gap2d", "GlobalAveragePool", (3, 5, 4)),
+        qm.softmax("softmax10", 16, 10),
+        qm.softmax("softmax_rows", 8, 12, rows=(3,)),
     ]
     pc = qm.conv("conv1d_per_channel", (3, 16), 6, (3,), pads=[1, 1])
     pc.per_channel = True
@@ -51,7 +53,9 @@ def op_specs() -> list[qm.Spec]:
     u8w.weight_unsigned = True
     u8r = qm.residual("residual_uint8", (3, 9))
     u8r.unsigned = True
-    return [*specs, pc, pc2, u8, u8w, u8r]
+    u8s = qm.softmax("softmax_uint8", 12, 6)
+    u8s.unsigned = True
+    return [*specs, pc, pc2, u8, u8w, u8r, u8s]
 
 
 # ONNX Runtime's QLinearAveragePool sums dequantized values in float32; flightml sums integers and

@@ -196,3 +196,11 @@ def random_int8(name: str, n: int, shape: tuple[int, ...]) -> np.ndarray:
     x = rng_for(name + "x").integers(-128, 128, (n, *shape)).astype(np.int8)
     x[0], x[1] = -128, 127
     return x
+
+
+def softmax(name: str, k: int, n: int, rows: tuple[int, ...] = ()) -> Spec:
+    """Gemm/MatMul -> Softmax over the last axis (the classifier head of most models)."""
+    spec = matmul(name, (*rows, k), n) if rows else gemm(name, k, n)
+    spec.nodes[0].output[0] = "logits"
+    spec.nodes.append(helper.make_node("Softmax", ["logits"], ["y"], name=f"{name}_softmax", axis=-1))
+    return spec

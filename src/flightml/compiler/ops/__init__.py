@@ -7,8 +7,32 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from flightml.compiler.ops import add, avgpool, avgpool_div, concat, conv, conv_maxpool, fc, maxpool, transpose, view
+from flightml.compiler.ops import (
+    add,
+    avgpool,
+    avgpool_div,
+    concat,
+    conv,
+    conv_maxpool,
+    fc,
+    maxpool,
+    softmax,
+    transpose,
+    view,
+)
 
-MODULES: tuple[ModuleType, ...] = (add, avgpool, avgpool_div, concat, conv, conv_maxpool, fc, maxpool, transpose, view)
+MODULES: tuple[ModuleType, ...] = (
+    add,
+    avgpool,
+    avgpool_div,
+    concat,
+    conv,
+    conv_maxpool,
+    fc,
+    maxpool,
+    softmax,
+    transpose,
+    view,
+)
 BY_ONNX: dict[str, ModuleType] = {op: m for m in MODULES for op in m.ONNX_OPS}
 BY_KIND: dict[str, ModuleType] = {m.KIND: m for m in MODULES}

@@ -17,7 +17,7 @@ from onnx import helper
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, avgpool_div
+from flightml.compiler.ops import BY_ONNX, avgpool_div, softmax
 from flightml.compiler.ops.common import NodeIn
 from flightml.compiler.passes import fuse_conv_maxpool
 from flightml.compiler.tflite.reader import ACTIVATIONS, TfModel, TfOperator, TfTensor
@@ -33,7 +33,6 @@ ONNX_OF = {
     "ADD": "Add",
     "CONCATENATION": "Concat",
     "MEAN": "GlobalAveragePool",
-    "SOFTMAX": "Softmax",
 }
 WINDOW_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}  # NHWC axis -> NCHW axis of a 4-D tensor
@@ -175,7 +174,14 @@ class _Importer:
             return "Concat", xs, {"axis": axis}
         if kind == "ADD":
             return "Add", [x, self.activation(op, op.inputs[1])], {}
-        return ONNX_OF[kind], [x], {"axis": -1}
+        raise self.fail(op, f"op {kind} is not supported by the compiler")
+
+    def softmax(self, op: TfOperator) -> None:
+        where = f"{self.m.path}: {op.label(self.m.tensors)}"
+        x, out = self.activation(op, op.inputs[0]), self.qtensor(self.tensor(op.outputs[0]), where)
+        beta = float(op.options.get("Beta", 1.0))
+        self.layers.append(softmax.softmax_layer(where, where, op.op, x, out, self.mode, beta))
+        self.qt[out.name] = out
 
     def compute(self, op: TfOperator) -> None:
         where = f"{self.m.path}: {op.label(self.m.tensors)}"
@@ -279,6 +285,8 @@ class _Importer:
                 self.reshape(op)
             elif op.op == "PAD":
                 self.pad(op)
+            elif op.op == "SOFTMAX":
+                self.softmax(op)
             elif op.op in ONNX_OF:
                 self.compute(op)
             else:
