@@ -190,7 +190,8 @@ def softmax_ort(x: np.ndarray, table: np.ndarray, zp: int) -> np.ndarray:
 def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
     p = layer.params
     x = inputs[0].reshape(inputs[0].shape[0], p["rows"], p["depth"])
-    out = softmax_tflite(x, p) if mode in qparams.FIXED_MODES else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
+    fixed = mode in qparams.FIXED_MODES
+    out = softmax_tflite(x, p) if fixed else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
     return out.reshape(x.shape[0], *layer.out_shape[1:])
 
 

@@ -180,7 +180,8 @@ class _Importer:
         where = f"{self.m.path}: {op.label(self.m.tensors)}"
         x, out = self.activation(op, op.inputs[0]), self.qtensor(self.tensor(op.outputs[0]), where)
         beta = float(op.options.get("Beta", 1.0))
-        self.layers.append(softmax.softmax_layer(where, where, op.op, x, out, self.mode, beta))
+        name = f"operator {op.index} ({op.op})"
+        self.layers.append(softmax.softmax_layer(where, name, op.op, x, out, self.mode, beta))
         self.qt[out.name] = out
 
     def compute(self, op: TfOperator) -> None:
@@ -192,7 +193,8 @@ class _Importer:
         out_t = self.tensor(op.outputs[0])
         out = self.qtensor(out_t, where)
         lo, hi = act_range(op.options.get("FusedActivationFunction", 0), out, where)
-        node = helper.make_node(onnx_op, [f"in{i}" for i in range(len(inputs))], [out.name], name=where, **attrs)
+        name = f"operator {op.index} ({op.op})"
+        node = helper.make_node(onnx_op, [f"in{i}" for i in range(len(inputs))], [out.name], name=name, **attrs)
         layer = module.resolve(NodeIn(node, inputs, dataclasses.replace(out, shape=()), lo, hi, onnx_op), self.mode)
         if tuple(layer.out_shape) != out.shape:
             raise self.fail(op, f"output shape {list(out_t.shape)} does not match the computed {layer.out_shape}")
@@ -231,7 +233,7 @@ class _Importer:
         if same_bytes(src_nhwc):
             self.view(x, out.name, out.shape)
             return
-        self.transpose(x, f"{out.name}_nhwc", [0, 2, 3, 1], src_nhwc, op.label(self.m.tensors))
+        self.transpose(x, f"{out.name}_nhwc", [0, 2, 3, 1], src_nhwc, f"operator {op.index} ({op.op})")
         self.view(self.qt[f"{out.name}_nhwc"], out.name, out.shape)
 
     def pad(self, op: TfOperator) -> None:
