@@ -249,7 +249,7 @@ class _Importer:
         if (float(out.scale[0]), int(out.zp[0])) != (x.scale, x.zp):
             raise self.fail(op, "input and output quantization must be equal")
         self.pads[op.outputs[0]] = (int(pads[1, 0]), int(pads[1, 1]), int(pads[2, 0]), int(pads[2, 1]))
-        self.view(x, f"t{op.outputs[0]}", nchw(out.shape))
+        self.qt[f"t{op.outputs[0]}"] = x  # its reader reads the unpadded tensor with the pads above
 
     def start(self) -> str:
         """The graph input, held in its NHWC byte order; returns its IR name."""
