@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tfl_models as models
 
 from flightml.commands.verify import generate_inputs
 from flightml.compiler import compile_model, load_graph
 from flightml.verify.compiled import CompiledModel
 from flightml.verify.host import verify_dir
 from flightml.verify.reference import Reference
-import tfl_models as models
 
 pytest.importorskip("tflite_micro")
-from flightml.verify.tflm import tflm_arena, tflm_int8  # noqa: E402
+from flightml.verify.tflm import tflm_arena, tflm_int8
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,21 @@ def test_bad_file_is_one_line_exit_2(tmp_path: Path, data: bytes, expected: str)
     )
     assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.mcu
+def test_branchy_bitexact_with_tflm_on_cortex_m4(branchy: Path, tmp_path: Path) -> None:
+    """The DSP kernel set on emulated Cortex-M4 equals TFLite Micro (tflm mode: no inline fixedpoint rule)."""
+    from flightml.mcu.toolchain import missing_tools
+    from flightml.mcu.verify import verify_mcu_targets
+
+    if missing_tools():
+        pytest.skip(f"needs {', '.join(missing_tools())} (make setup)")
+    compile_model(branchy, tmp_path / "c", "model", "tflm", command="test")
+    x = generate_inputs((8, 8, 3), 16)
+    expected = tflm_int8(branchy, x).reshape(16, -1)
+    report = verify_mcu_targets(
+        tmp_path / "c", x, expected, ["cortex-m4"], timeout_s=120, clock_mhz=80.0, flash_wait_states=4, wcet_margin=1.2
+    )
+    m4 = report["targets"]["cortex-m4"]
+    assert m4["status"] == "ok" and m4["bitexact"] == 1.0 and m4["kernels"] == "dsp"

@@ -14,7 +14,11 @@ from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType
 
-TYPES = {np.dtype(np.int8): TensorType.INT8, np.dtype(np.int32): TensorType.INT32, np.dtype(np.float32): TensorType.FLOAT32}
+TYPES = {
+    np.dtype(np.int8): TensorType.INT8,
+    np.dtype(np.int32): TensorType.INT32,
+    np.dtype(np.float32): TensorType.FLOAT32,
+}
 
 
 @dataclass
@@ -38,7 +42,9 @@ class TfliteBuilder:
         scale = list(np.atleast_1d(scale).astype(float))
         zp = list(np.atleast_1d(zp).astype(int)) if np.size(zp) > 1 else [int(zp)] * len(scale)
         arr = None if data is None else np.asarray(data, dtype=dtype).reshape(shape)
-        self.tensors.append(_Tensor(tuple(shape), np.dtype(dtype), scale, zp, axis, arr, name or f"t{len(self.tensors)}"))
+        self.tensors.append(
+            _Tensor(tuple(shape), np.dtype(dtype), scale, zp, axis, arr, name or f"t{len(self.tensors)}")
+        )
         return len(self.tensors) - 1
 
     def op(self, name: str, inputs: list[int], outputs: list[int], options: str | None = None, **fields) -> None:
@@ -60,7 +66,10 @@ class TfliteBuilder:
             codes.append(tflite.OperatorCodeEnd(b))
         ops = [self._operator(b, names.index(n), ins, outs, opt, f) for n, ins, outs, opt, f in self.ops]
         sub_t, sub_o = self._vector(b, tensors), self._vector(b, ops)
-        sub_i, sub_out = b.CreateNumpyVector(np.array(inputs, np.int32)), b.CreateNumpyVector(np.array(outputs, np.int32))
+        sub_i, sub_out = (
+            b.CreateNumpyVector(np.array(inputs, np.int32)),
+            b.CreateNumpyVector(np.array(outputs, np.int32)),
+        )
         tflite.SubGraphStart(b)
         tflite.SubGraphAddTensors(b, sub_t)
         tflite.SubGraphAddOperators(b, sub_o)
@@ -107,7 +116,7 @@ class TfliteBuilder:
         tflite.TensorAddType(b, TYPES[t.dtype])
         tflite.TensorAddBuffer(b, buffer)
         tflite.TensorAddName(b, name)
-        if t.dtype != np.float32 and t.data is None or t.dtype == np.int8:
+        if (t.dtype != np.float32 and t.data is None) or t.dtype == np.int8:
             tflite.TensorAddQuantization(b, quant)
         return tflite.TensorEnd(b)
 

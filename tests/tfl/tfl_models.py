@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from tfl_builder import TfliteBuilder
 
 
@@ -32,8 +31,17 @@ def branchy(seed: int = 0) -> bytes:
     dwt = m.tensor(dw.shape, ds, 0, dw, axis=3)
     dbt = m.tensor((8,), ds * 0.03, 0, rng.integers(-500, 500, 8), np.int32)
     d1 = m.tensor((1, 8, 8, 8), 0.03, -128)
-    m.op("DEPTHWISE_CONV_2D", [c1, dwt, dbt], [d1], "DepthwiseConv2DOptions", Padding=0, StrideW=1, StrideH=1,
-         DepthMultiplier=2, FusedActivationFunction=1)
+    m.op(
+        "DEPTHWISE_CONV_2D",
+        [c1, dwt, dbt],
+        [d1],
+        "DepthwiseConv2DOptions",
+        Padding=0,
+        StrideW=1,
+        StrideH=1,
+        DepthMultiplier=2,
+        FusedActivationFunction=1,
+    )
     mp = m.tensor((1, 8, 8, 4), 0.03, -128)
     m.op("MAX_POOL_2D", [c1], [mp], "Pool2DOptions", Padding=0, StrideW=1, StrideH=1, FilterWidth=3, FilterHeight=3)
     cat = m.tensor((1, 8, 8, 12), 0.03, -128)
@@ -45,8 +53,9 @@ def branchy(seed: int = 0) -> bytes:
     add = m.tensor((1, 8, 8, 12), 0.08, -7)
     m.op("ADD", [cat, c2], [add], "AddOptions", FusedActivationFunction=1)
     ap = m.tensor((1, 4, 4, 12), 0.08, -7)
-    m.op("AVERAGE_POOL_2D", [add], [ap], "Pool2DOptions", Padding=0, StrideW=2, StrideH=2, FilterWidth=2,
-         FilterHeight=3)
+    m.op(
+        "AVERAGE_POOL_2D", [add], [ap], "Pool2DOptions", Padding=0, StrideW=2, StrideH=2, FilterWidth=2, FilterHeight=3
+    )
     shape = m.tensor((2,), data=[1, 192], dtype=np.int32)
     flat = m.tensor((1, 192), 0.08, -7)
     m.op("RESHAPE", [ap, shape], [flat])

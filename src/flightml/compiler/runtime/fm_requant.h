@@ -74,7 +74,8 @@ static inline int32_t fm_mul_tflm(int32_t x, int32_t neg_mult, int32_t shift) {
     const int64_t left = fm_clamp32((int64_t)x * ((int64_t)1 << (s > 0 ? s : 0)), INT32_MIN, INT32_MAX);
     const int64_t ab = left * mult;
     const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    const int64_t high = fm_clamp32((ab + nudge) / ((int64_t)1 << 31), INT32_MIN, INT32_MAX);
+    const int64_t t = ab + nudge; /* |t| < 2^62; divided by 2^31 toward zero, without a library call */
+    const int64_t high = fm_clamp32(t >= 0 ? (t >> 31) : -((-t) >> 31), INT32_MIN, INT32_MAX);
     const int32_t right = s < 0 ? -s : 0;
     const int64_t mask = ((int64_t)1 << right) - 1;
     const int64_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
