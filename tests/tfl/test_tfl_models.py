@@ -111,3 +111,20 @@ def test_branchy_bitexact_with_tflm_on_cortex_m4(branchy: Path, tmp_path: Path) 
     )
     m4 = report["targets"]["cortex-m4"]
     assert m4["status"] == "ok" and m4["bitexact"] == 1.0 and m4["kernels"] == "dsp"
+
+
+def test_float_edges_and_mean(tmp_path: Path) -> None:
+    """QUANTIZE/DEQUANTIZE at the edges leave int8 I/O; MEAN (requantizing) is bit-exact with TFLM, and
+    MEAN with equal input/output quantization (TFLM's other integer path) is within 1 LSB: measured."""
+    x = generate_inputs((5, 4, 3), 64)
+    for mean_q, exact in (((0.05, 3), True), ((0.07, -20), False)):
+        path = tmp_path / f"mean{exact}.tflite"
+        path.write_bytes(models.float_edges_mean(mean_q))
+        compile_model(path, tmp_path / f"c{exact}", "model", "tflm", command="test")
+        cm = CompiledModel(tmp_path / f"c{exact}")
+        assert cm.input_shape == (5, 4, 3) and cm.output_shape == (1, 1, 6)
+        y, t = cm.invoke_int8(x).astype(int), tflm_int8(path, x).astype(int)
+        if exact:
+            assert np.array_equal(y, t)
+        else:
+            assert np.count_nonzero(y != t) > 0 and np.abs(y - t).max() == 1

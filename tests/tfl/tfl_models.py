@@ -91,3 +91,23 @@ def unsupported() -> bytes:
     y = m.tensor((1, 3), 1.0 / 128, 0, name="tanh_out")
     m.op("TANH", [h], [y])
     return m.build([x], [y])
+
+
+def float_edges_mean(mean_q: tuple[float, int] = (0.05, 3), seed: int = 2) -> bytes:
+    """float32 in -> QUANTIZE -> CONV_2D (1x1) -> MEAN over H, W (keep dims; output quantization mean_q)
+    -> DEQUANTIZE -> float32 out."""
+    rng = np.random.default_rng(seed)
+    m = TfliteBuilder()
+    xf = m.tensor((1, 5, 4, 3), dtype=np.float32)
+    x = m.tensor((1, 5, 4, 3), 0.05, 4)
+    m.op("QUANTIZE", [xf], [x])
+    w, s = _conv_weights(rng, (6, 1, 1, 3))
+    wt, bt = m.tensor(w.shape, s, 0, w), m.tensor((6,), s * 0.05, 0, rng.integers(-300, 300, 6), np.int32)
+    c = m.tensor((1, 5, 4, 6), 0.07, -20)
+    m.op("CONV_2D", [x, wt, bt], [c], "Conv2DOptions", Padding=1, StrideW=1, StrideH=1)
+    axes = m.tensor((2,), data=[1, 2], dtype=np.int32)
+    mean = m.tensor((1, 1, 1, 6), *mean_q)
+    m.op("MEAN", [c, axes], [mean], "ReducerOptions", KeepDims=True)
+    yf = m.tensor((1, 1, 1, 6), dtype=np.float32)
+    m.op("DEQUANTIZE", [mean], [yf])
+    return m.build([xf], [yf])

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flightml.compiler.tflite.lower import int8_edges
+from flightml.compiler.tflite.reader import TfTensor, read_tflite
 from flightml.errors import InputError, ToolMissing
 
 ARENA_BYTES = 4 << 20  # enough for every model flightml compiles (the allocator reports what it used)
@@ -32,12 +34,24 @@ def _runtime():
     return runtime
 
 
+def _edges(model: Path) -> tuple[TfTensor, TfTensor]:
+    """The int8 tensors at the model's edges (after a float input's QUANTIZE, before DEQUANTIZE)."""
+    m = read_tflite(model)
+    inp, out, _ = int8_edges(m)
+    return m.tensors[inp], m.tensors[out]
+
+
 def tflm_int8(model: Path, x: np.ndarray) -> np.ndarray:
-    """int8 x [B, *input shape without batch] -> int8 [B, *output shape without batch] from TFLM."""
+    """int8 x [B, *input shape without batch] -> int8 [B, *output shape without batch] from TFLM. A float32
+    input gets (x - zp) * scale of its QUANTIZE (which rounds back to x exactly); a float32 output is
+    quantized back with its DEQUANTIZE's parameters (exact likewise)."""
     interp = _runtime().Interpreter.from_file(str(model), arena_size=ARENA_BYTES)
     detail = interp.get_input_details(0)
     shape = tuple(int(d) for d in detail["shape"])
     x = np.asarray(x)
+    t_in, t_out = _edges(model)
+    if detail["dtype"] == np.float32 and x.dtype == np.int8:
+        x = ((x.astype(np.float32) - np.float32(t_in.zp[0])) * t_in.scale[0]).astype(np.float32)
     if x.dtype != detail["dtype"] or x.shape[1:] != shape[1:]:
         raise InputError(
             f"TFLite Micro input: expected {np.dtype(detail['dtype'])} [B, {shape[1:]}], got {x.dtype} {list(x.shape)}"
@@ -49,7 +63,10 @@ def tflm_int8(model: Path, x: np.ndarray) -> np.ndarray:
         outs.append(np.array(interp.get_output(0)).reshape(-1))
         interp.reset()
     out_shape = tuple(int(d) for d in interp.get_output_details(0)["shape"])[1:]
-    return np.stack(outs).reshape(len(outs), *out_shape)
+    y = np.stack(outs).reshape(len(outs), *out_shape)
+    if y.dtype == np.float32:
+        y = np.clip(np.rint(y / t_out.scale[0]) + t_out.zp[0], -128, 127).astype(np.int8)
+    return y
 
 
 _CHILD = """

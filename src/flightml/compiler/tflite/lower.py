@@ -48,6 +48,28 @@ def same_bytes(shape: tuple[int, ...]) -> bool:
     return len(shape) != 4 or shape[1] * shape[2] == 1 or shape[3] == 1
 
 
+def int8_edges(model: TfModel) -> tuple[int, int, set[int]]:
+    """(int8 input tensor, int8 output tensor, edge operators): a float32 graph input read only by a
+    QUANTIZE, and a float32 graph output written by a DEQUANTIZE, are left to the caller: the C's input
+    and output are those operators' int8 tensors (quantize with model.h's scale and zero point)."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise InputError(f"{model.path}: expected one input and one output tensor")
+    inp, out, skip = model.inputs[0], model.outputs[0], set()
+    if model.tensors[inp].dtype is np.float32:
+        readers = [op for op in model.operators if inp in op.inputs]
+        if len(readers) != 1 or readers[0].op != "QUANTIZE":
+            raise InputError(f"{model.path}: a float32 input must be read by exactly one QUANTIZE")
+        inp = readers[0].outputs[0]
+        skip.add(readers[0].index)
+    if model.tensors[out].dtype is np.float32:
+        writer = next((op for op in model.operators if out in op.outputs), None)
+        if writer is None or writer.op != "DEQUANTIZE":
+            raise InputError(f"{model.path}: a float32 output must be written by a DEQUANTIZE")
+        out = writer.inputs[0]
+        skip.add(writer.index)
+    return inp, out, skip
+
+
 def act_range(fused: int, out: QTensor, where: str) -> tuple[int, int]:
     """TFLite's CalculateActivationRangeQuantized: zp + round_half_away(float32(f / scale)), clamped."""
 
@@ -71,10 +93,7 @@ class _Importer:
         self.alias: dict[str, str] = {}
         self.layers: list[Layer] = []
         self.pads: dict[int, tuple[int, int, int, int]] = {}  # PAD output -> (top, bottom, left, right)
-        self.readers: dict[int, int] = {}
-        for op in model.operators:
-            for i in op.inputs:
-                self.readers[i] = self.readers.get(i, 0) + 1
+        self.input, self.output, self.skip = int8_edges(model)
 
     def tensor(self, index: int) -> TfTensor:
         return self.m.tensors[index]
@@ -253,9 +272,7 @@ class _Importer:
 
     def start(self) -> str:
         """The graph input, held in its NHWC byte order; returns its IR name."""
-        if len(self.m.inputs) != 1 or len(self.m.outputs) != 1:
-            raise InputError(f"{self.m.path}: expected one input and one output tensor")
-        t = self.tensor(self.m.inputs[0])
+        t = self.tensor(self.input)
         x = self.qtensor(t, f"{self.m.path}: input")
         name = f"{x.name}_in"
         self.qt[name] = dataclasses.replace(x, name=name, shape=tuple(t.shape))
@@ -267,7 +284,7 @@ class _Importer:
 
     def finish(self) -> str:
         """The graph output in the .tflite's layout (NHWC for 4-D); returns its IR name."""
-        t = self.tensor(self.m.outputs[0])
+        t = self.tensor(self.output)
         x = self.qt.get(f"t{t.index}")
         if x is None:
             raise InputError(f"{self.m.path}: output tensor {t.index} '{t.name}' is not produced by a supported op")
@@ -283,6 +300,8 @@ class _Importer:
     def run(self) -> tuple[str, str]:
         inp = self.start()
         for op in self.m.operators:
+            if op.index in self.skip:
+                continue
             if op.op == "RESHAPE":
                 self.reshape(op)
             elif op.op == "PAD":
