@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
 from flightml.errors import InputError
 
 
@@ -180,6 +181,12 @@ class CompileConfig:
         ["fixedpoint", "ort-exact"],
         "requantization modes to compile: 'fixedpoint' (integer multiplier and shift) and/or "
         "'ort-exact' (float32 rescale, bit-exact with ONNX Runtime)",
+    )
+    max_tensor_elements: int = setting(
+        DEFAULT_MAX_ELEMENTS,
+        "largest tensor the compiler accepts, in elements (a larger dimension is refused, naming the node)",
+        minimum=1,
+        maximum=2**31 - 1,
     )
 
 

@@ -79,10 +79,17 @@ def test_float_model_is_rejected(refnet, tmp_path: Path, capsys: pytest.CaptureF
 def test_relu_without_producer_is_rejected(tmp_path: Path) -> None:
     model = helper.make_model(
         helper.make_graph(
-            [helper.make_node("Relu", ["x"], ["y"], name="lonely")],
+            [
+                helper.make_node("DequantizeLinear", ["x", "s", "z"], ["xd"], name="dq"),
+                helper.make_node("Relu", ["xd"], ["y"], name="lonely"),
+            ],
             "g",
             [helper.make_tensor_value_info("x", onnx.TensorProto.INT8, [1, 4])],
             [helper.make_tensor_value_info("y", onnx.TensorProto.INT8, [1, 4])],
+            [
+                helper.make_tensor("s", onnx.TensorProto.FLOAT, [], [0.1]),
+                helper.make_tensor("z", onnx.TensorProto.INT8, [], [0]),
+            ],
         )
     )
     onnx.save(model, tmp_path / "m.onnx")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import convmodels as cm
 import qmodels as qm
 
 
@@ -55,7 +56,25 @@ def op_specs() -> list[qm.Spec]:
     u8r.unsigned = True
     u8s = qm.softmax("softmax_uint8", 12, 6)
     u8s.unsigned = True
-    return [*specs, pc, pc2, u8, u8w, u8r, u8s]
+    io8 = qm.conv("int8_io_conv1d", (3, 16), 4, (3,), pads=[1, 1])
+    io8.int8_io = True
+    io8u = qm.residual("uint8_io_residual", (2, 10))
+    io8u.int8_io = io8u.unsigned = True
+    io8s = qm.softmax("int8_io_softmax", 10, 5)
+    io8s.int8_io = True
+    return [*specs, pc, pc2, u8, u8w, u8r, u8s, io8, io8u, io8s, *converter_specs()]
+
+
+def converter_specs() -> list[qm.Spec]:
+    """tf2onnx-style models: int8 I/O, symbolic batch, MatMul + Add(bias), input/output Transpose, Softmax."""
+    models = {
+        "cv_fc_bias_relu": ((24,), cm.fc_bias("cv_fc_bias_relu", 24, 10, relu=True)),
+        "cv_fc_bias_softmax": ((16,), cm.fc_bias("cv_fc_bias_softmax", 16, 8, relu=False, softmax=True)),
+        "cv_transpose_view_fc": ((12, 1), cm.fc_bias("cv_transpose_view_fc", 12, 6, relu=True, transpose_in=True)),
+        "cv_nhwc_conv": ((5, 6, 3), cm.nhwc_conv("cv_nhwc_conv", (5, 6, 3), 4)),
+        "cv_nhwc_depthwise": ((4, 4, 5), cm.nhwc_conv("cv_nhwc_depthwise", (4, 4, 5), 5, depthwise=True)),
+    }
+    return [qm.Spec(name, shape, [], prebuilt=model) for name, (shape, model) in models.items()]
 
 
 # ONNX Runtime's QLinearAveragePool sums dequantized values in float32; flightml sums integers and

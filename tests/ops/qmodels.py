@@ -25,6 +25,8 @@ class Spec:
     weight_unsigned: bool = False
     opset: int = 13
     qoperator: bool = False
+    int8_io: bool = False
+    prebuilt: onnx.ModelProto | None = None  # an already quantized model (converter-style), saved as is
     quant_extra: dict[str, Any] = field(default_factory=dict)
 
     def model(self) -> onnx.ModelProto:
@@ -167,6 +169,9 @@ def quantize(spec: Spec, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out_dir / f"{spec.name}_fp32.onnx", out_dir / f"{spec.name}_int8.onnx"
+    if spec.prebuilt is not None:
+        onnx.save(spec.prebuilt, int8)
+        return int8
     onnx.save(spec.model(), fp32)
     rng = rng_for(spec.name + "calib")
     samples = [{"x": rng.normal(0, 1, (1, *spec.in_shape)).astype(np.float32)} for _ in range(16)]
@@ -188,7 +193,26 @@ def quantize(spec: Spec, out_dir: Path) -> Path:
         weight_type=QuantType.QUInt8 if spec.weight_unsigned else QuantType.QInt8,
         extra_options=spec.quant_extra,
     )
+    if spec.int8_io:
+        onnx.save(int8_graph_io(onnx.load(int8)), int8)
     return int8
+
+
+def int8_graph_io(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with its input QuantizeLinear and output DequantizeLinear removed: int8/uint8 graph input
+    and output, as converters from TFLite write them (the input's scale is only on the DequantizeLinear)."""
+    g = model.graph
+    q = next(n for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] == g.input[0].name)
+    dq = next(n for n in g.node if n.op_type == "DequantizeLinear" and n.output[0] == g.output[0].name)
+    elem = next(i.data_type for i in g.initializer if i.name == q.input[2])
+    shape = [d.dim_value for d in g.input[0].type.tensor_type.shape.dim]
+    for node in g.node:
+        node.input[:] = ["xq" if i == q.output[0] else i for i in node.input]
+    g.node.remove(q)
+    g.node.remove(dq)
+    g.input[0].CopyFrom(helper.make_tensor_value_info("xq", elem, shape))
+    g.output[0].CopyFrom(helper.make_tensor_value_info(dq.input[0], elem, None))
+    return model
 
 
 def random_int8(name: str, n: int, shape: tuple[int, ...]) -> np.ndarray:

@@ -1,10 +1,11 @@
 """The ONNX backend node test cases shipped with the onnx package, where they apply.
 
-QLinearConv / QLinearMatMul / uint8 MaxPool: scales, zero points and weights are frozen into
+QLinearConv / QLinearMatMul: scales, zero points and weights are frozen into
 initializers, the activation stays the model input (a leading batch dimension of 1 is added when the
 case has none); the compiled C and the reference must give the expected output in ort-exact mode and
 within one LSB in fixedpoint mode. QuantizeLinear / DequantizeLinear: the rules behind the generated
-quantize/dequantize helpers (qparams) against the expected outputs.
+quantize/dequantize helpers (qparams) against the expected outputs. uint8 MaxPool has no scale anywhere:
+rejected (scales are read, never assumed).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ COMPILED = [
     "test_qlinearconv",
     "test_qlinearmatmul_2D_uint8_float32",
     "test_qlinearmatmul_2D_int8_float32",
-    "test_maxpool_2d_uint8",
 ]
 # B varies per batch ([2, 4, 3]): not a constant weight matrix; the compiler must say so clearly.
 REJECTED = ["test_qlinearmatmul_3D_uint8_float32", "test_qlinearmatmul_3D_int8_float32"]
@@ -80,6 +80,14 @@ def test_backend_case_rejected_clearly(cases: dict, tmp_path: Path, name: str) -
     model, _, _ = frozen(cases[name])
     onnx.save(model, tmp_path / "m.onnx")
     with pytest.raises(InputError, match=r"QLinearMatMul.*2-D constant"):
+        compile_model(tmp_path / "m.onnx", tmp_path / "c", "backend_case", "fixedpoint", "pytest")
+
+
+def test_integer_input_without_scale_is_rejected(cases: dict, tmp_path: Path) -> None:
+    """A uint8 MaxPool model has no scale anywhere: never assumed (issue 12, item 4)."""
+    model, _, _ = frozen(cases["test_maxpool_2d_uint8"])
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(InputError, match=r"input 'x': .*scale and zero point cannot be determined"):
         compile_model(tmp_path / "m.onnx", tmp_path / "c", "backend_case", "fixedpoint", "pytest")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flightml.artifacts import read_json
 from flightml.compiler import compile_model
+from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
 from flightml.compiler.qparams import MODES
 
 
@@ -23,12 +24,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="fixedpoint",
         help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime",
     )
+    parser.add_argument(
+        "--max-elements",
+        type=int,
+        default=DEFAULT_MAX_ELEMENTS,
+        help=f"largest tensor accepted, in elements (default {DEFAULT_MAX_ELEMENTS})",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     command = "flightml compile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    graph = compile_model(args.model, args.out, args.name, args.requant, command)
+    graph = compile_model(args.model, args.out, args.name, args.requant, command, args.max_elements)
+    for note in graph.notes:
+        print(f"info: {note}", file=sys.stderr)
     plan = read_json(args.out / "plan.json", "memory plan")
     macs = sum(layer["macs"] for layer in plan["layers"])
     print(

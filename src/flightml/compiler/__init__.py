@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flightml.compiler.emit import check_name, write_dir
 from flightml.compiler.ir import Graph
+from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
 from flightml.compiler.passes import load_model, lower
 
 
@@ -15,21 +16,24 @@ def is_tflite(model: Path) -> bool:
     return Path(model).suffix.lower() == ".tflite"
 
 
-def load_graph(model: Path, mode: str) -> Graph:
+def load_graph(model: Path, mode: str, max_elements: int = DEFAULT_MAX_ELEMENTS) -> Graph:
     """The lowered Graph of an int8 ONNX or TFLite model file for requant `mode`."""
     if is_tflite(model):
         from flightml.compiler.tflite import load_tflite
 
         return load_tflite(Path(model), mode)
-    return lower(*load_model(Path(model)), mode)
+    return lower(*load_model(Path(model)), mode, max_elements)
 
 
-def compile_model(model: Path, out: Path, name: str, mode: str, command: str) -> Graph:
-    """Compile `model` (int8 ONNX or .tflite) into the C directory `out` for requant `mode`; returns the Graph."""
+def compile_model(
+    model: Path, out: Path, name: str, mode: str, command: str, max_elements: int = DEFAULT_MAX_ELEMENTS
+) -> Graph:
+    """Compile `model` (int8 ONNX or .tflite) into the C directory `out` for requant `mode`; returns the Graph
+    (`graph.notes`: facts to tell the user, e.g. a symbolic batch dimension taken as 1)."""
     check_name(name)
-    graph = load_graph(Path(model), mode)
+    graph = load_graph(Path(model), mode, max_elements)
     source = "model_int8.tflite" if is_tflite(model) else "model_int8.onnx"
-    write_dir(graph, Path(out), name, command, Path(model).read_bytes(), source)
+    write_dir(graph, Path(out), name, command, Path(model).read_bytes(), max_elements, source)
     return graph
 
 

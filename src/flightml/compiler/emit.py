@@ -20,6 +20,7 @@ import numpy as np
 from flightml import __version__
 from flightml.artifacts import atomic_output_dir, to_json
 from flightml.compiler.ir import Graph
+from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
 from flightml.compiler.ops import BY_KIND
 from flightml.compiler.planner import Plan, plan, plan_json
 from flightml.errors import InputError
@@ -194,11 +195,19 @@ def source_model(c_dir: Path) -> Path:
 
 
 def write_dir(
-    graph: Graph, out: Path, name: str, command: str, model_bytes: bytes, model_file: str = MODEL_FILE
+    graph: Graph,
+    out: Path,
+    name: str,
+    command: str,
+    model_bytes: bytes,
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    model_file: str = MODEL_FILE,
 ) -> Plan:
-    """Write the whole C directory atomically (nothing half-written remains on failure)."""
+    """Write the whole C directory atomically (nothing half-written remains on failure); every integer the
+    C holds is checked against its C type first (limits.check_graph)."""
     check_name(name)
     p = plan(graph)
+    check_graph(graph, p, max_elements)
     files = render(graph, p, name, command)
     head = banner(graph, command) + "\n"
     for header in HEADERS:

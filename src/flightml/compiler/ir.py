@@ -70,6 +70,7 @@ class Graph:
     mode: str
     model_sha256: str
     alias: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # facts the user is told (e.g. a symbolic batch taken as 1)
 
     def storage(self, name: str) -> str:
         """The tensor that owns `name`'s bytes (itself unless it is a reshaped view)."""

@@ -17,9 +17,9 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from flightml.compiler import qparams
+from flightml.compiler import limits, qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, conv_maxpool
+from flightml.compiler.ops import BY_ONNX, conv_maxpool, transpose
 from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
 
@@ -37,6 +37,17 @@ QOPERATOR = {
 # at the given positions: op -> (positions of the triples' tensors, output scale index).
 QTRIPLES = {"QLinearAdd": ((0, 3), 6), "QLinearAveragePool": ((0,), 3), "QLinearGlobalAveragePool": ((0,), 3)}
 INT_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
+# ops that only move an integer graph input's bytes (looked through to find its DequantizeLinear)
+LAYOUT_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "MaxPool")
+# QOperator ops whose input 0 is followed by its scale and zero point (inputs 1 and 2)
+QTRIPLES_AT_0 = (
+    "QLinearConv",
+    "QLinearMatMul",
+    "QGemm",
+    "QLinearAdd",
+    "QLinearAveragePool",
+    "QLinearGlobalAveragePool",
+)
 
 
 def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
@@ -53,17 +64,21 @@ def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
 
 
 class _Lowering:
-    def __init__(self, model: onnx.ModelProto, mode: str) -> None:
+    def __init__(self, model: onnx.ModelProto, mode: str, max_elements: int) -> None:
         self.g = model.graph
         self.mode = mode
+        self.max_elements = max_elements
+        self.notes: list[str] = []
         self.inits = {i.name: numpy_helper.to_array(i) for i in self.g.initializer}
         for node in self.g.node:
             if node.op_type == "Constant" and node.attribute:
                 self.inits[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
         for node in self.g.node:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
+            self.producer.update((name, node) for name in node.output)
         self.qt: dict[str, QTensor] = {}
         self.fview: dict[str, str] = {}
         self.qconst: dict[str, QConst] = {}
@@ -99,11 +114,21 @@ class _Lowering:
         return QTensor(name, shape, scale, int(zp_arr[0]) - (128 if unsigned else 0), unsigned)
 
     def input_shape(self) -> tuple[int, ...]:
-        dims = self.graph_input.type.tensor_type.shape.dim
-        shape = tuple(1 if i == 0 and not d.dim_value else d.dim_value for i, d in enumerate(dims))
-        if not shape or min(shape) < 1:
-            raise InputError(f"input '{self.graph_input.name}': needs a static shape (batch may be dynamic)")
-        return shape
+        """The graph input's static shape; a symbolic (or unknown) batch dimension is taken as 1 and noted."""
+        name = self.graph_input.name
+        dims: list[object] = []
+        for i, d in enumerate(self.graph_input.type.tensor_type.shape.dim):
+            kind = d.WhichOneof("value")
+            if i == 0 and kind != "dim_value":
+                note = f"input '{name}': symbolic batch dimension '{d.dim_param or '?'}' taken as 1"
+                if note not in self.notes:
+                    self.notes.append(note)
+                dims.append(1)
+            else:
+                dims.append(d.dim_value if kind == "dim_value" else d.dim_param or None)
+        if not dims:
+            raise InputError(f"input '{name}': needs a static shape (batch may be symbolic)")
+        return limits.check_shape(f"input '{name}'", "the input", dims, self.max_elements)
 
     def start(self) -> None:
         """The quantized model input: QuantizeLinear of the float input, or an int8/uint8 input."""
@@ -111,6 +136,10 @@ class _Lowering:
         elem = self.graph_input.type.tensor_type.elem_type
         if elem in INT_TYPES:
             self.input_name = name
+            scale, zp, node = self.input_qparams(name)
+            self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
+            if self.qt[name].unsigned != INT_TYPES[elem]:
+                raise InputError(f"input '{name}': its DequantizeLinear zero point type differs from the input type")
             return
         users = self.consumers.get(name, [])
         if len(users) != 1 or users[0].op_type != "QuantizeLinear":
@@ -121,16 +150,31 @@ class _Lowering:
         self.input_name = q.output[0]
         self.qt[q.output[0]] = self.qtensor(q, q.output[0], q.input[1], zp, self.input_shape())
 
+    def input_qparams(self, name: str) -> tuple[str, str, onnx.NodeProto]:
+        """(scale name, zero point name, node) of an int8/uint8 graph input: from the DequantizeLinear (or
+        QOperator node) that reads it, possibly through layout-only ops; all readers must agree."""
+        readers: list[onnx.NodeProto] = []
+        todo = [name]
+        while todo:
+            tensor = todo.pop()
+            for user in self.consumers.get(tensor, []):
+                if user.op_type in LAYOUT_OPS and user.input[0] == tensor:
+                    todo.append(user.output[0])
+                elif user.op_type == "DequantizeLinear" or (user.op_type in QTRIPLES_AT_0 and user.input[0] == tensor):
+                    readers.append(user)
+        pairs = {(r.input[1], r.input[2] if len(r.input) > 2 else "") for r in readers}
+        values = {tuple(self.inits[k].tobytes() if k in self.inits else k for k in pair) for pair in pairs}
+        if len(values) != 1:
+            why = "no DequantizeLinear reads it" if not values else "its readers disagree on scale and zero point"
+            raise InputError(
+                f"input '{name}': int8/uint8 input whose scale and zero point cannot be determined ({why})"
+            )
+        scale, zp = sorted(pairs)[0]
+        return scale, zp, readers[0]
+
     def activation(self, node: onnx.NodeProto, name: str, scale: str = "", zp: str = "") -> QTensor:
         name = self.fview.get(name, name)
         if name in self.qt:
-            return self.qt[name]
-        if name == self.input_name and scale:
-            self.qt[name] = self.qtensor(node, name, scale, zp, self.input_shape())
-            return self.qt[name]
-        if name == self.input_name:  # an integer input read by a scale-free op (MaxPool, views)
-            unsigned = INT_TYPES[self.graph_input.type.tensor_type.elem_type]
-            self.qt[name] = QTensor(name, self.input_shape(), 1.0, -128 if unsigned else 0, unsigned)
             return self.qt[name]
         raise InputError(f"{self.where(node)}: input '{name}' is not a quantized activation")
 
@@ -141,7 +185,14 @@ class _Lowering:
             axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
             self.qconst[node.output[0]] = QConst(self.inits[src], self.inits[node.input[1]], zp, axis)
         else:
-            self.fview[node.output[0]] = self.activation(node, src).name
+            x = self.activation(node, src)
+            read = self.qtensor(node, x.name, node.input[1], node.input[2] if len(node.input) > 2 else "", x.shape)
+            if (read.scale, read.zp, read.unsigned) != (x.scale, x.zp, x.unsigned):
+                raise InputError(
+                    f"{self.where(node)}: dequantizes '{src}' with scale {read.scale!r}, zero point {read.zp} "
+                    f"but it holds scale {x.scale!r}, zero point {x.zp}"
+                )
+            self.fview[node.output[0]] = x.name
 
     def node_input(self, node: onnx.NodeProto, name: str) -> Input:
         if not name:
@@ -151,6 +202,33 @@ class _Lowering:
         if name in self.inits:
             return self.inits[name]
         return self.activation(node, name)
+
+    def bias_add(self, node: onnx.NodeProto) -> tuple[onnx.NodeProto, QConst] | None:
+        """(Add, int32 bias) when MatMul `node` feeds only an Add of a dequantized int32 constant (a fully
+        connected layer as converters write it, MatMul + Add(bias) before the QuantizeLinear)."""
+        users = self.consumers.get(node.output[0], [])
+        if node.op_type != "MatMul" or len(users) != 1 or users[0].op_type != "Add":
+            return None
+        add = users[0]
+        other = [name for name in add.input if name != node.output[0]]
+        dq = self.producer.get(other[0]) if len(other) == 1 else None
+        if dq is None or dq.op_type != "DequantizeLinear" or dq.input[0] not in self.inits:
+            return None
+        if self.inits[dq.input[0]].dtype != np.int32:
+            return None
+        zp = self.inits[dq.input[2]] if len(dq.input) > 2 and dq.input[2] else np.zeros(1, np.int32)
+        return add, QConst(self.inits[dq.input[0]], self.inits[dq.input[1]], zp, 0)
+
+    def checked_bias(self, node: onnx.NodeProto, inputs: list[Input], bias: QConst) -> QConst:
+        """The fused bias, whose scale must be s_in * s_w (float32) per output and zero point 0."""
+        x, w = inputs[0], inputs[1] if len(inputs) > 1 else None
+        if not isinstance(x, QTensor) or not isinstance(w, QConst):
+            raise InputError(f"{self.where(node)}: MatMul + Add(bias) needs a quantized input and constant weights")
+        expected = qparams.ort_scale(x.scale, np.asarray(w.scale, np.float32).ravel(), 1.0)
+        got = np.asarray(bias.scale, np.float32).ravel()
+        if got.size not in (1, expected.size) or not np.allclose(got, expected, rtol=1e-6, atol=0):
+            raise InputError(f"{self.where(node)}: the Add's bias scale must be input scale x weight scale")
+        return bias
 
     def requantized_output(self, node: onnx.NodeProto) -> tuple[QTensor, int, int]:
         """The QuantizeLinear after `node` (possibly through one Relu/Clip) -> (tensor, act_min, act_max)."""
@@ -241,17 +319,22 @@ class _Lowering:
         else:
             inputs = [self.node_input(node, name) for name in node.input]
             x = inputs[0] if inputs else None
+            fused = self.bias_add(node)
+            if fused is not None:
+                self.done.add(id(fused[0]))
+                inputs.append(self.checked_bias(node, inputs, fused[1]))
             if isinstance(x, QTensor) and node.input[0] not in self.fview:
                 out, lo, hi = QTensor(node.output[0], (), x.scale, x.zp, x.unsigned), -128, 127
             else:
-                out, lo, hi = self.requantized_output(node)
+                out, lo, hi = self.requantized_output(fused[0] if fused else node)
             n = NodeIn(node, inputs, out, lo, hi)
-        if module.KIND == "view":
-            x = n.act(0)
-            self.qt[n.out.name] = dataclasses.replace(n.out, shape=module.view_shape(n))
-            self.alias[n.out.name] = x.name
+        view = module.view_shape(n) if module.KIND == "view" else transpose.as_view(n) if module is transpose else None
+        if view is not None:
+            self.qt[n.out.name] = dataclasses.replace(n.out, shape=view)
+            self.alias[n.out.name] = n.act(0).name
             return
         layer = module.resolve(n, self.mode)
+        limits.check_shape(n.where, f"output '{n.out.name}'", layer.out_shape, self.max_elements)
         self.qt[n.out.name] = dataclasses.replace(n.out, shape=tuple(int(d) for d in layer.out_shape))
         self.layers.append(layer)
 
@@ -277,13 +360,14 @@ class _Lowering:
         return self.input_name, src
 
 
-def lower(model: onnx.ModelProto, sha256: str, mode: str) -> Graph:
-    """The Graph of a quantized ONNX model for requant `mode` (one of qparams.MODES)."""
+def lower(model: onnx.ModelProto, sha256: str, mode: str, max_elements: int = limits.DEFAULT_MAX_ELEMENTS) -> Graph:
+    """The Graph of a quantized ONNX model for requant `mode` (one of qparams.MODES); every tensor holds at
+    most `max_elements` values."""
     if mode not in qparams.MODES:
         raise InputError(f"--requant: expected one of {', '.join(qparams.MODES)}, got {mode!r}")
-    low = _Lowering(model, mode)
+    low = _Lowering(model, mode, max_elements)
     inp, out = low.run()
-    graph = Graph(low.qt, low.layers, inp, out, mode, sha256, low.alias)
+    graph = Graph(low.qt, low.layers, inp, out, mode, sha256, low.alias, low.notes)
     graph = fuse_conv_maxpool(graph)
     for i, layer in enumerate(graph.layers):
         layer.index = i

@@ -14,6 +14,7 @@ import numpy as np
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Layer
+from flightml.compiler.ops import avgpool_div
 from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
 from flightml.compiler.ops.conv import window_geometry, window_params
 from flightml.compiler.ops.maxpool import POOL_KEYS
@@ -24,6 +25,9 @@ ONNX_OPS = ("AveragePool", "GlobalAveragePool")
 
 def resolve(n: NodeIn, mode: str) -> Layer:
     x = n.act(0)
+    tflite_pool = (n.op_type or n.node.op_type) == "AveragePool" and (x.scale, x.zp) == (n.out.scale, n.out.zp)
+    if mode == "tflm" and tflite_pool and len(x.shape) == 4:  # TFLite's average pool (e.g. from tf2onnx)
+        return avgpool_div.resolve(n, mode)
     rank = len(x.shape) - 2
     if rank not in (1, 2):
         raise n.fail(f"only 1-D and 2-D pooling is supported (input shape {list(x.shape)})")

@@ -118,7 +118,9 @@ def requant_fields(
     if act[0] > act[1]:
         raise InputError(f"{where}: empty activation range [{act[0]}, {act[1]}]")
     if mode in qparams.FIXED_MODES:
-        real = np.float64(np.float32(s_in)) * w_scale.astype(np.float64) / np.float64(np.float32(out.scale))
+        # tflm: TFLite's order, float64(float32(s_in * s_w)) / float64(s_out); fixedpoint: float64 product
+        prod = np.float32(s_in) * w_scale if mode == "tflm" else np.float64(np.float32(s_in)) * w_scale
+        real = prod.astype(np.float64) / np.float64(np.float32(out.scale))
         try:
             mult, shift = qparams.fixed_params(real, mode)
         except ValueError as exc:

@@ -1,7 +1,8 @@
-"""Transpose that rotates the non-batch axes (NHWC <-> NCHW at a graph edge, or before a flatten):
-kernel `fm_transpose_s8`. The input viewed as [rows, cols] is written out as [cols, rows]; ONNX perm
-[0, k, ..., r-1, 1, ..., k-1] splits the input axes after axis k - 1. No arithmetic; quantization
-unchanged.
+"""Transpose (e.g. the NHWC -> NCHW transpose converters put after an int8 graph input): `fm_transpose_s8`.
+
+A pure layout change (the permutation only moves dimensions of size 1, so the row-major bytes stay in
+order) is folded into the layout: a view, no kernel, no copy (`as_view`). Any other permutation keeping
+the batch first, up to 4 dimensions after the batch, is a copy kernel. Quantization is unchanged.
 """
 
 from __future__ import annotations
@@ -15,35 +16,59 @@ from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
 
 KIND = "transpose"
 ONNX_OPS = ("Transpose",)
-KEYS = ["rows", "cols"]
+TR_KEYS = ["d0", "d1", "d2", "d3", "s0", "s1", "s2", "s3"]
+
+
+def _perm(n: NodeIn, rank: int) -> list[int]:
+    perm = n.attr("perm")
+    perm = list(range(rank))[::-1] if perm is None else [int(p) for p in perm]
+    if sorted(perm) != list(range(rank)):
+        raise n.fail(f"perm {perm} is not a permutation of {rank} dimensions")
+    return perm
+
+
+def as_view(n: NodeIn) -> tuple[int, ...] | None:
+    """The output shape when the transpose only moves size-1 dimensions (bytes unchanged), else None."""
+    x = n.act(0)
+    perm = _perm(n, len(x.shape))
+    moved = [p for p in perm if x.shape[p] != 1]
+    if moved != sorted(moved):
+        return None
+    return tuple(int(x.shape[p]) for p in perm)
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
     x = n.act(0)
-    rank = len(x.shape)
-    perm = [int(p) for p in n.attr("perm", list(range(rank - 1, -1, -1)))]
-    rotations = {k: [0, *range(k, rank), *range(1, k)] for k in range(2, rank)}
-    split = next((k for k, r in rotations.items() if r == perm), None)
-    if split is None or x.shape[0] != 1:
-        raise n.fail(f"only a rotation of the non-batch axes is supported, got perm {perm}")
-    if (x.scale, x.zp) != (n.out.scale, n.out.zp) or (n.act_min, n.act_max) != (-128, 127):
-        raise n.fail("input and output quantization must be equal for Transpose")
-    rows = int(np.prod(x.shape[1:split], dtype=np.int64))
-    out_shape = tuple(int(x.shape[p]) for p in perm)
-    params = {"rows": rows, "cols": x.size // rows}
+    perm = _perm(n, len(x.shape))
+    if perm[0] != 0 or len(perm) > 5:
+        raise n.fail(f"only permutations keeping the batch first, of at most 5 dimensions, are supported: {perm}")
+    in_shape = [int(d) for d in x.shape[1:]]
+    strides = [int(np.prod(in_shape[i + 1 :], dtype=np.int64)) for i in range(len(in_shape))]
+    inner = [p - 1 for p in perm[1:]]
+    pad = 4 - len(inner)
+    dims = [1] * pad + [in_shape[i] for i in inner]
+    steps = [0] * pad + [strides[i] for i in inner]
+    params = {**{f"d{i}": dims[i] for i in range(4)}, **{f"s{i}": steps[i] for i in range(4)}}
+    out_shape = (1, *(in_shape[i] for i in inner))
     return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, out_shape, params)
 
 
 def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
     p = layer.params
-    x = inputs[0].reshape(inputs[0].shape[0], p["rows"], p["cols"]).transpose(0, 2, 1)
-    return x.reshape(x.shape[0], *layer.out_shape[1:])
+    b = inputs[0].shape[0]
+    flat = inputs[0].reshape(b, -1)
+    index = np.zeros((p["d0"], p["d1"], p["d2"], p["d3"]), dtype=np.int64)
+    for i in range(4):
+        shape = [1, 1, 1, 1]
+        shape[i] = p[f"d{i}"]
+        index = index + (np.arange(p[f"d{i}"], dtype=np.int64) * p[f"s{i}"]).reshape(shape)
+    return flat[:, index.ravel()].reshape(b, *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     return KernelCall(
-        "fm_transpose_s8", [params_struct(layer, "fm_transpose_params_t", "p", KEYS)], [f"&{c}_p", "IN0", "OUT"]
+        "fm_transpose_s8", [params_struct(layer, "fm_transpose_params_t", "p", TR_KEYS)], [f"&{c}_p", "IN0", "OUT"]
     )
 
 

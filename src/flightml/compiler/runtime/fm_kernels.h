@@ -71,10 +71,6 @@ typedef struct {
 } fm_avgpool_div_params_t;
 
 typedef struct {
-    int32_t rows, cols;             /* input int8 [rows][cols], both >= 1 */
-} fm_transpose_params_t;
-
-typedef struct {
     int32_t rows;                   /* independent rows, >= 1 */
     int32_t depth;                  /* softmax length (last axis), >= 1 */
     int32_t input_mult;             /* fixedpoint: input rescale multiplier, Q0.31 (TFLite input_multiplier) */
@@ -83,6 +79,11 @@ typedef struct {
     int32_t out_mult, out_shift;    /* fixedpoint: multiplier of 1 / (s_out * 2^31) (scale 1/256: 2^30, -22) */
     int32_t out_zp;                 /* output zero point, [-128, 127] */
 } fm_softmax_params_t;
+
+typedef struct {
+    int32_t d0, d1, d2, d3;         /* output dimensions after the batch (leading ones pad to 4), >= 1 */
+    int32_t s0, s1, s2, s3;         /* input stride, in elements, of the dimension each output one reads */
+} fm_transpose_params_t;
 
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
@@ -116,8 +117,6 @@ int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t
  * divided by their count, rounded half away from zero, clamped to [act_min, act_max]. */
 int fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
 
-/* Transpose: output[c][r] = input[r][c] (NHWC <-> NCHW layout changes). */
-int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 /* Softmax over each row of `depth` values, TFLite's integer algorithm (reference_ops::Softmax, int8 in and
  * out); the probability is requantized by out_mult/out_shift with one rounding (TFLite's for scale 1/256). */
@@ -126,5 +125,8 @@ int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *out
 /* Softmax as ONNX Runtime's QLinearSoftmax: table[d] (d = row max - x, 0..255) summed in float32,
  * y = nearbyint(table[d] * table[256] / sum) + out_zp, clamped to int8. */
 int fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output);
+
+/* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
+int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */

@@ -217,18 +217,9 @@ class _Importer:
         layer = module.resolve(NodeIn(node, inputs, dataclasses.replace(out, shape=()), lo, hi, onnx_op), self.mode)
         if tuple(layer.out_shape) != out.shape:
             raise self.fail(op, f"output shape {list(out_t.shape)} does not match the computed {layer.out_shape}")
-        self.retune(layer, inputs, out)
         layer.onnx_op = op.op
         self.qt[out.name] = out
         self.layers.append(layer)
-
-    def retune(self, layer: Layer, inputs: list, out: QTensor) -> None:
-        """fixedpoint/tflm conv and fc: TFLite's multiplier, float64(float32(s_in * s_w)) / float64(s_out)."""
-        if self.mode not in qparams.FIXED_MODES or layer.kind not in ("conv", "fc"):
-            return
-        w_scale = np.asarray(inputs[1].scale, dtype=np.float32)
-        prod = (np.float32(inputs[0].scale) * w_scale).astype(np.float64)
-        layer.consts["mult"], layer.consts["shift"] = qparams.fixed_params(prod / np.float64(out.scale), self.mode)
 
     def transpose(self, src: QTensor, name: str, perm: list[int], shape: tuple[int, ...], where: str) -> None:
         """A transpose layer writing `src` in another axis order as the new tensor `name`."""

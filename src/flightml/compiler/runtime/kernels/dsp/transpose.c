@@ -1,3 +1,3 @@
-/* flightml DSP kernel set: transpose. No multiply-accumulates, so the DSP set compiles the portable
+/* flightml DSP kernel set: transpose. A copy without arithmetic, so the DSP set compiles the portable
  * source itself (one implementation, bit-exact by construction). */
 #include "../portable/transpose.c"
