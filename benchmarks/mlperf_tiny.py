@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 
 from flightml.commands.verify import generate_inputs
-from flightml.compiler import compile_model
+from flightml.compiler import compile_model, is_tflite, load_graph
 from flightml.config import VerifyConfig
 from flightml.errors import InputError
 from flightml.mcu.verify import verify_mcu_targets
 from flightml.verify.compiled import CompiledModel
+from flightml.verify.ort_runner import ort_int8
 from flightml.verify.tflm import tflm_arena, tflm_int8
 
 MODELS = {
@@ -87,7 +88,13 @@ def run_route(model: Path, tflite: Path, out: Path, n: int, targets: list[str]) 
         flash_wait_states=s.flash_wait_states,
         wcet_margin=s.wcet_margin,
     )
+    agree = ""
+    if not is_tflite(model):  # ONNX Runtime on the tf2onnx model (this host's ORT build; see ORT-X86-SATURATION)
+        y_ort = ort_int8(model, load_graph(model, MODE), x).reshape(n, -1)
+        diff = np.abs(y_ort.astype(int) - y_c)
+        agree = f"; C = ORT {np.mean(np.all(diff == 0, axis=1)):.2f} (max {diff.max()} LSB)"
     return {
+        "ort": agree,
         "host_bitexact": float(np.mean(np.all(y_c == y_tflm, axis=1))),
         "host_max_lsb": int(np.abs(y_c.astype(int) - y_tflm).max()),
         "arena": cm.arena_bytes,
@@ -111,7 +118,7 @@ def target_row(key: str, route: str, r: dict[str, Any], arena: dict[str, int], c
     instr = t["instructions"]["median"] if t.get("instructions") else 0
     exact = t.get("bitexact") if t["status"] == "ok" else f"{t['status']}: {t['reason']}"
     return (
-        f"| {key} | {route} | {macs:,} | {r['host_bitexact']:.2f} (max {r['host_max_lsb']} LSB) "
+        f"| {key} | {route} | {macs:,} | {r['host_bitexact']:.2f} (max {r['host_max_lsb']} LSB{r['ort']}) "
         f"| {r['arena']:,} ({arena['head']:,} / {arena['total']:,}) | {core} | {exact} | {instr / 1e6:.2f} M "
         f"| {instr / macs if macs else 0:.2f} | {t.get('flash_bytes', 0):,} | {t.get('ram_bytes', 0):,} "
         f"| {t.get('stack_bytes', 0):,} | {published_cell(pub, core, key)} |"
@@ -119,7 +126,8 @@ def target_row(key: str, route: str, r: dict[str, Any], arena: dict[str, int], c
 
 
 HEADER = [
-    "| model | route | MACs | host bitexact_vs_tflm | arena B: flightml (TFLM head / total) | core | bitexact_vs_tflm "
+    "| model | route | MACs | host: bitexact_vs_tflm (ONNX route: and vs ONNX Runtime) "
+    "| arena B: flightml (TFLM head / total) | core | bitexact_vs_tflm "
     "| instructions = est. cycles | per MAC | flash B | RAM B | stack B | published: software, ms = M cycles |",
     "|" + "---|" * 13,
 ]

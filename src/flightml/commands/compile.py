@@ -1,4 +1,4 @@
-"""`flightml compile MODEL_INT8.onnx --out DIR [--name NAME] [--requant fixedpoint|ort-exact]`."""
+"""`flightml compile MODEL_INT8.onnx|MODEL.tflite --out DIR [--name NAME] [--requant MODE]`."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from flightml.compiler.qparams import MODES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("compile", help="compile a quantized ONNX model to integer-only C99")
-    parser.add_argument("model", type=Path, help="int8 ONNX model (QDQ or QOperator)")
+    parser = subparsers.add_parser("compile", help="compile a quantized ONNX or TFLite model to integer-only C99")
+    parser.add_argument("model", type=Path, help="int8 ONNX model (QDQ or QOperator) or int8 .tflite")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory (replaced whole)")
     parser.add_argument("--name", default="model", help="C identifier prefix of the API (NAME_invoke, ...)")
     parser.add_argument(
         "--requant",
         choices=MODES,
         default="fixedpoint",
-        help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime",
+        help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime; "
+        "ort-int: the same with integers; tflm: TFLite's multiplier and double rounding (= TFLite Micro)",
     )
     parser.add_argument(
         "--max-elements",

@@ -3,9 +3,9 @@
 Each TFLite operator becomes the equivalent ONNX node (weights moved to ONNX layout, SAME/VALID
 padding to explicit pads, fused activations to the requant clamp) and is resolved by the op module
 that ONNX uses. Layout: the IR is NCHW; a 4-D TFLite tensor [1, H, W, C] is held as (1, C, H, W). At
-the graph input and output, and before a Reshape that flattens a 4-D tensor, the NHWC byte order is
-kept by a `transpose` layer, or by a plain view when H * W == 1 or C == 1 (same bytes). So the C takes
-and returns exactly the tensors the .tflite declares (NHWC).
+the graph input and output, and before a RESHAPE or FULLY_CONNECTED that flattens a 4-D tensor, the
+NHWC byte order is kept by a `transpose` layer, or by a plain view when H * W == 1 or C == 1 (same
+bytes). So the C takes and returns exactly the tensors the .tflite declares (NHWC).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ONNX_OF = {
     "CONCATENATION": "Concat",
     "MEAN": "GlobalAveragePool",
 }
-WINDOW_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")  # the readers a PAD can be folded into
 NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}  # NHWC axis -> NCHW axis of a 4-D tensor
 
 
@@ -254,7 +254,7 @@ class _Importer:
         out = self.tensor(op.outputs[0])
         if pads.shape != (4, 2) or pads[0].any() or pads[3].any() or pads.min() < 0:
             raise self.fail(op, "only non-negative height/width padding of a 4-D tensor is supported")
-        if len(readers) != 1 or readers[0].op not in WINDOW_OPS[:2] or len(out.scale) != 1:
+        if len(readers) != 1 or readers[0].op not in CONV_OPS or len(out.scale) != 1:
             raise self.fail(op, "PAD must feed exactly one CONV_2D or DEPTHWISE_CONV_2D")
         if (float(out.scale[0]), int(out.zp[0])) != (x.scale, x.zp):
             raise self.fail(op, "input and output quantization must be equal")
