@@ -38,14 +38,14 @@ def measure(c_dir: Path, samples: int) -> list[list[str]]:
     model = CompiledModel(c_dir)
     x = np.random.default_rng(0).integers(-128, 128, (samples, *model.input_shape)).astype(np.int8)
     expected = model.invoke_int8(x)
-    settings = {"timeout_s": 120.0, "clock_mhz": 80.0, "flash_wait_states": 0, "wcet_margin": 1.0}
+    settings = {"timeout_s": 120.0, "clock_mhz": None, "flash_wait_states": 0, "wcet_margin": 1.0}
     runs = {
         k: verify_mcu_targets(c_dir, x, expected, ["all"], kernels=k, **settings)["targets"]
         for k in ("portable", "auto")
     }
     rows = []
     for name, target in TARGETS.items():
-        port, dsp = runs["portable"][name], runs["auto"][name] if target.dsp else None
+        port, dsp = runs["portable"][name], runs["auto"][name] if "dsp" in target.kernel_sets else None
         macs = sum(layer["macs"] for layer in port["per_layer"]) or 1
         row = [name, f"{port['instructions']['median']:,}", f"{port['instructions']['median'] / macs:.2f}"]
         if dsp and dsp["kernels"] == "dsp" and dsp["instructions"]:

@@ -194,16 +194,22 @@ class CompileConfig:
 class VerifyConfig:
     """[verify]: run the generated C on the host and on emulated Cortex-M cores."""
 
-    targets: list[str] = setting(["host", "cortex-m4"], "targets to verify on (host, cortex-m0 ... cortex-m33)")
+    targets: list[str] = setting(["host", "cortex-m4"], "targets to verify on (host, or the cores in mcu/cores/*.toml)")
     mcu_samples: int = setting(200, "test spectra run on each emulated core (0 = all)", minimum=0)
     timeout_s: float = setting(120.0, "wall-clock limit of one emulated run, seconds", minimum=1.0)
     clock_mhz: float = setting(
-        80.0, "core clock for WCET in microseconds (default: the example mission's STM32L476)", minimum=0.001
+        0.0, "core clock for WCET in microseconds; 0 = each core's default (mcu/cores/*.toml [clock])", minimum=0.0
     )
     flash_wait_states: int = setting(
-        4, "flash wait states in the cycle estimate (STM32L476 at 80 MHz: 4)", minimum=0, maximum=15
+        -1, "flash wait states in the cycle estimate; -1 = each core's default (mcu/cores/*.toml [clock])",
+        minimum=-1, maximum=15
     )
-    wcet_margin: float = setting(1.2, "WCET bound = max estimated cycles x this margin", minimum=1.0)
+    wcet_margin: float = setting(
+        1.2,
+        "WCET bound = max estimated cycles x this margin (covers the timing model's worst underestimate, "
+        "1.10 on Cortex-M7, of benchmarks/timing_calibration.py)",
+        minimum=1.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import synthetic
 
 from flightml.mcu.targets import TARGETS
 from flightml.mcu.verify import RESULT_KEYS, verify_mcu_targets
@@ -14,8 +15,10 @@ SETTINGS = {"timeout_s": 60.0, "clock_mhz": 80.0, "flash_wait_states": 2, "wcet_
 
 @pytest.fixture(scope="module")
 def matrix(synth: tuple) -> dict:
-    c_dir, x, ref = synth
-    return verify_mcu_targets(c_dir, x, ref, ["all"], **SETTINGS)["targets"]
+    """Every core on the 24 random samples plus the extremes (all -128, all 127) first."""
+    c_dir, x, _ = synth
+    x = np.concatenate([np.full((1, 64), -128, np.int8), np.full((1, 64), 127, np.int8), x])
+    return verify_mcu_targets(c_dir, x, synthetic.reference(x), ["all"], **SETTINGS)["targets"]
 
 
 @pytest.mark.parametrize("name", list(TARGETS))
@@ -23,8 +26,8 @@ def test_target_bitexact_counted_and_measured(matrix: dict, name: str) -> None:
     r = matrix[name]
     assert set(r) == set(RESULT_KEYS)
     assert r["status"] == "ok", r["reason"]
-    assert r["bitexact"] == 1.0 and r["mismatches"] == [] and r["samples"] == 24
-    assert r["kernels"] == ("dsp" if TARGETS[name].dsp else "portable")
+    assert r["bitexact"] == 1.0 and r["mismatches"] == [] and r["samples"] == 26
+    assert r["kernels"] == TARGETS[name].kernel_sets[0]
     assert 0 < r["instructions"]["min"] <= r["instructions"]["median"] <= r["instructions"]["max"]
     assert [layer["kernel"] for layer in r["per_layer"]] == ["fm_conv_s8", "fm_conv_maxpool_s8", "fm_fc_s8", "fm_fc_s8"]
     assert all(layer["instructions"] > 0 for layer in r["per_layer"])
@@ -35,6 +38,19 @@ def test_target_bitexact_counted_and_measured(matrix: dict, name: str) -> None:
     assert r["flash_bytes"] == r["weight_bytes"] + r["code_bytes"] + r["const_bytes"]
     assert r["arena_bytes"] == 1088 and r["ram_bytes"] >= r["arena_bytes"]
     assert r["stack_bytes"] > 0
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_data_dependent_paths_named_and_bounded(matrix: dict, name: str) -> None:
+    """Extremes and random inputs: a count that varies names its layers; the WCET takes the worst."""
+    r = matrix[name]
+    varies = r["instructions"]["min"] < r["instructions"]["max"]
+    assert varies == bool(r["data_dependent_layers"])
+    assert r["cycles_est"]["max"] >= r["cycles_typical"]["max"] and r["wcet_cycles"] == round(
+        r["cycles_est"]["max"] * 1.25
+    )
+    assert r["counts"]["flash_reads"] > 33800 // 4
+    assert r["cycles_by_class"]["ws_flash_reads"] == 2 * r["counts"]["flash_reads"]
 
 
 def test_dsp_kernels_use_fewer_instructions(matrix: dict) -> None:

@@ -10,6 +10,7 @@ import pytest
 from flightml.artifacts import RunDir, read_json
 from flightml.config import load_config
 from flightml.mcu.stage import verify_mcu_stage
+from flightml.mcu.targets import TARGETS
 from flightml.mcu.verify import RESULT_KEYS
 from flightml.report.base import Figures
 
@@ -43,13 +44,15 @@ def test_stage_schema_summary_and_report(staged: RunDir) -> None:
     for r in doc["targets"].values():
         assert set(r) == set(RESULT_KEYS)
         assert set(r["instructions"]) == set(r["cycles_est"]) == {"min", "median", "max"}
-        assert all(set(layer) == {"layer", "kernel", "instructions", "macs"} for layer in r["per_layer"])
+        assert all(set(layer) == {"layer", "kernel", "instructions", "macs", "cycles_est"} for layer in r["per_layer"])
     mcu = staged.summary()["mcu"]
     for name, entry in mcu.items():
         r = doc["targets"][name]
         assert entry["instructions"] == r["instructions"]["median"]
         assert entry["cycles_est"] == r["cycles_est"]["median"]
-        assert entry["clock_mhz"] == 80.0 and entry["macs"] == sum(layer["macs"] for layer in r["per_layer"])
+        assert entry["clock_mhz"] == TARGETS[name].clock_mhz and entry["macs"] == sum(
+            layer["macs"] for layer in r["per_layer"]
+        )
         for key in ("bitexact", "wcet_us", "flash_bytes", "ram_bytes", "weight_bytes", "code_bytes", "stack_bytes"):
             assert entry[key] == r[key]
     from flightml.report.sections import mcu as section
@@ -58,3 +61,32 @@ def test_stage_schema_summary_and_report(staged: RunDir) -> None:
     assert rendered is not None and "estimated" in rendered.markdown
     assert [c.passed for c in rendered.checks] == [True, True]
     assert all(p.is_file() for p in rendered.figures)
+
+
+def test_wcet_section_states_assumptions_calibration_and_response_time(staged: RunDir) -> None:
+    from flightml.power.stage import run_budget
+    from flightml.report.sections import wcet
+
+    doc = run_budget(staged, None)
+    assert doc["rta"]["schedulable"] and doc["rta"]["response_us"] > doc["rta"]["c_us"]
+    rendered = wcet.render(staged, Figures(staged.root))
+    assert rendered is not None
+    md = rendered.markdown
+    r4 = read_json(staged.path("verify_mcu.json"))["targets"]["cortex-m4"]
+    assert (
+        r4["counts"]["flash_reads"] > 0 and r4["cycles_by_class"]["ws_flash_reads"] == 4 * r4["counts"]["flash_reads"]
+    )
+    assert f"{r4['counts']['flash_reads']:,}" in md and "none (same count for every input)" in md
+    for text in (
+        "Assumptions:",
+        "cortex-m4: 80 MHz, 4 flash wait states",
+        "ART accelerator",
+        "ws_flash_reads",
+        "Timing model against silicon",
+        "timing_calibration.py",
+        "so a margin of 1.2 covers it",
+        "Response time under FreeRTOS",
+        "kernel tick",
+    ):
+        assert text in md, text
+    assert [c.passed for c in rendered.checks] == [True]

@@ -38,8 +38,11 @@ def op_specs() -> list[qm.Spec]:
         qm.pool(
             "avgpool2d_incl_pad", "AveragePool", (2, 6, 6), kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1
         ),
+        qm.pool("avgpool2d_ceil", "AveragePool", (2, 7, 6), kernel_shape=[2, 3], strides=[2, 2], ceil_mode=1),
         qm.pool("gap1d", "GlobalAveragePool", (4, 9)),
         qm.pool("gap2d", "GlobalAveragePool", (3, 5, 4)),
+        qm.pad_conv("pad_conv1d", (3, 12), [2, 1], pads=[0, 1]),
+        qm.pad_conv("pad_conv2d_stride", (2, 7, 6), [1, 0, 2, 1], strides=[2, 2]),
         qm.softmax("softmax10", 16, 10),
         qm.softmax("softmax_rows", 8, 12, rows=(3,)),
     ]
@@ -56,13 +59,15 @@ def op_specs() -> list[qm.Spec]:
     u8r.unsigned = True
     u8s = qm.softmax("softmax_uint8", 12, 6)
     u8s.unsigned = True
+    u8a = qm.pool("avgpool1d_uint8", "AveragePool", (3, 12), kernel_shape=[4], strides=[3], pads=[2, 1])
+    u8a.unsigned = True
     io8 = qm.conv("int8_io_conv1d", (3, 16), 4, (3,), pads=[1, 1])
     io8.int8_io = True
     io8u = qm.residual("uint8_io_residual", (2, 10))
     io8u.int8_io = io8u.unsigned = True
     io8s = qm.softmax("int8_io_softmax", 10, 5)
     io8s.int8_io = True
-    return [*specs, pc, pc2, u8, u8w, u8r, u8s, io8, io8u, io8s, *converter_specs()]
+    return [*specs, pc, pc2, u8, u8w, u8r, u8s, u8a, io8, io8u, io8s, *converter_specs()]
 
 
 def converter_specs() -> list[qm.Spec]:
@@ -75,8 +80,3 @@ def converter_specs() -> list[qm.Spec]:
         "cv_nhwc_depthwise": ((4, 4, 5), cm.nhwc_conv("cv_nhwc_depthwise", (4, 4, 5), 5, depthwise=True)),
     }
     return [qm.Spec(name, shape, [], prebuilt=model) for name, (shape, model) in models.items()]
-
-
-# ONNX Runtime's QLinearAveragePool sums dequantized values in float32; flightml sums integers and
-# requantizes once (integer-only in fixedpoint), so ort-exact may differ by one LSB on these cases.
-ORT_WITHIN_ONE_LSB = frozenset({"avgpool1d", "avgpool2d_incl_pad"})

@@ -228,3 +228,13 @@ def softmax(name: str, k: int, n: int, rows: tuple[int, ...] = ()) -> Spec:
     spec.nodes[0].output[0] = "logits"
     spec.nodes.append(helper.make_node("Softmax", ["logits"], ["y"], name=f"{name}_softmax", axis=-1))
     return spec
+
+
+def pad_conv(name: str, in_shape: tuple[int, ...], pad: list[int], **conv_attrs: Any) -> Spec:
+    """A constant zero Pad of the spatial dimensions, then a Conv (the Pad folds into the conv's pads)."""
+    rank = len(in_shape) - 1
+    spec = conv(name, in_shape, 3, (3,) * rank, **conv_attrs)
+    spec.nodes[0].input[0] = "xp"
+    spec.inits["pads"] = np.array([0, 0, *pad[:rank], 0, 0, *pad[rank:]], dtype=np.int64)
+    spec.nodes.insert(0, helper.make_node("Pad", ["x", "pads"], ["xp"], name=f"{name}_pad", mode="constant"))
+    return spec

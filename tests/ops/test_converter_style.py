@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import onnx
 import pytest
+import qmodels as qm
 from onnx import numpy_helper
 from op_cases import converter_specs
 
@@ -48,4 +49,15 @@ def test_bias_with_wrong_scale_is_refused() -> None:
     bias_scale = next(i for i in model.graph.initializer if i.name.startswith("bs_"))
     bias_scale.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(bias_scale) * 2, bias_scale.name))
     with pytest.raises(InputError, match="bias scale must be input scale x weight scale"):
+        lower(model, "sha", "fixedpoint")
+
+
+def test_pad_folds_into_the_conv(tmp_path) -> None:
+    spec = qm.pad_conv("fold_pad", (3, 12), [2, 1], pads=[0, 1])
+    model = onnx.load(qm.quantize(spec, tmp_path))
+    layers = lower(model, "sha", "fixedpoint").layers
+    assert [(layer.kind, layer.params["pad_left"], layer.out_shape) for layer in layers] == [("conv", 2, (1, 3, 14))]
+    pad = next(n for n in model.graph.node if n.op_type == "Pad")
+    pad.attribute[0].s = b"reflect"
+    with pytest.raises(InputError, match=r"fold_pad_pad.*only a constant zero Pad"):
         lower(model, "sha", "fixedpoint")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from op_cases import ORT_WITHIN_ONE_LSB, op_specs
+from op_cases import op_specs
 
 NAMES = [s.name for s in op_specs()]
 
@@ -19,10 +19,7 @@ def test_c_equals_reference(op_results: dict, name: str, mode: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_ort_exact_equals_onnxruntime(op_results: dict, name: str) -> None:
     r = op_results[(name, "ort-exact")]
-    if name in ORT_WITHIN_ONE_LSB:
-        assert np.abs(r.ref.astype(int) - r.ort.astype(int)).max() <= 1
-    else:
-        np.testing.assert_array_equal(r.ref, r.ort)
+    np.testing.assert_array_equal(r.ref, r.ort)
 
 
 @pytest.mark.parametrize("name", NAMES)

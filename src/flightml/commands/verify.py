@@ -9,8 +9,10 @@ flightml.mcu.verify.verify_mcu_targets); prints the metrics as JSON, writes noth
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,8 +20,9 @@ from flightml.artifacts import read_json, to_json
 from flightml.compiler import is_tflite
 from flightml.compiler.emit import source_model
 from flightml.errors import InputError, ToolMissing
+from flightml.mcu.targets import TARGETS as CORES
 
-TARGETS = ("host", "cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m4f", "cortex-m7", "cortex-m33")
+TARGETS = ("host", *CORES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="target(s) to verify on (repeatable; default: the run's config, or host)",
     )
     parser.add_argument("--full", action="store_true", help="every test sample on the MCU targets (not a subset)")
+    parser.add_argument("--clock-mhz", type=float, help="core clock for the WCET (default: [verify] or the core's)")
+    parser.add_argument("--flash-wait-states", type=int, help="flash wait states (default: [verify] or the core's)")
     parser.set_defaults(handler=handle)
 
 
@@ -91,7 +96,18 @@ def layer_table(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool, table: bool = False) -> int:
+def _overrides(settings: Any, args: argparse.Namespace) -> Any:
+    """[verify] settings with --clock-mhz / --flash-wait-states applied (checked like the config)."""
+    if args.clock_mhz is not None and not 0 < args.clock_mhz < 1e5:
+        raise InputError(f"--clock-mhz: expected a clock in MHz > 0, got {args.clock_mhz:g}")
+    if args.flash_wait_states is not None and not 0 <= args.flash_wait_states <= 15:
+        raise InputError(f"--flash-wait-states: expected 0 to 15, got {args.flash_wait_states}")
+    clock = settings.clock_mhz if args.clock_mhz is None else args.clock_mhz
+    ws = settings.flash_wait_states if args.flash_wait_states is None else args.flash_wait_states
+    return dataclasses.replace(settings, clock_mhz=clock, flash_wait_states=ws)
+
+
+def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespace) -> int:
     """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults), compared with
     the host C (ONNX sources) or with TFLite Micro (.tflite sources); 0 when every target is ok or
     skipped."""
@@ -100,10 +116,10 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool, table: bool
     from flightml.mcu.verify import verify_mcu_targets
     from flightml.verify.compiled import CompiledModel
 
-    settings = VerifyConfig()
+    settings = _overrides(VerifyConfig(), args)
     model = CompiledModel(c_dir)
     x_int8 = x if x.dtype == np.int8 else model.quantize(x)
-    if not full and settings.mcu_samples:
+    if not args.full and settings.mcu_samples:
         x_int8 = x_int8[: settings.mcu_samples]
     if is_tflite(source_model(c_dir)):
         from flightml.verify.tflm import tflm_int8
@@ -122,7 +138,7 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], full: bool, table: bool
         wcet_margin=settings.wcet_margin,
     )
     print(to_json(report), end="")
-    if table:
+    if args.table:
         print(layer_table(report), end="")
     return 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1
 
@@ -149,7 +165,7 @@ def _verify_dir(args: argparse.Namespace) -> int:
     mcu = [t for t in _targets(args, ["host"]) if t != "host"]
     code = 0 if result["bitexact_vs_reference"] == 1.0 else 1
     if mcu:
-        code = max(code, _mcu(args.path, x, mcu, args.full, args.table))
+        code = max(code, _mcu(args.path, x, mcu, args))
     return code
 
 
@@ -170,7 +186,8 @@ def _verify_run(args: argparse.Namespace) -> int:
         _mcu_module(mcu)
         from flightml.mcu.stage import VERIFY_MCU, verify_mcu_stage
 
-        verify_mcu_stage(run.dir, run.config, targets=mcu, full=args.full)
+        config = dataclasses.replace(run.config, verify=_overrides(run.config.verify, args))
+        verify_mcu_stage(run.dir, config, targets=mcu, full=args.full)
         report = read_json(run.dir.path(VERIFY_MCU), "MCU verification")
         print(to_json(report), end="")
         code = max(code, 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1)

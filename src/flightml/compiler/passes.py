@@ -82,6 +82,7 @@ class _Lowering:
         self.qt: dict[str, QTensor] = {}
         self.fview: dict[str, str] = {}
         self.qconst: dict[str, QConst] = {}
+        self.padded: dict[str, tuple[str, list[int]]] = {}  # Pad output -> (source tensor, spatial pads)
         self.alias: dict[str, str] = {}
         self.layers: list[Layer] = []
         self.done: set[int] = set()
@@ -309,6 +310,62 @@ class _Lowering:
         out = self.qtensor(node, node.output[0], ys, yz, ())
         return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
 
+    def pad(self, node: onnx.NodeProto) -> None:
+        """A constant zero Pad of the spatial dimensions, recorded to be folded into the Conv that reads it."""
+        x = self.activation(node, node.input[0])
+        mode = next((a.s.decode() for a in node.attribute if a.name == "mode"), "constant")
+        pads = self.inits.get(node.input[1]) if len(node.input) > 1 else None
+        if pads is None:
+            pads = np.array(next((a.ints for a in node.attribute if a.name == "pads"), []), dtype=np.int64)
+        rank = len(x.shape)
+        value = self.inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        zero = 0.0 if node.input[0] in self.fview else x.zp  # float path pads with real 0, int8 path with zp
+        if (
+            mode != "constant"
+            or pads.size != 2 * rank
+            or np.any(pads < 0)
+            or np.any(pads[[0, 1, rank, rank + 1]] != 0)
+            or (value is not None and float(np.asarray(value).ravel()[0]) != zero)
+            or (len(node.input) > 3 and node.input[3])
+        ):
+            raise InputError(
+                f"{self.where(node)}: only a constant zero Pad of the spatial dimensions (folded into the "
+                "following Conv) is supported"
+            )
+        out = node.output[0]
+        users = self.consumers.get(out, [])
+        if node.input[0] in self.fview and len(users) == 1 and users[0].op_type == "QuantizeLinear":
+            q = users[0]
+            self.done.add(id(q))
+            read = self.qtensor(q, q.output[0], q.input[1], q.input[2] if len(q.input) > 2 else "", ())
+            if (read.scale, read.zp) != (x.scale, x.zp):
+                raise InputError(f"{self.where(node)}: a Pad must keep its input's quantization")
+            out = q.output[0]
+        spatial = [int(p) for p in pads[2:rank]] + [int(p) for p in pads[rank + 2 :]]
+        self.qt[out] = dataclasses.replace(x, name=out)
+        self.fview.setdefault(node.output[0], out)
+        self.padded[out] = (x.name, spatial)
+
+    def fold_pad(self, node: onnx.NodeProto, inputs: list[Input]) -> onnx.NodeProto:
+        """`node` (a Conv reading a recorded Pad) with the Pad added to its pads and its input unpadded."""
+        x = inputs[0]
+        if not isinstance(x, QTensor) or x.name not in self.padded:
+            return node
+        src, spatial = self.padded[x.name]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            raise InputError(f"{self.where(node)}: cannot fold a Pad into a Conv with auto_pad")
+        pads = list(attrs.get("pads", [0] * len(spatial)))
+        folded = onnx.NodeProto()
+        folded.CopyFrom(node)
+        del folded.attribute[:]
+        for name, value in attrs.items():
+            if name != "pads":
+                folded.attribute.append(onnx.helper.make_attribute(name, value))
+        folded.attribute.append(onnx.helper.make_attribute("pads", [p + q for p, q in zip(pads, spatial, strict=True)]))
+        inputs[0] = self.qt[src]
+        return folded
+
     def compute(self, node: onnx.NodeProto) -> None:
         op = QOPERATOR.get(node.op_type, node.op_type)
         module = BY_ONNX.get(op)
@@ -318,6 +375,10 @@ class _Lowering:
             n = self.qoperator(node)
         else:
             inputs = [self.node_input(node, name) for name in node.input]
+            if op == "Conv":
+                node = self.fold_pad(node, inputs)
+            if any(isinstance(i, QTensor) and i.name in self.padded for i in inputs):
+                raise InputError(f"{self.where(node)}: reads a Pad output; a Pad must feed a Conv")
             x = inputs[0] if inputs else None
             fused = self.bias_add(node)
             if fused is not None:
@@ -347,13 +408,15 @@ class _Lowering:
                 self.dequantize(node)
             elif node.op_type == "QuantizeLinear":
                 raise InputError(f"{self.where(node)}: QuantizeLinear of a tensor that no supported op produces")
+            elif node.op_type == "Pad":
+                self.pad(node)
             elif node.op_type in ACTIVATIONS:
                 raise InputError(f"{self.where(node)}: {node.op_type} must directly follow Conv, Gemm or MatMul")
             else:
                 self.compute(node)
         out = self.g.output[0].name
         src = self.fview.get(out, out)
-        if src not in self.qt:
+        if src not in self.qt or src in self.padded:
             raise InputError(f"output '{out}': must be a quantized tensor or its DequantizeLinear")
         if not self.layers:
             raise InputError("model: contains no compute layer")

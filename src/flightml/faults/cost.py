@@ -22,10 +22,12 @@ from typing import Any
 from flightml import __version__
 from flightml.faults.model import Compiled
 from flightml.faults.protect import SCRUB_CHUNK_BYTES, render
+from flightml.mcu.targets import TARGETS
 from flightml.verify.build import CFLAGS
 
-ARM_FLAGS = ("-std=c99", "-O2", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-ffunction-sections",
-             "-fdata-sections", "-Wall", "-Wextra")
+COST_TARGET = "cortex-m4"
+ARM_FLAGS = ("-std=c99", "-O2", *TARGETS[COST_TARGET].cpu_flags, "-ffunction-sections", "-fdata-sections", "-Wall",
+             "-Wextra")
 BENCH_FUNCTIONS = ("invoke", "selftest", "scrub_step", "voted2", "voted3")
 
 
@@ -66,7 +68,7 @@ def flash_bytes(compiled: Compiled, work: Path) -> dict[str, Any]:
         return sum(sizes.get(f"{n}_{x}", 0) for x in names)
 
     return {
-        "target": "cortex-m4 (arm-none-eabi-gcc -O2)" if arm else "host (gcc -O2)",
+        "target": f"{COST_TARGET} (arm-none-eabi-gcc -O2)" if arm else "host (gcc -O2)",
         "crc_core": total("crc_update", "crc_image", "crc_nibble"),
         "region_table": total("const_region_count", "const_region_ptr", "const_region_bytes"),
         "selftest": total("selftest"),
@@ -116,14 +118,13 @@ int fmcost_invoke(const int8_t *input, int8_t *output) {
 """
 
 
-def mcu_instructions(compiled: Compiled, work: Path, target_name: str = "cortex-m4") -> dict[str, int] | None:
+def mcu_instructions(compiled: Compiled, work: Path, target_name: str = COST_TARGET) -> dict[str, int] | None:
     """Cortex-M instructions of one call of each bench function (QEMU plugin), or None without the tools
     or when a call does not return FM_OK there (e.g. the self-test on the target's memory image)."""
     from flightml.errors import FlightmlError
     from flightml.mcu.build import build_elf
     from flightml.mcu.model_api import ModelApi
     from flightml.mcu.qemu import run_elf
-    from flightml.mcu.targets import get_target
     from flightml.mcu.toolchain import missing_tools
 
     if missing_tools():
@@ -138,7 +139,7 @@ def mcu_instructions(compiled: Compiled, work: Path, target_name: str = "cortex-
     with open(mcu / "model.h", "a", encoding="utf-8") as f:
         f.write(f"#define FMCOST_INPUT_SIZE {upper}_INPUT_SIZE\n#define FMCOST_OUTPUT_SIZE {upper}_OUTPUT_SIZE\n"
                 "int fmcost_invoke(const int8_t *input, int8_t *output);\n")
-    target = get_target(target_name)
+    target = TARGETS[target_name]
     in_size = compiled.graph.tensors[compiled.graph.input].size
     try:
         build = build_elf(mcu, ModelApi("fmcost", in_size, 1, {}), target, "portable",
@@ -167,7 +168,7 @@ def protection_costs(compiled: Compiled, chunk: int = SCRUB_CHUNK_BYTES) -> dict
         for k in (Path(compiled.c_dir) / "kernels" / "portable").glob("*.c"):
             shutil.copy(k, work / "kernels" / k.name)
         flash = flash_bytes(compiled, work)
-        counts, where = mcu_instructions(compiled, work), "cortex-m4 (QEMU instruction-count plugin)"
+        counts, where = mcu_instructions(compiled, work), f"{COST_TARGET} (QEMU instruction-count plugin)"
         if counts is None:
             counts, where = instructions(work), "host (valgrind callgrind)"
     image = compiled.image.nbytes

@@ -88,8 +88,9 @@ def kernel_sources(c_dir: Path, kernels: str) -> list[Path]:
     return sources
 
 
-def has_dsp_kernels(c_dir: Path) -> bool:
-    return any((Path(c_dir) / "kernels" / "dsp").glob("*.c"))
+def has_kernel_set(c_dir: Path, name: str) -> bool:
+    """The package has kernels/<name>/*.c."""
+    return any((Path(c_dir) / "kernels" / name).glob("*.c"))
 
 
 _CONST = re.compile(r"\bstatic\s+const\s+(?:int8_t|int32_t|float)\s+(\w+)\s*\[")

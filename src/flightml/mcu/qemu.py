@@ -17,29 +17,11 @@ from importlib import resources
 from pathlib import Path
 
 from flightml.errors import ToolMissing
-from flightml.mcu.targets import Target
+from flightml.mcu.targets import TIMING_CLASSES, Target
 from flightml.mcu.toolchain import HOST_GCC, QEMU
 
 # Plugin counter order (enum in fm_insncount.c).
-COUNTERS = (
-    "insn",
-    "alu",
-    "mul",
-    "mac",
-    "lmul",
-    "div",
-    "load",
-    "load_p",
-    "store",
-    "store_p",
-    "lsm",
-    "lsm_regs",
-    "branch",
-    "call",
-    "fp",
-    "taken",
-    "flash_reads",
-)
+COUNTERS = ("insn", *TIMING_CLASSES, "flash_reads")
 
 
 @dataclass(frozen=True)
@@ -85,6 +67,28 @@ def plugin_path() -> Path:
     return target
 
 
+def command(target: Target, elf: Path, extra: list[str]) -> list[str]:
+    """qemu-system-arm on `target`'s board with semihosting on stdio, `extra` options, `elf` as kernel."""
+    return [
+        QEMU,
+        "-machine",
+        target.machine,
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "null",
+        "-chardev",
+        "stdio,id=sh0",
+        "-semihosting-config",
+        "enable=on,target=native,chardev=sh0",
+        *extra,
+        "-kernel",
+        str(Path(elf).resolve()),
+    ]
+
+
 def run_elf(elf: Path, target: Target, input_bytes: bytes, markers: list[int], timeout_s: float) -> RunResult:
     """Run `elf` on `target`'s board; `markers` are code addresses (bench_start, bench_end, ...)."""
     with tempfile.TemporaryDirectory(prefix="fm-qemu-") as tmp:
@@ -93,25 +97,7 @@ def run_elf(elf: Path, target: Target, input_bytes: bytes, markers: list[int], t
         counts = work / "counts.txt"
         flash = f"flash={hex(target.flash_origin)}:{hex(target.flash_origin + target.flash_size)}"
         plugin_args = ",".join([str(plugin_path()), f"out={counts}", flash, *(f"m={hex(m)}" for m in markers)])
-        cmd = [
-            QEMU,
-            "-machine",
-            target.machine,
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-            "null",
-            "-chardev",
-            "stdio,id=sh0",
-            "-semihosting-config",
-            "enable=on,target=native,chardev=sh0",
-            "-plugin",
-            plugin_args,
-            "-kernel",
-            str(Path(elf).resolve()),
-        ]
+        cmd = command(target, elf, ["-plugin", plugin_args])
         try:
             proc = subprocess.run(cmd, cwd=work, capture_output=True, timeout=timeout_s)
             code, timed_out, stderr = proc.returncode, False, proc.stderr.decode("utf-8", "replace")

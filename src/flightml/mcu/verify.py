@@ -19,7 +19,7 @@ import numpy as np
 from flightml.errors import InputError
 from flightml.mcu import counts, footprint, qemu, stack, timing
 from flightml.mcu.build import Build, BuildError, LinkError, build_elf
-from flightml.mcu.model_api import ModelApi, const_symbols, has_dsp_kernels, read_model_api, weight_symbols
+from flightml.mcu.model_api import ModelApi, const_symbols, has_kernel_set, read_model_api, weight_symbols
 from flightml.mcu.targets import TARGETS, Target, get_target
 from flightml.mcu.toolchain import ENABLE_HINT, missing_tools
 
@@ -34,6 +34,11 @@ RESULT_KEYS = (
     "clock_mhz",
     "flash_wait_states",
     "cycles_est",
+    "cycles_typical",
+    "cycles_by_class",
+    "counts",
+    "data_dependent_layers",
+    "accelerator",
     "wcet_margin",
     "wcet_cycles",
     "wcet_us",
@@ -74,21 +79,22 @@ def verify_mcu_targets(
     targets: list[str],
     *,
     timeout_s: float,
-    clock_mhz: float,
-    flash_wait_states: int,
+    clock_mhz: float | None,
+    flash_wait_states: int | None,
     wcet_margin: float,
     kernels: str = "auto",
 ) -> dict[str, Any]:
     """Run the package in `c_dir` on each MCU target of `targets` with `inputs_int8` [N, input size]
-    and compare with `host_outputs` [N, output size]. Returns {"targets": {name: result}}. Without the
+    and compare with `host_outputs` [N, output size]. Returns {"targets": {name: result}}. Clock and
+    wait states None (or clock 0, wait states < 0) take each core file's defaults. Without the
     toolchain every target is "skipped" and one line on stderr says how to enable them."""
     names = mcu_targets(targets)
-    settings = {"clock_mhz": clock_mhz, "flash_wait_states": flash_wait_states, "wcet_margin": wcet_margin}
+    settings = {n: _settings(get_target(n), clock_mhz, flash_wait_states, wcet_margin) for n in names}
     missing = missing_tools()
     if names and missing:
         reason = f"{', '.join(missing)} not found; {ENABLE_HINT}"
         print(f"flightml: skipped MCU targets {', '.join(names)}: {reason}", file=sys.stderr)
-        return {"targets": {name: _empty("skipped", reason, settings) for name in names}}
+        return {"targets": {name: _empty("skipped", reason, settings[name]) for name in names}}
     api = read_model_api(Path(c_dir))
     x = np.asarray(inputs_int8)
     expected = np.asarray(host_outputs)
@@ -107,18 +113,30 @@ def verify_mcu_targets(
     jobs = [(get_target(name), _kernel_set(Path(c_dir), get_target(name), kernels)) for name in names]
     with ThreadPoolExecutor(max_workers=2) as pool:
         done = pool.map(
-            lambda job: _verify_one(Path(c_dir), api, job[0], job[1], x, expected, timeout_s, settings), jobs
+            lambda job: _verify_one(Path(c_dir), api, job[0], job[1], x, expected, timeout_s, settings[job[0].name]),
+            jobs,
         )
         return {"targets": dict(zip(names, done, strict=True))}
 
 
+def _settings(target: Target, clock_mhz: float | None, wait_states: int | None, margin: float) -> dict[str, Any]:
+    """Clock and wait states given, else the core file's defaults."""
+    clock = clock_mhz if clock_mhz else target.clock_mhz
+    ws = wait_states if wait_states is not None and wait_states >= 0 else target.flash_wait_states
+    return {"clock_mhz": clock, "flash_wait_states": ws, "wcet_margin": margin}
+
+
 def _kernel_set(c_dir: Path, target: Target, request: str) -> str:
-    chosen = target.kernels(request)
-    if chosen == "dsp" and not has_dsp_kernels(c_dir):
-        if request == "dsp":
-            raise InputError(f"{c_dir}: no kernels/dsp set to verify with")
-        return "portable"
-    return chosen
+    """The kernel set to run: `request`, or for 'auto' the core's first set that the package has."""
+    if request != "auto":
+        chosen = target.kernels(request)
+        if not has_kernel_set(c_dir, chosen):
+            raise InputError(f"{c_dir}: no kernels/{chosen} set to verify with")
+        return chosen
+    present = [k for k in target.kernel_sets if has_kernel_set(c_dir, k)]
+    if not present:
+        raise InputError(f"{c_dir}: none of the kernel sets {', '.join(target.kernel_sets)} of {target.name}")
+    return present[0]
 
 
 def _verify_one(
@@ -234,8 +252,10 @@ def _timing(
     settings: dict[str, Any],
     result: dict[str, Any],
 ) -> None:
+    ws = settings["flash_wait_states"]
     insns = [s.total["insn"] for s in per_sample]
-    cycles = [timing.estimate_cycles(s.total, target.timing, settings["flash_wait_states"]) for s in per_sample]
+    cycles = [timing.estimate_cycles(s.total, target, ws) for s in per_sample]
+    worst = per_sample[cycles.index(max(cycles))]
     wcet_cycles, wcet_us = timing.wcet(max(cycles), settings["wcet_margin"], settings["clock_mhz"])
     per_layer = [
         {
@@ -243,12 +263,20 @@ def _timing(
             "kernel": layer.kernel,
             "macs": layer.macs,
             "instructions": int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample])),
+            "cycles_est": timing.estimate_cycles(worst.per_layer[i], target, ws),
         }
         for i, layer in enumerate(api.layers)
     ]
     result.update(
         instructions=_stats(insns),
         cycles_est=_stats(cycles),
+        cycles_typical=_stats([timing.typical_cycles(s.total, target, ws) for s in per_sample]),
+        cycles_by_class={k: round(v) for k, v in timing.cycles_by_class(worst.total, target, ws).items()},
+        counts=worst.total,
+        data_dependent_layers=[
+            layer.name for i, layer in enumerate(api.layers) if len({s.per_layer[i]["insn"] for s in per_sample}) > 1
+        ],
+        accelerator=vars(target.accelerator),
         wcet_cycles=wcet_cycles,
         wcet_us=round(wcet_us, 3),
         per_layer=per_layer,

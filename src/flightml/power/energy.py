@@ -15,6 +15,7 @@ from typing import Any
 
 from flightml.power.mcu import McuFigures
 from flightml.power.mission import Mission
+from flightml.power.rta import analysis
 
 SCHEMA = "flightml.budget/1"
 
@@ -91,6 +92,12 @@ def budget_lines(mission: Mission, mcu: McuFigures, model: EnergyModel) -> list[
               f"WCET {model.wcet_us:.4g} us x margin {mission.wcet_margin:g} at {p.clock_mhz:g} MHz "
               f"vs deadline {mission.deadline_ms:g} ms"),
     ]
+    if mission.rtos is not None:
+        rta = analysis(mission.rtos, model.wcet_us * mission.wcet_margin, mission.deadline_ms * 1000.0)
+        lines.append(_line("response_time", rta["response_us"], rta["deadline_us"], "us",
+                           f"FreeRTOS fixed-priority response time: WCET x margin + scrub step "
+                           f"{rta['c_us']:.4g} us, blocking {rta['blocking_us']:g} us, interference from "
+                           f"{', '.join(x['name'] for x in rta['interference'])}"))
     if mission.energy_budget_uj is not None:
         lines.append(_line("energy", model.energy_uj_per_inference, mission.energy_budget_uj, "uJ",
                            "worst-case energy per inference vs budget"))
@@ -143,6 +150,8 @@ def budget_document(mission: Mission, mcu: McuFigures, verify_path: str) -> dict
         "wcet_margin": (mission.deadline_ms * 1000.0) / model.wcet_us,
         "lines": [asdict(line) for line in lines],
         "power_modes": modes,
+        "rta": analysis(mission.rtos, model.wcet_us * mission.wcet_margin, mission.deadline_ms * 1000.0)
+        if mission.rtos is not None else None,
         "notes": notes,
         "failing": failing,
         "verdict": "fail" if failing else "pass",

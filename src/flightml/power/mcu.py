@@ -1,4 +1,8 @@
-"""Reading RUN/verify_mcu.json (written by the verify stage) for the target a profile names."""
+"""Reading RUN/verify_mcu.json (written by the verify stage) for the target a profile names.
+
+When the entry holds the worst sample's instruction-class counts, the cycles are re-costed at the
+profile's flash wait states (bound: no accelerator; typical: with the core's accelerator), so the
+budget never depends on the wait states verify happened to use."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from flightml.artifacts import RunDir, read_json
 from flightml.errors import InputError
-from flightml.power.profiles import TARGETS, Profile
+from flightml.power.profiles import CORE_FILES, TARGETS, Profile
 
 VERIFY_MCU = "verify_mcu.json"
 
@@ -39,6 +43,16 @@ def _count(where: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise InputError(f"{where}: expected a non-negative number, got {value!r}")
     return float(value)
+
+
+def _recount(where: str, counts: dict[str, Any], name: str, ws: int) -> tuple[float, float, int]:
+    """(typical with the accelerator, bound, wait states): the worst sample's instruction-class counts
+    re-costed at the profile's (or the command line's) flash wait states."""
+    from flightml.mcu.timing import estimate_cycles, typical_cycles
+
+    checked = {k: int(_count(f"{where}.{k}", v)) for k, v in counts.items()}
+    target = CORE_FILES[name]
+    return float(typical_cycles(checked, target, ws)), float(estimate_cycles(checked, target, ws)), ws
 
 
 class TargetSkipped(Exception):
@@ -79,6 +93,8 @@ def read_mcu_figures(run: RunDir, profile: Profile) -> McuFigures:
         raise InputError(f"{where}.cycles_est: expected 0 < median <= max, got {median} and {worst}")
     clock = entry.get("clock_mhz")
     ws = entry.get("flash_wait_states")
+    if isinstance(entry.get("counts"), dict) and name in CORE_FILES:
+        median, worst, ws = _recount(f"{where}.counts", entry["counts"], name, int(profile.value("flash_wait_states")))
     return McuFigures(
         target=name,
         cycles_median=median,

@@ -7,14 +7,15 @@ example (`missions/example.toml`) is what `flightml init mission` writes and wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from flightml.errors import InputError
-from flightml.power.profiles import Profile, load_profile
-from flightml.power.tomlcheck import check_keys, number, read_toml, string
+from flightml.power.profiles import Figure, Profile, load_profile
+from flightml.power.rta import Rtos, parse_rtos
+from flightml.power.tomlcheck import check_keys, integer, number, read_toml, string
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Mission:
     energy_budget_uj: float | None
     avg_power_budget_mw: float | None
     modes: tuple[PowerMode, ...]
+    rtos: Rtos | None = None
 
 
 def example_path() -> Path:
@@ -78,12 +80,15 @@ def _mode(origin: str, name: str, table: Any, supply_v: float) -> PowerMode:
 
 def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override: str | None = None) -> Mission:
     """A checked Mission from parsed TOML; `profile_override` replaces `[mission] profile`."""
-    check_keys(origin, raw, ("mission", "margins", "budget", "modes"), ("mission", "margins", "modes"))
-    m = check_keys(f"{origin}: mission", raw["mission"], ("name", "profile", "period_s", "deadline_ms"),
+    check_keys(origin, raw, ("mission", "margins", "budget", "modes", "rtos", "tasks"), ("mission", "margins", "modes"))
+    m = check_keys(f"{origin}: mission", raw["mission"],
+                   ("name", "profile", "period_s", "deadline_ms", "clock_mhz", "flash_wait_states"),
                    ("profile", "period_s", "deadline_ms"))
     margins = check_keys(f"{origin}: margins", raw["margins"], ("wcet", "memory", "power"),
                          ("wcet", "memory", "power"))
     budget = check_keys(f"{origin}: budget", raw.get("budget", {}), ("energy_uj_per_inference", "avg_power_mw"))
+    if "tasks" in raw and "rtos" not in raw:
+        raise InputError(f"{origin}: tasks: need an [rtos] table (tick_hz, tick_us, inference_priority, scrub_step_us)")
     modes = raw["modes"]
     if not isinstance(modes, dict) or not modes:
         raise InputError(f"{origin}: modes: expected at least one [modes.NAME] table")
@@ -91,6 +96,12 @@ def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override
         load_profile(profile_override)
         if profile_override
         else load_profile(string(f"{origin}: mission.profile", m["profile"]), base)
+    )
+    profile = with_clock(
+        profile,
+        number(f"{origin}: mission.clock_mhz", m["clock_mhz"], positive=True, unit="MHz") if "clock_mhz" in m else None,
+        integer(f"{origin}: mission.flash_wait_states", m["flash_wait_states"]) if "flash_wait_states" in m else None,
+        f"{origin}: mission",
     )
     period_s = number(f"{origin}: mission.period_s", m["period_s"], positive=True, unit="s")
     deadline_ms = number(f"{origin}: mission.deadline_ms", m["deadline_ms"], positive=True, unit="ms")
@@ -113,7 +124,17 @@ def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override
         energy_budget_uj=optional("energy_uj_per_inference", "uJ"),
         avg_power_budget_mw=optional("avg_power_mw", "mW"),
         modes=tuple(_mode(origin, name, table, profile.supply_v) for name, table in modes.items()),
+        rtos=parse_rtos(origin, raw["rtos"], raw.get("tasks", {})) if "rtos" in raw else None,
     )
+
+
+def with_clock(profile: Profile, clock_mhz: float | None, wait_states: int | None, source: str) -> Profile:
+    """`profile` with its clock and/or flash wait states replaced (a mission key or a command-line option)."""
+    figures = dict(profile.figures)
+    for key, value in (("clock_mhz", clock_mhz), ("flash_wait_states", wait_states)):
+        if value is not None:
+            figures[key] = Figure(value, f"{source} (overrides the profile)", True)
+    return replace(profile, figures=figures)
 
 
 def load_mission(path: str | Path | None, profile_override: str | None = None) -> Mission:

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from flightml.errors import InputError
+from flightml.mcu.targets import TARGETS as CORE_FILES
 from flightml.power.tomlcheck import check_keys, integer, number, read_toml, string
 
-CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m7", "cortex-m33")
-# verify_mcu.json target names to look for, in order, for each profile core.
+# verify_mcu.json target names to look for, in order, for each profile core: the core itself, then
+# the cores whose data file lists it in `power_cores` (a cortex-m4f part accepts the cortex-m4 result).
 TARGETS = {
-    "cortex-m0plus": ("cortex-m0plus",),
-    "cortex-m4f": ("cortex-m4f", "cortex-m4"),
-    "cortex-m7": ("cortex-m7",),
-    "cortex-m33": ("cortex-m33",),
+    core: (*((core,) if core in CORE_FILES else ()), *(t.name for t in CORE_FILES.values() if core in t.power_cores))
+    for core in dict.fromkeys([*CORE_FILES, *(c for t in CORE_FILES.values() for c in t.power_cores)])
 }
+CORES = tuple(TARGETS)
 FIGURES = {
     "clock_mhz": "MHz",
     "supply_v": "V",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,23 @@ from flightml.artifacts import RunDir, atomic_write_json
 from flightml.config import Config
 from flightml.power.energy import budget_document, summary_values
 from flightml.power.mcu import VERIFY_MCU, TargetSkipped, read_mcu_figures
-from flightml.power.mission import load_mission
+from flightml.power.mission import load_mission, with_clock
 
 BUDGET = "budget.json"
 
 
-def run_budget(run: RunDir, mission_file: str | Path | None, profile: str | None = None) -> dict[str, Any]:
-    """Check RUN against a mission: write RUN/budget.json, update the summary, return the document."""
+def run_budget(
+    run: RunDir,
+    mission_file: str | Path | None,
+    profile: str | None = None,
+    clock_mhz: float | None = None,
+    flash_wait_states: int | None = None,
+) -> dict[str, Any]:
+    """Check RUN against a mission: write RUN/budget.json, update the summary, return the document.
+    `clock_mhz` / `flash_wait_states` (command line) override the mission's and the profile's."""
     mission = load_mission(mission_file, profile)
+    if clock_mhz is not None or flash_wait_states is not None:
+        mission = replace(mission, profile=with_clock(mission.profile, clock_mhz, flash_wait_states, "command line"))
     mcu = read_mcu_figures(run, mission.profile)
     doc = budget_document(mission, mcu, str(run.path(VERIFY_MCU)))
     atomic_write_json(run.path(BUDGET), doc)

@@ -59,6 +59,13 @@ typedef struct {
 } fm_avgpool_params_t;
 
 typedef struct {
+    const float *scales;            /* { input scale, output scale } (float32) */
+    int32_t out_zp_raw;             /* output zero point in the model's own type (uint8: 0..255) */
+    int32_t raw_shift;              /* 128 for uint8 models (raw - 128 = the int8 held), else 0 */
+    int32_t act_min, act_max;       /* clamp of the int8 result */
+} fm_avgpool_ort_t;
+
+typedef struct {
     int32_t n_inputs;               /* >= 1 */
     int32_t outer;                  /* product of the dimensions before the concat axis */
     const int32_t *chunk;           /* per input: product of its dimensions from the axis on */
@@ -104,6 +111,10 @@ int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output
 /* Average pooling: acc = sum of (x + in_offset) over the window's valid positions, requantized with the
  * requant entry (count - 1) (rq->per_channel = 1: one constant per possible divisor count). */
 int fm_avgpool_s8(const fm_avgpool_params_t *p, const fm_requant_t *rq, const int8_t *input, int8_t *output);
+
+/* Average pooling as ONNX Runtime's QLinearAveragePool: float32 sum over the window (rows, then columns) of
+ * scales[0] * (x + in_offset), divided by the count, y = nearbyint(sum / scales[1] + out_zp_raw) - raw_shift. */
+int fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output);
 
 /* Concat along one axis: per outer step, chunk[i] values of input i, copied or requantized by its table. */
 int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);

@@ -7,8 +7,13 @@
  * adds the record to global counters. Marker addresses (plugin args m=0xADDR, in order) snapshot
  * the counters to the output file (arg out=PATH) as "S <marker index> <counter...>" lines.
  * A block ending in a control transfer is "taken" when the next executed block does not start
- * at its fall-through address; that is counted dynamically (counter TAKEN). Data reads of loads in
- * the flash range (arg flash=START:END) are counted too (FLASH_READS), for flash wait states.
+ * at its fall-through address; that is counted dynamically (counter TAKEN). Data reads (every
+ * load, LDM/POP word, literal-pool, TBB/TBH and VLDR access) in the flash range (arg flash=START:END) are
+ * counted too (FLASH_READS), for flash wait states.
+ *
+ * QEMU 7.2 quirk (measured): a memory callback registered with QEMU_PLUGIN_MEM_R alone fires for
+ * the stores and never for the loads, so the callback is registered for reads and writes and the
+ * stores are dropped with qemu_plugin_mem_is_store. Registering R alone made FLASH_READS always 0.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +45,7 @@ struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 /* ---- counters: primary classes sum to INSN; LSM_REGS, TAKEN and FLASH_READS are extra ---- */
@@ -169,9 +175,8 @@ static void tb_exec(unsigned int vcpu, void *udata) {
 
 static void mem_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
     (void)vcpu;
-    (void)info;
     (void)udata;
-    if (vaddr >= flash_lo && vaddr < flash_hi) counters[FLASH_READS]++;
+    if (!qemu_plugin_mem_is_store(info) && vaddr >= flash_lo && vaddr < flash_hi) counters[FLASH_READS]++;
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -192,8 +197,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         if (mem && prev_mem) c = (c == LOAD) ? LOAD_P : STORE_P;
         prev_mem = mem;
         addr[i] = qemu_plugin_insn_vaddr(insn);
-        if (c == LOAD || c == LOAD_P || c == LSM)
-            qemu_plugin_register_vcpu_mem_cb(insn, mem_read, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, NULL);
+        /* every instruction: the callback fires only on a memory access (TBB/TBH read tables too) */
+        qemu_plugin_register_vcpu_mem_cb(insn, mem_read, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
         cls[i] = (uint8_t)c;
         regs[i] = (uint8_t)r;
         info->total[INSN]++;

@@ -111,8 +111,8 @@ def render(run: RunDir, figures: Figures) -> Section | None:
     md = [
         f"The generated C, cross-built with arm-none-eabi-gcc -O2 and run under qemu-system-arm on each core's "
         f"board. Instructions are exact counts per inference (median over samples); cycles and WCET are "
-        f"**estimated** from a per-instruction-class timing model at {any_r['clock_mhz']:g} MHz with "
-        f"{any_r['flash_wait_states']} flash wait states; WCET = max estimated cycles x {any_r['wcet_margin']:g}.",
+        f"**estimated** from each core's timing table at its clock and flash wait states (see the WCET section); "
+        f"WCET = max estimated cycles x {any_r['wcet_margin']:g}.",
         "",
         md_table(
             [
