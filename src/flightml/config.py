@@ -8,6 +8,7 @@ defaults with their documentation as comments (`flightml config --default`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,14 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
 from flightml.errors import InputError
+
+SEED_MAX = 2**32 - 1
+EPOCHS_MAX = 10_000
+CHANNELS_MAX = 1024
+LAYERS_MAX = 16
+# Upper bounds that keep a run within a workstation's memory and about a day of training.
+TRAIN_MEMORY_MAX = 4 << 30  # bytes, estimated before anything is allocated (estimate_train_bytes)
+TRAIN_SAMPLE_PASSES_MAX = 2_000_000_000  # epochs x n_train
 
 
 def setting(
@@ -52,13 +61,17 @@ class DataConfig:
     )
     csv_path: str = setting("", "CSV file of a 'csv' source (wide or long form)")
     test_csv_path: str = setting("", "CSV file of a 'csv' test source ('' = csv_path)")
-    n_train: int = setting(4000, "training spectra of a synthetic source", minimum=8)
-    n_test: int = setting(1000, "test spectra of a synthetic source", minimum=4)
+    n_train: int = setting(4000, "training spectra of a synthetic source", minimum=8, maximum=1_000_000)
+    n_test: int = setting(1000, "test spectra of a synthetic source", minimum=4, maximum=1_000_000)
     bands: int = setting(64, "spectral bands per spectrum", minimum=8, maximum=4096)
-    noise: float = setting(0.03, "std of the additive Gaussian noise (reflectance units)", minimum=0.0)
-    seed: int = setting(0, "seed of the data generator", minimum=0)
-    wavelength_min: float = setting(0.0, "band grid start, um (0 = the range the sources share)", minimum=0.0)
-    wavelength_max: float = setting(0.0, "band grid end, um (0 = the range the sources share)", minimum=0.0)
+    noise: float = setting(0.03, "std of the additive Gaussian noise (reflectance units)", minimum=0.0, maximum=10.0)
+    seed: int = setting(0, "seed of the data generator", minimum=0, maximum=SEED_MAX)
+    wavelength_min: float = setting(
+        0.0, "band grid start, um (0 = the range the sources share)", minimum=0.0, maximum=100.0
+    )
+    wavelength_max: float = setting(
+        0.0, "band grid end, um (0 = the range the sources share)", minimum=0.0, maximum=100.0
+    )
     labels: str = setting(
         "complex", "labels: complexes S/C/X/V or the classes themselves", choices=("complex", "class")
     )
@@ -73,20 +86,23 @@ class DataConfig:
         choices=("complex", "drop"),
     )
     include_xn: bool = setting(False, "busdemeo: include Xn (not one of the 24 published classes)")
-    slope_sd: float = setting(0.05, "busdemeo: std of the extra spectral slope, per um", minimum=0.0)
-    depth_sd: float = setting(0.1, "busdemeo: relative std of the absorption band depths", minimum=0.0)
-    corr_um: float = setting(0.3, "busdemeo: correlation length of the class spread, um", minimum=0.001)
+    slope_sd: float = setting(0.05, "busdemeo: std of the extra spectral slope, per um", minimum=0.0, maximum=10.0)
+    depth_sd: float = setting(0.1, "busdemeo: relative std of the absorption band depths", minimum=0.0, maximum=10.0)
+    corr_um: float = setting(0.3, "busdemeo: correlation length of the class spread, um", minimum=0.001, maximum=100.0)
     unit: str = setting(
         "auto", "csv wavelength unit (auto = column suffix, else by value range)", choices=("auto", "um", "nm")
     )
     label_column: str = setting("label", "csv column holding the class or complex name")
     id_column: str = setting("id", "csv column naming each spectrum (required in long form)")
-    reference_um: float = setting(0.55, "observed spectra are normalised to 1 at this wavelength, um", minimum=0.1)
+    reference_um: float = setting(
+        0.55, "observed spectra are normalised to 1 at this wavelength, um", minimum=0.1, maximum=100.0
+    )
     max_gap_um: float = setting(
         0.1,
         "interpolation limit: gaps between measured samples up to this width (um) are interpolated, the "
         "range edges extended by half of it; spectra not covering the band grid are dropped and counted",
         minimum=0.0,
+        maximum=100.0,
     )
     coverage_policy: str = setting(
         "interpolate",
@@ -96,27 +112,29 @@ class DataConfig:
     test_fraction: float = setting(
         0.3, "share of each class held out when train and test share a source", minimum=0.05, maximum=0.95
     )
-    split_seed: int = setting(0, "seed of the stratified train/test split by object", minimum=0)
+    split_seed: int = setting(0, "seed of the stratified train/test split by object", minimum=0, maximum=SEED_MAX)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """[model]: the SpectrumNet 1D-CNN family (only ops the compiler supports)."""
 
-    conv_channels: list[int] = setting([8, 16], "output channels of each Conv1d layer")
+    conv_channels: list[int] = setting(
+        [8, 16], f"output channels of each Conv1d layer (1 to {CHANNELS_MAX} each, at most {LAYERS_MAX} layers)"
+    )
     kernel_size: int = setting(3, "Conv1d kernel size (odd; 'same' padding)", minimum=1, maximum=31)
-    pool: int = setting(2, "MaxPool1d window after the convolutions (1 = no pooling)", minimum=1)
-    hidden: int = setting(64, "width of the hidden Linear layer", minimum=1)
+    pool: int = setting(2, "MaxPool1d window after the convolutions (1 = no pooling)", minimum=1, maximum=64)
+    hidden: int = setting(64, "width of the hidden Linear layer", minimum=1, maximum=4096)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """[train]: the training loop."""
 
-    epochs: int = setting(30, "training epochs", minimum=1)
-    batch_size: int = setting(128, "mini-batch size", minimum=1)
-    lr: float = setting(2e-3, "Adam learning rate", minimum=0.0)
-    seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0)
+    epochs: int = setting(30, "training epochs", minimum=1, maximum=EPOCHS_MAX)
+    batch_size: int = setting(128, "mini-batch size", minimum=1, maximum=65536)
+    lr: float = setting(2e-3, "Adam learning rate", minimum=0.0, maximum=10.0)
+    seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0, maximum=SEED_MAX)
 
 
 @dataclass(frozen=True)
@@ -136,14 +154,14 @@ class QuantConfig:
         choices=("minmax", "entropy", "percentile", "distribution"),
     )
     percentile: float = setting(99.999, "percentile for 'percentile' calibration", minimum=50.0, maximum=100.0)
-    calib_samples: int = setting(300, "calibration spectra taken from the training set", minimum=1)
+    calib_samples: int = setting(300, "calibration spectra taken from the training set", minimum=1, maximum=1_000_000)
     calib_selection: str = setting(
         "first",
         "which training spectra calibrate: first N, stratified by class, or random",
         choices=("first", "stratified", "random"),
     )
-    calib_seed: int = setting(0, "seed of 'random' calibration selection", minimum=0)
-    calib_batch: int = setting(1, "spectra per calibration inference (1 = one at a time)", minimum=1)
+    calib_seed: int = setting(0, "seed of 'random' calibration selection", minimum=0, maximum=SEED_MAX)
+    calib_batch: int = setting(1, "spectra per calibration inference (1 = one at a time)", minimum=1, maximum=65536)
     activation_type: str = setting("int8", "activation integer type", choices=("int8", "uint8"))
     activation_symmetric: bool = setting(False, "symmetric activation ranges (zero point 0)")
     reduce_range: bool = setting(False, "7-bit weights (ORT reduce_range)")
@@ -153,22 +171,23 @@ class QuantConfig:
         0,
         "quantization-aware fine-tuning epochs before quantizing (0 = none; 10 recovers the reference setting)",
         minimum=0,
+        maximum=EPOCHS_MAX,
     )
-    qat_lr: float = setting(1e-3, "Adam learning rate of quantization-aware fine-tuning", minimum=0.0)
+    qat_lr: float = setting(1e-3, "Adam learning rate of quantization-aware fine-tuning", minimum=0.0, maximum=10.0)
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
     """[evaluate]: ONNX Runtime latency measurement."""
 
-    latency_calls: int = setting(2000, "single-sample calls timed per model", minimum=10)
-    warmup_calls: int = setting(200, "untimed calls before timing", minimum=0)
-    throughput_batch: int = setting(256, "batch size for the throughput measurement", minimum=1)
+    latency_calls: int = setting(2000, "single-sample calls timed per model", minimum=10, maximum=1_000_000)
+    warmup_calls: int = setting(200, "untimed calls before timing", minimum=0, maximum=1_000_000)
+    throughput_batch: int = setting(256, "batch size for the throughput measurement", minimum=1, maximum=65536)
     min_int8_accuracy: float = setting(
         0.9, "verdict: lowest acceptable int8 test accuracy (fraction)", minimum=0.0, maximum=1.0
     )
     max_int8_drop_pts: float = setting(
-        3.0, "verdict: largest acceptable fp32 -> int8 accuracy drop, percentage points", minimum=0.0
+        3.0, "verdict: largest acceptable fp32 -> int8 accuracy drop, percentage points", minimum=0.0, maximum=100.0
     )
 
 
@@ -195,10 +214,13 @@ class VerifyConfig:
     """[verify]: run the generated C on the host and on emulated Cortex-M cores."""
 
     targets: list[str] = setting(["host", "cortex-m4"], "targets to verify on (host, or the cores in mcu/cores/*.toml)")
-    mcu_samples: int = setting(200, "test spectra run on each emulated core (0 = all)", minimum=0)
-    timeout_s: float = setting(120.0, "wall-clock limit of one emulated run, seconds", minimum=1.0)
+    mcu_samples: int = setting(200, "test spectra run on each emulated core (0 = all)", minimum=0, maximum=1_000_000)
+    timeout_s: float = setting(120.0, "wall-clock limit of one emulated run, seconds", minimum=1.0, maximum=86400.0)
     clock_mhz: float = setting(
-        0.0, "core clock for WCET in microseconds; 0 = each core's default (mcu/cores/*.toml [clock])", minimum=0.0
+        0.0,
+        "core clock for WCET in microseconds; 0 = each core's default (mcu/cores/*.toml [clock])",
+        minimum=0.0,
+        maximum=10000.0,
     )
     flash_wait_states: int = setting(
         -1, "flash wait states in the cycle estimate; -1 = each core's default (mcu/cores/*.toml [clock])",
@@ -209,6 +231,7 @@ class VerifyConfig:
         "WCET bound = max estimated cycles x this margin (covers the timing model's worst underestimate, "
         "1.10 on Cortex-M7, of benchmarks/timing_calibration.py)",
         minimum=1.0,
+        maximum=100.0,
     )
 
 
@@ -224,13 +247,13 @@ class FaultsConfig:
     """[faults]: Monte Carlo bit flips in the compiled model's memory image."""
 
     flips: list[int] = setting([1, 2, 5, 10, 20], "bit flips per inference to test")
-    trials: int = setting(200, "Monte Carlo trials per flip count", minimum=1)
+    trials: int = setting(200, "Monte Carlo trials per flip count", minimum=1, maximum=1_000_000)
     where: str = setting("all", "memory flipped", choices=("weights", "biases", "requant", "arena", "all"))
-    seed: int = setting(0, "seed of the injection", minimum=0)
-    samples: int = setting(128, "test spectra per trial (0 = all)", minimum=0)
-    sweep_elements: int = setting(2, "elements per (array, bit) in the sensitivity sweep", minimum=0)
-    c_trials: int = setting(12, "trials re-run on the C build to confirm the reference", minimum=0)
-    scrub_chunk_bytes: int = setting(512, "bytes the scrubber checks per call", minimum=4)
+    seed: int = setting(0, "seed of the injection", minimum=0, maximum=SEED_MAX)
+    samples: int = setting(128, "test spectra per trial (0 = all)", minimum=0, maximum=1_000_000)
+    sweep_elements: int = setting(2, "elements per (array, bit) in the sensitivity sweep", minimum=0, maximum=10_000)
+    c_trials: int = setting(12, "trials re-run on the C build to confirm the reference", minimum=0, maximum=100_000)
+    scrub_chunk_bytes: int = setting(512, "bytes the scrubber checks per call", minimum=4, maximum=1 << 20)
     mode: str = setting(
         "fixedpoint", "compiled requantization mode to inject into", choices=("fixedpoint", "ort-exact")
     )
@@ -275,7 +298,12 @@ def _check_value(where: str, value: Any, hint: Any, meta: dict[str, Any]) -> Any
     elif hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{where}: expected a number, got {value!r}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise InputError(f"{where}: expected a finite number, got {value!r}")
     elif hint is str and not isinstance(value, str):
         raise InputError(f"{where}: expected a string, got {value!r}")
     choices = meta.get("choices")
@@ -286,6 +314,26 @@ def _check_value(where: str, value: Any, hint: Any, meta: dict[str, Any]) -> Any
     if meta.get("maximum") is not None and value > meta["maximum"]:
         raise InputError(f"{where}: must be <= {meta['maximum']}, got {value!r}")
     return value
+
+
+def check_field(dotted: str, value: Any, flag: str) -> Any:
+    """A command-line value checked against config field `dotted` (type, finite, bounds, choices);
+    InputError naming `flag`. The bounds are declared once, on the field."""
+    section, key = dotted.split(".", 1)
+    cls = _sections()[section]
+    meta = {f.name: dict(f.metadata) for f in dataclasses.fields(cls)}[key]
+    return _check_value(flag, value, get_type_hints(cls)[key], meta)
+
+
+def check_number(flag: str, value: float | None, minimum: float, maximum: float, *, above: bool = False) -> None:
+    """A command-line number outside the config fields: finite and within [minimum, maximum] (or
+    (minimum, maximum] when `above`); InputError naming `flag`. None (not given) passes."""
+    if value is None:
+        return
+    low_ok = value > minimum if above else value >= minimum
+    if not (math.isfinite(value) and low_ok and value <= maximum):
+        low = f"> {minimum}" if above else f">= {minimum}"
+        raise InputError(f"{flag}: expected a finite number {low} and <= {maximum}, got {value!r}")
 
 
 def _build_section(name: str, cls: type, values: dict[str, Any], origin: str) -> Any:
@@ -318,13 +366,19 @@ def config_from_dict(raw: dict[str, Any], origin: str = "config") -> Config:
 def _check_cross_fields(config: Config, origin: str) -> None:
     if config.model.kernel_size % 2 == 0:
         raise InputError(f"{origin}: model.kernel_size must be odd for 'same' padding, got {config.model.kernel_size}")
-    if not config.model.conv_channels or min(config.model.conv_channels) < 1:
-        raise InputError(f"{origin}: model.conv_channels must list at least one positive channel count")
+    channels = config.model.conv_channels
+    if not channels or len(channels) > LAYERS_MAX or min(channels) < 1 or max(channels) > CHANNELS_MAX:
+        raise InputError(
+            f"{origin}: model.conv_channels must list 1 to {LAYERS_MAX} channel counts in [1, {CHANNELS_MAX}], "
+            f"got {channels}"
+        )
     if config.data.bands % config.model.pool:
         raise InputError(
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
     _check_data(config.data, origin)
+    _check_size(config, origin)
+    _check_names(config, origin)
     if not config.faults.flips or min(config.faults.flips) < 1 or max(config.faults.flips) > 4096:
         raise InputError(f"{origin}: faults.flips must list counts in [1, 4096], got {config.faults.flips}")
     if config.faults.mode not in config.compile.modes:
@@ -334,6 +388,53 @@ def _check_cross_fields(config: Config, origin: str) -> None:
         raise InputError(
             f"{origin}: quant.calib_samples ({config.quant.calib_samples}) exceeds data.n_train ({config.data.n_train})"
         )
+
+
+def estimate_train_bytes(config: Config) -> int:
+    """An estimate (not a measurement) of the training stage's peak memory: the spectra (float64 while
+    generated), the full-set accuracy pass's activations, and the weights with Adam's state."""
+    data, model = config.data, config.model
+    spectra = (data.n_train + data.n_test) * data.bands * 8 * 2
+    widest = max(data.n_train, data.n_test, config.train.batch_size, config.quant.calib_samples)
+    activations = widest * data.bands * sum(model.conv_channels) * 4 * 2
+    conv = sum(a * b * model.kernel_size for a, b in zip([1, *model.conv_channels], model.conv_channels, strict=False))
+    dense = data.bands // model.pool * model.conv_channels[-1] * model.hidden + model.hidden * 32
+    return spectra + activations + (conv + dense) * 4 * 4
+
+
+def _check_size(config: Config, origin: str) -> None:
+    """Refuse a run that would not fit TRAIN_MEMORY_MAX or would take more than about a day."""
+    needed = estimate_train_bytes(config)
+    if needed > TRAIN_MEMORY_MAX:
+        raise InputError(
+            f"{origin}: data.n_train/n_test, data.bands and model.conv_channels need an estimated "
+            f"{needed / 2**30:.1f} GiB to train (limit {TRAIN_MEMORY_MAX / 2**30:.0f} GiB)"
+        )
+    passes = (config.train.epochs + config.quant.qat_epochs) * config.data.n_train
+    if passes > TRAIN_SAMPLE_PASSES_MAX:
+        raise InputError(
+            f"{origin}: (train.epochs + quant.qat_epochs) x data.n_train = {passes} exceeds "
+            f"{TRAIN_SAMPLE_PASSES_MAX} spectra passes (about a day of training)"
+        )
+
+
+def _check_names(config: Config, origin: str) -> None:
+    """compile.name, compile.modes and verify.targets: the values the compile and verify stages accept."""
+    from flightml.compiler.emit import check_name
+    from flightml.compiler.qparams import MODES
+    from flightml.mcu.targets import TARGETS
+
+    try:
+        check_name(config.compile.name, "compile.name")
+    except InputError as exc:
+        raise InputError(f"{origin}: {exc}") from None
+    for key, values, known in (
+        ("compile.modes", config.compile.modes, MODES),
+        ("verify.targets", config.verify.targets or ["host"], ("host", *TARGETS)),
+    ):
+        unknown = [v for v in values if v not in known]
+        if not values or unknown or len(set(values)) != len(values):
+            raise InputError(f"{origin}: {key}: expected distinct values from {', '.join(known)}, got {values}")
 
 
 def _check_data(data: DataConfig, origin: str) -> None:
@@ -355,6 +456,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> C
     if path is not None:
         path = Path(path)
         origin = str(path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; expected a TOML config file")
         if not path.is_file():
             raise InputError(f"{path}: config file not found")
         try:

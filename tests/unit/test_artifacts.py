@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,38 @@ def test_verdict_rules() -> None:
     assert verdict_of([ok]) == "pass"
     assert verdict_of([ok, unknown]) == "incomplete"
     assert verdict_of([ok, unknown, bad]) == "fail"
+
+
+def test_artifacts_get_the_users_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        atomic_write_json(tmp_path / "a.json", {})
+        with atomic_output_dir(tmp_path / "c") as tmp:
+            (tmp / "model.c").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o750
+
+
+def test_output_dir_checks(tmp_path: Path, monkeypatch) -> None:
+    from flightml.artifacts import MARKER, check_output_dir
+
+    monkeypatch.chdir(tmp_path)
+    check_output_dir(tmp_path / "new")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / MARKER).write_text("{}")
+    (tmp_path / "mine" / "model.c").write_text("x")
+    check_output_dir(tmp_path / "mine")
+    (tmp_path / "yours").mkdir()
+    (tmp_path / "yours" / "notes.txt").write_text("x")
+    for path, message in (
+        (tmp_path / "yours", "not written by flightml"),
+        (tmp_path, "contains the current directory"),
+        (Path("/proc/x"), "/proc"),
+        (tmp_path / "yours" / "notes.txt", "not a folder"),
+    ):
+        with pytest.raises(InputError, match=message):
+            check_output_dir(path)
+    with pytest.raises(InputError, match="contains the input"):
+        check_output_dir(tmp_path / "mine", (tmp_path / "mine" / "model.c",))

@@ -29,7 +29,13 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(f"--clock-mhz: expected a clock in MHz > 0, got {args.clock_mhz:g}")
     if args.flash_wait_states is not None and not 0 <= args.flash_wait_states <= 15:
         raise InputError(f"--flash-wait-states: expected 0 to 15, got {args.flash_wait_states}")
-    doc = run_budget(RunDir(args.run), args.mission, args.profile, args.clock_mhz, args.flash_wait_states)
+    from flightml.pipeline import run_command_stage
+
+    def budget(run: RunDir) -> dict:
+        return run_budget(run, args.mission, args.profile, args.clock_mhz, args.flash_wait_states)
+
+    mission = {"mission": {"file": str(args.mission)}} if args.mission else {}
+    doc = run_command_stage(args.run, "budget", budget, **mission)
     print(f"mission: {doc['mission']['name']} | profile {doc['profile']['name']} "
           f"({doc['target']} at {doc['profile']['figures']['clock_mhz']['value']:g} MHz)")
     for line in doc["lines"]:

@@ -20,6 +20,8 @@ def handle(args: argparse.Namespace) -> int:
     if args.default:
         print(default_toml(), end="")
         return 0
-    load_config(args.check)
+    from flightml.pipeline import check_run_inputs
+
+    check_run_inputs(load_config(args.check))
     print(f"{args.check}: ok")
     return 0

@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info = actions.add_parser("info", help="sources, sizes, classes and citations")
     info.set_defaults(handler=handle_info)
     build = actions.add_parser("build", help="run the data stage (and the template baseline) into RUN")
-    build.add_argument("--out", type=Path, required=True, metavar="RUN", help="run directory")
+    build.add_argument(
+        "--out", type=Path, required=True, metavar="RUN", help="run directory: new, empty or a flightml run"
+    )
     build.add_argument("--config", type=Path, help="TOML configuration (default: the reference study)")
     add_data_source_args(build)
     build.set_defaults(handler=handle_build)
@@ -94,16 +96,14 @@ def handle_info(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
-    from flightml.artifacts import RunDir
     from flightml.config import load_config
-    from flightml.data.baseline import BASELINE, baseline_stage
+    from flightml.data.baseline import BASELINE
     from flightml.data.spectra import load_spectra
-    from flightml.data.stage import SPECTRA, data_stage
+    from flightml.data.stage import SPECTRA
+    from flightml.pipeline import run_pipeline
 
     config = load_config(args.config, data_overrides(args))
-    run = RunDir(args.out)
-    data_stage(run, config)
-    baseline_stage(run, config)
+    run = run_pipeline(config, args.out, stages=("data", "baseline"), resume=True).dir
     spectra = load_spectra(run.path(SPECTRA))
     counts = Counter(spectra.class_names[i] for i in spectra.y_train)
     tests = Counter(spectra.class_names[i] for i in spectra.y_test)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from flightml.artifacts import RunDir
+from flightml.compiler.qparams import MODES
 from flightml.faults.campaign import Settings
 from flightml.faults.image import WHERE
 from flightml.faults.protect import SCRUB_CHUNK_BYTES
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              f"(default {d.sweep_elements})")
     parser.add_argument("--c-trials", type=int, default=C_TRIALS,
                         help=f"trials re-run on the C build (default {C_TRIALS})")
-    parser.add_argument("--mode", default=MODE, help=f"compiled requant mode under RUN/c/ (default {MODE})")
+    parser.add_argument("--mode", choices=MODES, default=MODE,
+                        help=f"compiled requant mode under RUN/c/ (default {MODE})")
     parser.add_argument("--no-costs", action="store_true", help="skip the protection cost measurement")
     parser.add_argument("--protect", action="store_true",
                         help="also write integrity.c/integrity.h into RUN/c/<mode>/")
@@ -37,20 +39,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from flightml.config import check_field
     from flightml.errors import InputError
     from flightml.faults.protect import add_integrity_files
     from flightml.faults.stage import write_faults
+    from flightml.pipeline import run_command_stage
 
     if not args.run.is_dir():
         raise InputError(f"{args.run}: run directory not found")
-    if args.samples < 0 or args.c_trials < 0:
-        raise InputError(f"--samples/--c-trials: expected >= 0, got {args.samples}/{args.c_trials}")
+    for flag, field in (("--flips", "flips"), ("--trials", "trials"), ("--seed", "seed"), ("--samples", "samples"),
+                        ("--sweep-elements", "sweep_elements"), ("--c-trials", "c_trials"),
+                        ("--scrub-chunk", "scrub_chunk_bytes")):
+        check_field(f"faults.{field}", getattr(args, field.replace("_bytes", "")), flag)
+    if not args.flips or max(args.flips) > 4096 or min(args.flips) < 1:
+        raise InputError(f"--flips: expected counts in [1, 4096], got {args.flips}")
     settings = Settings(tuple(args.flips), args.trials, args.where, args.seed, args.sweep_elements)
     run = RunDir(args.run)
-    faults = write_faults(run, settings, args.mode, args.samples, args.c_trials, not args.no_costs, args.scrub_chunk)
+    def write(r: RunDir) -> dict:
+        return write_faults(r, settings, args.mode, args.samples, args.c_trials, not args.no_costs, args.scrub_chunk)
+
+    faults = run_command_stage(args.run, "faults", write)
     if args.protect:
-        for path in add_integrity_files(run.path("c", args.mode), chunk=args.scrub_chunk):
-            print(f"wrote {path}")
+        with run.lock():
+            for path in add_integrity_files(run.path("c", args.mode), chunk=args.scrub_chunk):
+                print(f"wrote {path}")
     for row in faults["by_flips"]:
         print(f"{row['flips']:>5} flips: accuracy {row['accuracy_mean']:.4f} (p5 {row['accuracy_p5']:.4f}), "
               f"class changes {row['class_change_rate']:.4%}, self-test detection {row['selftest_detection_rate']}")

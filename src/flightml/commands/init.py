@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flightml.artifacts import atomic_write_text
+from flightml.artifacts import atomic_write_text, check_writable_path
 from flightml.errors import InputError
 from flightml.power.mission import example_text
 
@@ -23,6 +23,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.out is None:
         print(text, end="")
         return 0
+    check_writable_path(args.out, "--out", directory=False)
     if args.out.exists() and not args.force:
         raise InputError(f"{args.out}: already exists (pass --force to overwrite)")
     atomic_write_text(args.out, text)

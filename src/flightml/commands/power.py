@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flightml.artifacts import RunDir, atomic_write_json, read_json
+from flightml.artifacts import RunDir, atomic_write_json, check_writable_path, read_json
+from flightml.config import check_number
 from flightml.errors import InputError
 from flightml.power import ina219
 from flightml.power.analyze import analyze
@@ -99,8 +100,10 @@ def _gpio_reader(line: int | None) -> Callable[[], int] | None:
 
 
 def handle_capture(args: argparse.Namespace) -> int:
-    if args.duration <= 0:
-        raise InputError(f"--duration: must be > 0 seconds, got {args.duration}")
+    check_number("--duration", args.duration, 0, 86400, above=True)
+    check_number("--shunt-ohms", args.shunt_ohms, 0, 1000, above=True)
+    check_number("--max-current-a", args.max_current_a, 0, 100, above=True)
+    check_writable_path(args.out, "--out", directory=False)
     device = ina219.INA219(ina219.open_bus(args.bus), args.address, args.shunt_ohms, args.max_current_a, args.adc)
     marker = _gpio_reader(args.marker_gpio)
     samples = device.capture(args.duration, marker=marker)
@@ -127,6 +130,13 @@ def handle_capture(args: argparse.Namespace) -> int:
 
 
 def handle_analyze(args: argparse.Namespace) -> int:
+    check_number("--voltage", args.voltage, 0, 1000, above=True)
+    check_number("--threshold-ma", args.threshold_ma, 0, 1e6)
+    check_number("--burst", args.burst, 1, 1e6)
+    if args.out is not None:
+        check_writable_path(args.out, "--out", directory=False)
+    if args.run is not None and not args.run.is_dir():
+        raise InputError(f"{args.run}: run directory not found")
     trace = read_trace(args.trace, args.format)
     doc = analyze(trace, marker=args.marker, threshold_ma=args.threshold_ma, burst=args.burst, voltage_v=args.voltage)
     if args.run is not None:
@@ -134,7 +144,8 @@ def handle_analyze(args: argparse.Namespace) -> int:
         if budget.is_file():
             model = read_json(budget, "budget")["model"]
             doc["modelled"] = {k: model[k] for k in ("energy_uj_typical", "peak_current_ma", "inference_us")}
-        atomic_write_json(RunDir(args.run).path(POWER_TRACE), doc)
+        with RunDir(args.run).lock():
+            atomic_write_json(RunDir(args.run).path(POWER_TRACE), doc)
     if args.out is not None:
         atomic_write_json(args.out, doc)
     print(f"{args.trace}: {doc['clean_windows']}/{len(doc['windows'])} clean windows ({doc['windows_from']}, "
@@ -149,6 +160,13 @@ def handle_analyze(args: argparse.Namespace) -> int:
 
 
 def handle_simulate(args: argparse.Namespace) -> int:
+    check_number("--windows", args.windows, 1, 100_000)
+    check_number("--burst", args.burst, 1, 1e6)
+    check_number("--shunt-ohms", args.shunt_ohms, 0, 1000, above=True)
+    check_number("--max-current-a", args.max_current_a, 0, 100, above=True)
+    check_number("--board-ma", args.board_ma, 0, 1e5)
+    check_number("--seed", args.seed, 0, 2**32 - 1)
+    check_writable_path(args.out, "--out", directory=False)
     mission = load_mission(args.mission)
     run = RunDir(args.run)
     model = energy_model(mission, read_mcu_figures(run, mission.profile))

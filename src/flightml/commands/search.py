@@ -40,7 +40,8 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError("flightml search: --mission FILE is required (or --export TRIAL)")
     if args.trials < 1 or (args.workers is not None and args.workers < 1):
         raise InputError("flightml search: --trials and --workers must be at least 1")
-    out = args.out or DEFAULT_OUT
+    out = Path(args.out or DEFAULT_OUT)
+    _check_search_dir(out)
     settings = SearchSettings(
         mission=args.mission,
         space=load_space(args.space),
@@ -57,6 +58,16 @@ def handle(args: argparse.Namespace) -> int:
     print(doc["answer"]["text"])
     print(f"report: {out / 'search_report.html'}")
     return 0
+
+
+def _check_search_dir(out: Path) -> None:
+    """A search writes into a new or empty folder, or one a search wrote (results.json or trials/)."""
+    from flightml.artifacts import check_writable_path
+    from flightml.search.runner import RESULTS
+
+    check_writable_path(out, "search folder", directory=True)
+    if out.is_dir() and any(out.iterdir()) and not ((out / RESULTS).is_file() or (out / "trials").is_dir()):
+        raise InputError(f"{out}: search folder is not empty and holds no flightml search; choose a new --out")
 
 
 def _export(args: argparse.Namespace) -> int:

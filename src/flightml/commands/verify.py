@@ -63,6 +63,19 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         raise InputError(f"{path}: not a valid .npy array ({exc})") from None
 
 
+def _check_inputs(args: argparse.Namespace, x: np.ndarray, labels: np.ndarray | None) -> None:
+    """Inputs: a non-empty numeric array, finite when float; labels: integers, one per input."""
+    if x.ndim < 1 or not len(x) or x.dtype.kind not in "fiu":
+        raise InputError(f"{args.inputs}: expected a non-empty numeric array [N, ...], got {x.dtype} {x.shape}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        row = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise InputError(f"{args.inputs}: input {row} holds NaN or infinity")
+    if labels is not None and (labels.dtype.kind not in "iu" or labels.shape != (len(x),)):
+        raise InputError(
+            f"{args.labels}: expected {len(x)} integer labels (one per input), got {labels.dtype} {labels.shape}"
+        )
+
+
 def _targets(args: argparse.Namespace, default: list[str]) -> list[str]:
     chosen = args.target or default
     return list(TARGETS) if "all" in chosen else list(dict.fromkeys(chosen))
@@ -160,6 +173,7 @@ def _verify_dir(args: argparse.Namespace) -> int:
         ir = read_json(args.path / "ir.json", "compiled model IR (ir.json)")
         x = generate_inputs(tuple(ir["tensors"][ir["input"]]["shape"][1:]), args.generate)
     labels = _load_npy(args.labels, "labels") if args.labels else None
+    _check_inputs(args, x, labels)
     result = verify_dir(args.path, x, labels)
     print(to_json(result), end="")
     mcu = [t for t in _targets(args, ["host"]) if t != "host"]
@@ -170,14 +184,13 @@ def _verify_dir(args: argparse.Namespace) -> int:
 
 
 def _verify_run(args: argparse.Namespace) -> int:
-    from flightml.pipeline import open_run
-    from flightml.verify.host import verify_host_stage
+    from flightml.pipeline import get_stage, open_run
 
     run = open_run(args.path)
     targets = _targets(args, list(run.config.verify.targets))
     code = 0
     if "host" in targets:
-        verify_host_stage(run.dir, run.config)
+        run.run_stage(get_stage("verify_host"))
         report = read_json(run.dir.path("verify_host.json"), "host verification")
         print(to_json(report), end="")
         code = 0 if all(r["bitexact_vs_reference"] == 1.0 for r in report["modes"].values()) else 1
@@ -186,8 +199,9 @@ def _verify_run(args: argparse.Namespace) -> int:
         _mcu_module(mcu)
         from flightml.mcu.stage import VERIFY_MCU, verify_mcu_stage
 
-        config = dataclasses.replace(run.config, verify=_overrides(run.config.verify, args))
-        verify_mcu_stage(run.dir, config, targets=mcu, full=args.full)
+        run.config = dataclasses.replace(run.config, verify=_overrides(run.config.verify, args))
+        stage = get_stage("verify_mcu")
+        run.run_stage(stage, function=lambda d, c: verify_mcu_stage(d, c, targets=mcu, full=args.full))
         report = read_json(run.dir.path(VERIFY_MCU), "MCU verification")
         print(to_json(report), end="")
         code = max(code, 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1)

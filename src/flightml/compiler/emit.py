@@ -18,7 +18,7 @@ import jinja2
 import numpy as np
 
 from flightml import __version__
-from flightml.artifacts import atomic_output_dir, to_json
+from flightml.artifacts import MARKER, atomic_output_dir, to_json
 from flightml.compiler.ir import Graph
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
 from flightml.compiler.ops import BY_KIND
@@ -86,10 +86,10 @@ def c_comment(text: str, limit: int = 200) -> str:
     return re.sub(r"[^A-Za-z0-9 _.,:;=+/@#%()\[\]{}<>'-]", "_", text)[:limit]
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, what: str = "--name") -> str:
     """The API prefix: a C identifier of at most 32 characters, not a keyword, not starting with fm_."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", name) or name in C_KEYWORDS or name.lower().startswith("fm_"):
-        raise InputError(f"--name: expected a C identifier (letters, digits, _; <= 32 chars; not fm_*), got {name!r}")
+        raise InputError(f"{what}: expected a C identifier (letters, digits, _; <= 32 chars; not fm_*), got {name!r}")
     return name
 
 
@@ -222,6 +222,7 @@ def write_dir(
     provenance = {"flightml": __version__, "model_sha256": graph.model_sha256, "command": command, "name": name}
     files["plan.json"] = to_json({**plan_json(graph, p), "provenance": provenance})
     files["ir.json"] = to_json({**graph.to_json(), "provenance": provenance})
+    files[MARKER] = to_json({"written_by": "flightml compile", "flightml": __version__})
     with atomic_output_dir(Path(out)) as tmp:
         for rel, text in sorted(files.items()):
             target = tmp / rel

@@ -22,6 +22,7 @@ from flightml.compiler.ir import Graph, Layer, QConst, QTensor
 from flightml.compiler.ops import BY_ONNX, conv_maxpool, transpose
 from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
+from flightml.onnx_io import check_opset, load_model_bytes
 
 ACTIVATIONS = ("Relu", "Clip")
 QOPERATOR = {
@@ -56,10 +57,8 @@ def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
     if not path.is_file():
         raise InputError(f"{path}: model file not found")
     data = path.read_bytes()
-    try:
-        model = onnx.load_model_from_string(data)
-    except Exception as exc:  # onnx raises DecodeError or ValueError depending on the corruption
-        raise InputError(f"{path}: not a valid ONNX model ({exc.__class__.__name__})") from None
+    model = load_model_bytes(path, data)
+    check_opset(path, model)
     return model, hashlib.sha256(data).hexdigest()
 
 

@@ -6,9 +6,12 @@ Wide form: one row per spectrum; a label column (`data.label_column`), optionall
 `wavelength…` and `reflectance`): one row per (spectrum id, wavelength) with the id and label columns.
 
 Wavelength unit: `data.unit` ('um' or 'nm'), else a suffix in the column names, else detected: all
-values within 0.1-30 are µm, within 100-30000 nm. Empty cells, 'nan' and 'NA' are missing values
-(handled by the coverage policy); any other non-number, an infinite or a non-positive reflectance,
-an empty label and duplicated wavelengths are errors naming the line and column.
+values within 0.1-30 are µm, within 100-30000 nm. An empty cell is a missing value (not measured;
+handled by data.coverage_policy); 'nan', 'NA', any other non-number, an infinite or a non-positive
+reflectance, an empty label and duplicated wavelengths are errors naming the line and column.
+
+The file is streamed: CHUNK_LINES lines at a time, the wide form's numbers parsed by numpy's C parser
+(a chunk it refuses is re-read cell by cell to name the bad cell).
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ import csv
 import itertools
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
+from flightml.csvfast import parse_numbers
 from flightml.data.table import SpectrumTable
 from flightml.errors import InputError
 
 _WAVELENGTH = re.compile(r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(um|µm|micron|nm)?\s*$")
-_MISSING = {"", "nan", "na"}
+CHUNK_LINES = 1 << 15
 
 
 def read_table(path: Path, *, unit: str, label_column: str, id_column: str) -> SpectrumTable:
@@ -35,24 +41,45 @@ def read_table(path: Path, *, unit: str, label_column: str, id_column: str) -> S
         raise InputError(f"{path}: CSV file not found")
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
+            first = handle.readline()
+            header = [h.strip() for h in next(csv.reader([first]), [])]
+            if not header:
+                raise InputError(f"{path}: empty file")
+            if label_column not in header:
+                raise InputError(
+                    f"{path}: no label column '{label_column}' (data.label_column); columns: {', '.join(header)}"
+                )
+            lower = [h.lower() for h in header]
+            long_form = "reflectance" in lower and any(h.startswith("wavelength") for h in lower)
+            reader = _read_long if long_form else _read_wide
+            return reader(path, header, _chunks(path, handle, len(header)), unit, label_column, id_column)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: not a readable CSV file ({exc})") from None
-    if not rows:
-        raise InputError(f"{path}: empty file")
-    header = [h.strip() for h in rows[0]]
-    body = [(line, row) for line, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
-    if not body:
+
+
+Chunk = tuple[int, list[str]]  # (line number of the first line, the lines)
+
+
+def _chunks(path: Path, handle: TextIO, width: int) -> Iterator[Chunk]:
+    """The data lines after the header, CHUNK_LINES at a time; InputError when there are none."""
+    first, seen = 2, False
+    while lines := list(itertools.islice(handle, CHUNK_LINES)):
+        seen = seen or any(line.strip().strip(",") for line in lines)
+        yield first, lines
+        first += len(lines)
+    if not seen:
         raise InputError(f"{path}: no data rows")
-    for line, row in body:
-        if len(row) != len(header):
-            raise InputError(f"{path} line {line}: {len(row)} cells, the header has {len(header)}")
-    if label_column not in header:
-        raise InputError(f"{path}: no label column '{label_column}' (data.label_column); columns: {', '.join(header)}")
-    lower = [h.lower() for h in header]
-    long_form = "reflectance" in lower and any(h.startswith("wavelength") for h in lower)
-    reader = _read_long if long_form else _read_wide
-    return reader(path, header, body, unit, label_column, id_column)
+
+
+def _rows(path: Path, chunk: Chunk, width: int) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of the non-blank rows of a chunk; a row of the wrong width is an InputError."""
+    first, lines = chunk
+    for line, row in enumerate(csv.reader(lines), start=first):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise InputError(f"{path} line {line}: {len(row)} cells, the header has {width}")
+        yield line, row
 
 
 def _label(path: Path, line: int, row: list[str], column: int, name: str) -> str:
@@ -64,12 +91,17 @@ def _label(path: Path, line: int, row: list[str], column: int, name: str) -> str
 
 def _reflectance(path: Path, line: int, column: str, cell: str) -> float:
     text = cell.strip()
-    if text.lower() in _MISSING:
+    if not text:
         return math.nan
     try:
         value = float(text)
     except ValueError:
         raise InputError(f"{path} line {line}, column '{column}': {text!r} is not a number") from None
+    if math.isnan(value):
+        raise InputError(
+            f"{path} line {line}, column '{column}': {text!r} is not a reflectance (leave the cell empty when "
+            "not measured; data.coverage_policy then applies)"
+        )
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"{path} line {line}, column '{column}': reflectance must be positive and finite, got {text}")
     return value
@@ -96,8 +128,22 @@ def _to_um(path: Path, values: np.ndarray, suffixes: set[str], unit: str, where:
     return values / 1000.0 if unit == "nm" else values
 
 
+def _wide_fast(
+    chunk: Chunk, width: int, wanted: list[int], text_columns: tuple[int, int | None]
+) -> tuple[np.ndarray, list[tuple[int, str, str]]] | None:
+    """A chunk of unquoted rows, every reflectance a positive finite number, parsed by numpy's C parser:
+    (values, (line, label, id) per row); None sends the chunk to the cell-by-cell path."""
+    first, lines = chunk
+    values = parse_numbers(lines, width, wanted)
+    if values is None or not (values > 0).all():
+        return None
+    label_at, id_at = text_columns
+    cells = [line.split(",", max(label_at, id_at or 0) + 1) for line in lines]
+    return values, [(first + i, c[label_at], c[id_at] if id_at is not None else "") for i, c in enumerate(cells)]
+
+
 def _read_wide(
-    path: Path, header: list[str], body: list[tuple[int, list[str]]], unit: str, label_column: str, id_column: str
+    path: Path, header: list[str], body: Iterator[Chunk], unit: str, label_column: str, id_column: str
 ) -> SpectrumTable:
     columns, raw, suffixes = [], [], set()
     for i, name in enumerate(header):
@@ -118,14 +164,28 @@ def _read_wide(
             )
     label_at = header.index(label_column)
     id_at = header.index(id_column) if id_column in header else None
-    values = np.array(
-        [[_reflectance(path, line, header[columns[k]], row[columns[k]]) for k in order] for line, row in body]
-    )
-    labels = [_label(path, line, row, label_at, label_column) for line, row in body]
-    ids = [row[id_at].strip() if id_at is not None else "" for _, row in body]
-    names = [
-        f"{path} line {line}" + (f" ({ident})" if ident else "") for (line, _), ident in zip(body, ids, strict=True)
-    ]
+    wanted = [columns[k] for k in order]
+    blocks, lines, labels, ids = [], [], [], []
+    for chunk in body:
+        block = _wide_fast(chunk, len(header), wanted, (label_at, id_at))
+        if block is None:
+            rows = list(_rows(path, chunk, len(header)))
+            block = np.array(
+                [[_reflectance(path, line, header[c], row[c]) for c in wanted] for line, row in rows]
+            ).reshape(-1, len(wanted))
+            parsed = [(line, row[label_at], row[id_at] if id_at is not None else "") for line, row in rows]
+        else:
+            parsed = block[1]
+            block = block[0]
+        for line, label, ident in parsed:
+            if not label.strip():
+                raise InputError(f"{path} line {line}: empty label in column '{label_column}'")
+            lines.append(line)
+            labels.append(label.strip())
+            ids.append(ident.strip())
+        blocks.append(block)
+    values = np.concatenate(blocks)
+    names = [f"{path} line {line}" + (f" ({ident})" if ident else "") for line, ident in zip(lines, ids, strict=True)]
     return SpectrumTable(
         name=f"csv:{path}",
         wavelengths=wavelengths[order],
@@ -137,7 +197,7 @@ def _read_wide(
 
 
 def _read_long(
-    path: Path, header: list[str], body: list[tuple[int, list[str]]], unit: str, label_column: str, id_column: str
+    path: Path, header: list[str], body: Iterator[Chunk], unit: str, label_column: str, id_column: str
 ) -> SpectrumTable:
     if id_column not in header:
         raise InputError(f"{path}: long form needs an id column '{id_column}' (data.id_column)")
@@ -147,7 +207,7 @@ def _read_long(
     suffix = lower[wl_at].removeprefix("wavelength").strip("_ ()[]")
     spectra: dict[str, dict[float, float]] = {}
     labels: dict[str, tuple[str, int]] = {}
-    for line, row in body:
+    for line, row in (item for chunk in body for item in _rows(path, chunk, len(header))):
         ident = row[id_at].strip()
         if not ident:
             raise InputError(f"{path} line {line}: empty id in column '{id_column}'")

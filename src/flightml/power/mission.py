@@ -17,6 +17,8 @@ from flightml.power.profiles import Figure, Profile, load_profile
 from flightml.power.rta import Rtos, parse_rtos
 from flightml.power.tomlcheck import check_keys, integer, number, read_toml, string
 
+PERIOD_MAX_S = 31_536_000.0  # one inference a year
+
 
 @dataclass(frozen=True)
 class PowerMode:
@@ -103,7 +105,7 @@ def parse_mission(raw: dict[str, Any], origin: str, base: Path, profile_override
         integer(f"{origin}: mission.flash_wait_states", m["flash_wait_states"]) if "flash_wait_states" in m else None,
         f"{origin}: mission",
     )
-    period_s = number(f"{origin}: mission.period_s", m["period_s"], positive=True, unit="s")
+    period_s = number(f"{origin}: mission.period_s", m["period_s"], positive=True, unit="s", maximum=PERIOD_MAX_S)
     deadline_ms = number(f"{origin}: mission.deadline_ms", m["deadline_ms"], positive=True, unit="ms")
     if deadline_ms > period_s * 1000.0:
         raise InputError(f"{origin}: mission.deadline_ms ({deadline_ms}) exceeds the period ({period_s * 1000.0} ms)")

@@ -8,6 +8,8 @@ from typing import Any
 
 from flightml.errors import InputError
 
+NUMBER_MAX = 1e9  # no mission or profile figure is larger; keeps products far from overflow
+
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file, or an InputError naming it."""
@@ -38,18 +40,31 @@ def check_keys(where: str, table: Any, known: tuple[str, ...], required: tuple[s
     return table
 
 
-def number(where: str, value: Any, *, minimum: float | None = None, positive: bool = False, unit: str = "") -> float:
-    """A real number (int or float, not bool), optionally >= minimum or > 0."""
+def number(
+    where: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    positive: bool = False,
+    unit: str = "",
+    maximum: float = NUMBER_MAX,
+) -> float:
+    """A real finite number (int or float, not bool) <= maximum, optionally >= minimum or > 0."""
     suffix = f" in {unit}" if unit else ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{where}: expected a number{suffix}, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        value = float("inf")
     if value != value or value in (float("inf"), float("-inf")):
         raise InputError(f"{where}: expected a finite number{suffix}, got {value!r}")
     if positive and value <= 0:
         raise InputError(f"{where}: must be > 0{suffix}, got {value!r}")
     if minimum is not None and value < minimum:
         raise InputError(f"{where}: must be >= {minimum}{suffix}, got {value!r}")
+    if value > maximum:
+        raise InputError(f"{where}: must be <= {maximum:g}{suffix}, got {value!r}")
     return value
 
 

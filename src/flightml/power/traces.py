@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +26,16 @@ from typing import Any
 import numpy as np
 
 from flightml.artifacts import atomic_write_text
+from flightml.csvfast import parse_numbers
 from flightml.errors import InputError
 
 FORMATS = ("ina219-csv", "ppk2-csv", "joulescope-csv")
 CURRENT_SCALE = {"a": 1.0, "ma": 1e-3, "ua": 1e-6, "na": 1e-9}
 TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+CHUNK_ROWS = 1 << 18  # lines parsed at a time
+NUMERIC_META = ("conversion_us", "cycle_us", "shunt_ohms", "max_current_a", "burst")
+# Largest current each format's instrument measures, A: a larger value means a unit mix-up.
+SENSOR_RANGE_A = {"ppk2-csv": 1.0, "joulescope-csv": 10.0}
 
 
 @dataclass
@@ -52,48 +59,80 @@ class Trace:
         return float(value) if value else None
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], dict[str, str]]:
-    """Header, data rows with their 1-based line numbers, and `# key=value` metadata."""
+def _header(path: Path) -> tuple[list[str], int, dict[str, str]]:
+    """The header row, its 1-based line number and the `# key=value` metadata above it."""
     if not path.is_file():
         raise InputError(f"{path}: trace file not found")
+    meta: dict[str, str] = {}
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for number, line in enumerate(handle, start=1):
+                row = next(csv.reader([line]), [])
+                if not row or not "".join(row).strip():
+                    continue
+                first = row[0].strip()
+                if first.startswith("#") and len(row) == 1:
+                    meta.update(dict(re.findall(r"(\w+)=(\S+)", first)))
+                    continue
+                return [c.strip().lstrip("#").strip() for c in row], number, meta
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a text CSV file ({exc})") from None
-    meta: dict[str, str] = {}
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    raise InputError(f"{path}: empty trace (no header row)")
+
+
+def _parse_rows(
+    path: Path, header: list[str], lines: list[str], first: int, columns: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row by row (the slow path): names the first row that is short, not a number or not finite."""
+    values, numbers = [], []
+    for number, line in enumerate(lines, start=first):
+        row = next(csv.reader([line]), [])
         if not row or not "".join(row).strip():
             continue
-        first = row[0].strip()
-        if header is None and first.startswith("#") and len(row) == 1:
-            meta.update(dict(re.findall(r"(\w+)=(\S+)", first)))
-            continue
-        if header is None:
-            header = [c.strip().lstrip("#").strip() for c in row]
-            continue
-        rows.append((number, row))
-    if header is None:
-        raise InputError(f"{path}: empty trace (no header row)")
-    if not rows:
-        raise InputError(f"{path}: trace has a header but no samples")
-    return header, rows, meta
-
-
-def _matrix(path: Path, header: list[str], rows: list[tuple[int, list[str]]], columns: list[int]) -> np.ndarray:
-    out = np.empty((len(rows), len(columns)))
-    for i, (number, row) in enumerate(rows):
         if len(row) != len(header):
             raise InputError(f"{path}: row {number}: {len(row)} fields, expected {len(header)} (truncated file?)")
-        for j, c in enumerate(columns):
+        cells = []
+        for c in columns:
             try:
-                out[i, j] = float(row[c])
+                cells.append(float(row[c]))
             except ValueError:
                 raise InputError(f"{path}: row {number}: column '{header[c]}' is not a number: {row[c]!r}") from None
-            if not np.isfinite(out[i, j]):
+            if not np.isfinite(cells[-1]):
                 raise InputError(f"{path}: row {number}: column '{header[c]}' is not finite: {row[c]!r}")
-    return out
+        values.append(cells)
+        numbers.append(number)
+    return np.array(values, dtype=np.float64).reshape(-1, len(columns)), np.array(numbers, dtype=np.int64)
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b"")) + 1
+
+
+def _read_columns(path: Path, header: list[str], header_line: int, columns: list[int]) -> tuple[np.ndarray, ...]:
+    """(data [rows, len(columns)] float64, the 1-based line of each row), read CHUNK_ROWS lines at a time
+    with numpy's C parser into one preallocated array; a chunk it refuses is re-read row by row to name
+    the bad row (or to skip blank lines)."""
+    data = np.empty((_count_lines(path), len(columns)), dtype=np.float64)
+    numbers = np.empty(len(data), dtype=np.int64)
+    filled = 0
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for _ in range(header_line):
+            handle.readline()
+        first = header_line + 1
+        while lines := list(itertools.islice(handle, CHUNK_ROWS)):
+            block = parse_numbers(lines, len(header), columns)
+            if block is None:
+                block, rows = _parse_rows(path, header, lines, first, columns)
+            else:
+                rows = np.arange(first, first + len(lines), dtype=np.int64)
+            data[filled : filled + len(block)] = block
+            numbers[filled : filled + len(block)] = rows
+            filled += len(block)
+            first += len(lines)
+    if not filled:
+        raise InputError(f"{path}: trace has a header but no samples")
+    return data[:filled], numbers[:filled]
 
 
 def _column(path: Path, header: list[str], pattern: str, what: str) -> tuple[int, str]:
@@ -118,57 +157,109 @@ def _check_time(path: Path, t: np.ndarray, lines: np.ndarray) -> None:
 
 
 def _read_ina219(path: Path) -> Trace:
-    header, rows, meta = _rows(path)
+    header, start, meta = _header(path)
     ti, _ = _column(path, header, r"t_s()", "t_s (seconds)")
     ci, cu = _column(path, header, r"current_(\w+)", "current_<unit>")
-    cols = [ti, ci]
-    vi = next((i for i, h in enumerate(header) if h == "bus_v"), None)
-    oi = next((i for i, h in enumerate(header) if h == "ovf"), None)
-    mi = next((i for i, h in enumerate(header) if h == "marker"), None)
-    extra = [c for c in (vi, oi, mi) if c is not None]
-    data = _matrix(path, header, rows, cols + extra)
     scale = _unit(path, header[ci], cu, CURRENT_SCALE)
+    optional = [next((i for i, h in enumerate(header) if h == name), None) for name in ("bus_v", "ovf", "marker")]
+    extra = [c for c in optional if c is not None]
+    data, lines = _read_columns(path, header, start, [ti, ci, *extra])
     get = {c: data[:, 2 + k] for k, c in enumerate(extra)}
-    trace = Trace(str(path), "ina219-csv", data[:, 0], data[:, 1] * scale,
-                  get[vi] if vi is not None else None,
-                  get[oi] != 0 if oi is not None else np.zeros(len(rows), bool),
-                  {"marker": get[mi].astype(int)} if mi is not None else {},
-                  np.array([n for n, _ in rows]), meta)
-    return trace
+    vi, oi, mi = optional
+    return Trace(str(path), "ina219-csv", data[:, 0], data[:, 1] * scale,
+                 get[vi] if vi is not None else None,
+                 get[oi] != 0 if oi is not None else np.zeros(len(lines), bool),
+                 {"marker": get[mi].astype(np.int8)} if mi is not None else {},
+                 lines, meta)
+
+
+def _ppk2_bits(path: Path, values: np.ndarray, lines: np.ndarray, name: str) -> np.ndarray:
+    """The 0/1 bits of PPK2's `D0-D7` column (8 characters, D0 first) from its values read as numbers."""
+    digits = np.stack([(values // 10 ** (7 - k)) % 10 for k in range(8)], axis=1)
+    bad = np.flatnonzero((values != np.floor(values)) | (values >= 1e8) | (values < 0) | (digits > 1).any(axis=1))
+    if bad.size:
+        raise InputError(f"{path}: row {lines[bad[0]]}: {name} must be 8 characters of 0/1, got {values[bad[0]]:g}")
+    return digits.astype(np.int8)
+
+
+def _check_ppk2_width(path: Path, start: int, column: int) -> None:
+    """Each `D0-D7` cell has exactly 8 characters (a shorter one would be read with leading zeros)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number > start and line.strip():
+                cell = line.rstrip("\r\n").split(",")[column].strip()
+                if not re.fullmatch(r"[01]{8}", cell):
+                    raise InputError(f"{path}: row {number}: D0-D7 must be 8 characters of 0/1, got {cell!r}")
 
 
 def _read_ppk2(path: Path) -> Trace:
-    header, rows, meta = _rows(path)
+    """PPK2 export; the digital channels as one `D0-D7` column or as separate `D0`..`D7` columns."""
+    header, start, meta = _header(path)
     ti, tu = _column(path, header, r"timestamp\((\w+)\)", "Timestamp(<unit>)")
     ci, cu = _column(path, header, r"current\((\w+)\)", "Current(<unit>)")
-    data = _matrix(path, header, rows, [ti, ci])
     t_scale = _unit(path, header[ti], tu, TIME_SCALE)
     c_scale = _unit(path, header[ci], cu, CURRENT_SCALE)
+    packed = next((i for i, h in enumerate(header) if h.upper() == "D0-D7"), None)
+    single = {h.upper(): i for i, h in enumerate(header) if re.fullmatch(r"D[0-7]", h.strip(), re.IGNORECASE)}
+    channels = [packed] if packed is not None else list(single.values())
+    data, lines = _read_columns(path, header, start, [ti, ci, *channels])
     markers: dict[str, np.ndarray] = {}
-    di = next((i for i, h in enumerate(header) if h.upper() == "D0-D7"), None)
-    if di is not None:
-        bits = [row[di].strip() for _, row in rows]
-        for (number, _), b in zip(rows, bits, strict=True):
-            if not re.fullmatch(r"[01]{8}", b):
-                raise InputError(f"{path}: row {number}: D0-D7 must be 8 characters of 0/1, got {b!r}")
-        arr = np.array([[int(c) for c in b] for b in bits])
-        markers = {f"D{k}": arr[:, k] for k in range(8)}
+    if packed is not None:
+        _check_ppk2_width(path, start, packed)
+        bits = _ppk2_bits(path, data[:, 2], lines, "D0-D7")
+        markers = {f"D{k}": bits[:, k] for k in range(8)}
+    for k, name in enumerate(single if packed is None else ()):
+        column = data[:, 2 + k]
+        bad = np.flatnonzero((column != 0) & (column != 1))
+        if bad.size:
+            raise InputError(f"{path}: row {lines[bad[0]]}: {name} must be 0 or 1, got {column[bad[0]]:g}")
+        markers[name] = column.astype(np.int8)
     return Trace(str(path), "ppk2-csv", data[:, 0] * t_scale, data[:, 1] * c_scale, None,
-                 np.zeros(len(rows), bool), markers, np.array([n for n, _ in rows]), meta)
+                 np.zeros(len(lines), bool), markers, lines, meta)
 
 
 def _read_joulescope(path: Path) -> Trace:
-    header, rows, meta = _rows(path)
+    header, start, meta = _header(path)
     ti, _ = _column(path, header, r"(time)", "time (s)")
     ci, _ = _column(path, header, r"(current|i)", "current (A)")
     vi = next((i for i, h in enumerate(header) if h.lower() in ("voltage", "v")), None)
     ins = [i for i, h in enumerate(header) if re.fullmatch(r"in\d", h.lower())]
-    cols = [ti, ci] + ([vi] if vi is not None else []) + ins
-    data = _matrix(path, header, rows, cols)
+    data, lines = _read_columns(path, header, start, [ti, ci] + ([vi] if vi is not None else []) + ins)
     k = 3 if vi is not None else 2
-    markers = {header[c].lower(): data[:, k + j].astype(int) for j, c in enumerate(ins)}
+    markers = {header[c].lower(): data[:, k + j].astype(np.int8) for j, c in enumerate(ins)}
     return Trace(str(path), "joulescope-csv", data[:, 0], data[:, 1], data[:, 2] if vi is not None else None,
-                 np.zeros(len(rows), bool), markers, np.array([n for n, _ in rows]), meta)
+                 np.zeros(len(lines), bool), markers, lines, meta)
+
+
+def _check_meta(path: Path, meta: dict[str, str]) -> None:
+    """Header values flightml reads are positive finite numbers."""
+    for key in NUMERIC_META:
+        if key in meta:
+            try:
+                value = float(meta[key])
+            except ValueError:
+                value = math.nan
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"{path}: header {key}={meta[key]}: expected a positive number")
+
+
+def _check_physics(path: Path, trace: Trace) -> None:
+    """Currents within the sensor's range (a unit mix-up otherwise), not negative on balance with the
+    largest swing negative (a reversed shunt), voltages positive."""
+    limit = SENSOR_RANGE_A.get(trace.format)
+    if trace.format == "ina219-csv" and "max_current_a" in trace.meta:
+        limit = 1.5 * float(trace.meta["max_current_a"])
+    peak = float(np.abs(trace.current_a).max())
+    if limit is not None and peak > limit:
+        raise InputError(
+            f"{path}: current peaks at {peak:.4g} A, beyond the sensor's {limit:.4g} A range "
+            "(is the column's unit in the header right?)"
+        )
+    if trace.current_a.mean() < 0 and -trace.current_a.min() > trace.current_a.max():
+        raise InputError(f"{path}: the current is negative in most samples (reversed shunt or probe?)")
+    if trace.voltage_v is not None and (trace.voltage_v <= 0).any():
+        row = trace.lines[int(np.flatnonzero(trace.voltage_v <= 0)[0])]
+        raise InputError(f"{path}: row {row}: supply voltage must be > 0 V")
 
 
 def read_trace(path: str | Path, fmt: str = "ina219-csv") -> Trace:
@@ -178,7 +269,9 @@ def read_trace(path: str | Path, fmt: str = "ina219-csv") -> Trace:
     if fmt not in readers:
         raise InputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     trace = readers[fmt](path)
+    _check_meta(path, trace.meta)
     _check_time(path, trace.t_s, trace.lines)
+    _check_physics(path, trace)
     return trace
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flightml.artifacts import deep_merge
-from flightml.config import config_from_dict
+from flightml.config import CHANNELS_MAX, LAYERS_MAX, config_from_dict
 from flightml.errors import InputError
 
 LAYERS, CHANNELS = "model.conv_layers", "model.channels"
@@ -73,8 +73,9 @@ def _choices(origin: str, name: str, value: Any) -> tuple[Any, ...]:
 
 def _check_choice(origin: str, base: dict[str, Any], name: str, value: Any) -> None:
     if name in (LAYERS, CHANNELS):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{origin}: space.{name}: expected positive integers, got {value!r}")
+        top = LAYERS_MAX if name == LAYERS else CHANNELS_MAX
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise InputError(f"{origin}: space.{name}: expected integers in [1, {top}], got {value!r}")
         return
     section, key = name.split(".", 1)
     config_from_dict(deep_merge(base, {section: {key: value}}), f"{origin}: space")

@@ -8,6 +8,8 @@ network is small enough that one thread costs little.
 from __future__ import annotations
 
 import io
+import math
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,7 @@ from flightml.artifacts import RunDir, atomic_write_bytes, atomic_write_json
 from flightml.config import Config, TrainConfig
 from flightml.data import Spectra, load_spectra
 from flightml.data.stage import SPECTRA
+from flightml.errors import InputError
 from flightml.model import build_model, count_params
 
 MODEL = "model.pt"
@@ -68,6 +71,8 @@ def train_model(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(index)
+        if not math.isfinite(total):
+            raise InputError(f"train.lr = {train.lr}: the loss is not finite at epoch {epoch + 1}; lower train.lr")
         model.eval()
         metrics = {
             "epoch": epoch + 1,
@@ -109,15 +114,26 @@ def train_stage(run: RunDir, config: Config) -> None:
 
 def load_model(run: RunDir, config: Config) -> nn.Module:
     """The trained model from RUN/model.pt, in eval mode."""
-    from flightml.errors import InputError
-
     path = run.require(MODEL, "train")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("meta"), dict):
+            raise TypeError(f"expected a dict with 'state_dict' and 'meta', got {type(checkpoint).__name__}")
         meta = checkpoint["meta"]
         model = build_model(config.model, meta["bands"], meta["classes"])
         model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, KeyError, EOFError, OSError) as exc:
-        raise InputError(f"{path}: not a flightml model checkpoint for this configuration ({exc})") from None
+    except (
+        RuntimeError,
+        KeyError,
+        EOFError,
+        OSError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        pickle.UnpicklingError,
+    ) as exc:
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        raise InputError(f"{path}: not a flightml model checkpoint for this configuration ({first})") from None
     model.eval()
     return model
