@@ -128,3 +128,16 @@ def test_float_edges_and_mean(tmp_path: Path) -> None:
             assert np.array_equal(y, t)
         else:
             assert np.count_nonzero(y != t) > 0 and np.abs(y - t).max() == 1
+
+
+def test_cli_compile_writes_the_whole_package(branchy: Path, tmp_path: Path) -> None:
+    """`flightml compile MODEL.tflite`: the package with the source model, integrity and board files."""
+    out = tmp_path / "pkg"
+    proc = subprocess.run(
+        [sys.executable, "-m", "flightml", "compile", str(branchy), "--out", str(out), "--requant", "tflm"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "model_int8.tflite").read_bytes() == branchy.read_bytes()
+    assert (out / "integrity.c").is_file() and not (out / "model_int8.onnx").exists()
