@@ -18,6 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 from flightml.artifacts import RunDir, atomic_output_path, atomic_write_json
 from flightml.config import Config, EvaluateConfig
 from flightml.data import load_spectra
+from flightml.data.scores import label_scores, softmax_confidence
 from flightml.data.stage import SPECTRA
 from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
 from flightml.onnx_io import load_onnx, ort_session
@@ -103,6 +104,7 @@ def evaluate_model(
     times = time_single_calls(session, x[:256], settings.latency_calls, settings.warmup_calls)
     return {
         "bytes": path.stat().st_size,
+        "logits": logits,
         "accuracy": float((predicted == y).mean()),
         "confusion": confusion(y, predicted, classes),
         "predicted": predicted.tolist(),
@@ -128,6 +130,12 @@ def evaluate_stage(run: RunDir, config: Config) -> None:
         )
     finally:
         identity.unlink()
+    for scores in (fp32, int8):
+        logits = scores.pop("logits")
+        scores["labels"] = label_scores(
+            y, logits.argmax(axis=1), spectra.class_names, spectra.meta, softmax_confidence(logits),
+            settings.reject_confidence,
+        )  # fmt: skip
     agreement = float(np.mean(np.array(fp32.pop("predicted")) == np.array(int8.pop("predicted"))))
     result = {
         "class_names": spectra.class_names,

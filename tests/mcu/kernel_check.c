@@ -11,14 +11,20 @@
 
 int ref_fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                    const int32_t *bias, int8_t *output);
+int ref_fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                      const int32_t *bias, int8_t *output);
+int ref_fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                      const int32_t *bias, int8_t *output);
 int ref_fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
 int ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                  const int32_t *bias, int8_t *output);
 int ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+int ref_fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
+                  int8_t *output);
 int main(void);
 
-#define CASES 300
+#define CASES 500
 static uint32_t seed = 12345u;
 static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
 static int32_t b[64], mult[64];
@@ -32,8 +38,9 @@ static uint32_t rnd(uint32_t n) {
 static int32_t span(int32_t lo, int32_t hi) { return lo + (int32_t)rnd((uint32_t)(hi - lo + 1)); }
 
 static void fill(int8_t *a, int32_t n) {
+    const uint32_t kind = rnd(8); /* sometimes all at an extreme */
     int32_t i;
-    for (i = 0; i < n; ++i) a[i] = (int8_t)span(-128, 127);
+    for (i = 0; i < n; ++i) a[i] = (int8_t)(kind == 0 ? -128 : kind == 1 ? 127 : span(-128, 127));
 }
 
 #ifndef FM_CHECK_ORT_INT
@@ -67,24 +74,38 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
     return (in + pad + pad_end - dil * (k - 1) - 1) / stride + 1;
 }
 
-static int conv_case(int pooled) {
+/* big: many channels (the matrix-multiply path's blocks of output channels and chunks of the patch),
+ * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2);
+ * else the small shapes of every path. */
+static int conv_case(int pooled, int big, int dw) {
     fm_conv_params_t p;
     fm_pool_params_t pool;
     fm_requant_t rq;
-    int32_t groups = 1 + (int32_t)rnd(3), n, i, rd, rr;
+    int32_t groups = big ? 1 + (int32_t)rnd(2) : 1 + (int32_t)rnd(3), n, i, rd, rr;
     const int32_t *bias = rnd(4) ? b : 0;
     p.groups = groups;
-    p.in_c = groups * span(1, 10 / groups + 1);
-    p.out_c = groups * span(1, 12 / groups + 1);
-    p.k_h = span(1, 2);
-    p.k_w = span(1, 5);
-    p.in_h = span(1, 3);
-    p.in_w = span(1, 24);
+    p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
+    p.out_c = groups * (big ? span(4, 48 / groups) : span(1, 12 / groups + 1));
+    p.k_h = big ? span(1, 3) : span(1, 2);
+    p.k_w = big ? span(1, 3) : span(1, 5);
+    p.in_h = big ? span(1, 6) : span(1, 3);
+    p.in_w = big ? span(1, 8) : span(1, 24);
+    if (big && rnd(2)) { /* pointwise */
+        p.k_h = 1;
+        p.k_w = 1;
+    }
+    if (dw) {
+        p.groups = p.in_c = p.out_c = span(1, 9);
+        p.k_h = span(1, 4);
+        p.k_w = rnd(4) ? 3 : span(1, 4);
+        p.in_h = span(1, 8);
+        p.in_w = span(1, 20);
+    }
     p.stride_h = span(1, 2);
     p.stride_w = span(1, 2);
     p.dil_h = span(1, 2);
     p.dil_w = span(1, 2);
-    if (rnd(2)) { /* the DSP set's SMLAD path: 3 taps along w, stride 1, no dilation */
+    if (!big && !dw && rnd(2)) { /* the DSP set's pair path: 3 taps along w, stride 1, no dilation */
         p.k_w = 3;
         p.stride_w = 1;
         p.dil_w = 1;
@@ -93,7 +114,7 @@ static int conv_case(int pooled) {
     p.pad_left = span(0, p.k_w - 1);
     p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
     p.out_w = out_dim(p.in_w, p.pad_left, p.k_w, p.dil_w, p.stride_w, span(0, p.k_w - 1));
-    if (p.out_h < 1 || p.out_w < 1) return 0;
+    if (p.out_h < 1 || p.out_w < 1 || p.out_c * p.out_h * p.out_w > 2048) return 0;
     p.in_offset = span(-127, 128);
     p.w_offset = rnd(2) ? 0 : span(-127, 128);
     fill(x, p.in_c * p.in_h * p.in_w);
@@ -127,6 +148,12 @@ static int conv_case(int pooled) {
         n = p.out_c * pool.out_h * pool.out_w;
         rd = fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_dsp);
         rr = ref_fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_ref);
+    } else if (dw || (!big && rnd(2))) { /* every entry point handles every shape */
+        rd = fm_conv_dw_s8(&p, &rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_dw_s8(&p, &rq, x, w, bias, y_ref);
+    } else if (big || rnd(2)) {
+        rd = fm_conv_mm_s8(&p, &rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_mm_s8(&p, &rq, x, w, bias, y_ref);
     } else {
         rd = fm_conv_s8(&p, &rq, x, w, bias, y_dsp);
         rr = ref_fm_conv_s8(&p, &rq, x, w, bias, y_ref);
@@ -161,10 +188,51 @@ static int fc_case(void) {
     return 0;
 }
 
+/* Add (fixedpoint constants; the compiler has no Add in ort-int): residual (same sizes) or broadcast,
+ * the usual input shifts and output shifts (the DSP set's 32-bit steps) and others (its fallback). */
+static int add_case(void) {
+    fm_add_params_t p;
+    fm_add_requant_t rq;
+    int32_t i;
+    p.size = span(1, 2048);
+    p.a_size = rnd(4) ? p.size : 1;
+    p.b_size = rnd(4) ? p.size : (p.size % 4 == 0 ? p.size / 4 : 1);
+    for (i = 0; i < 3; ++i) {
+        mult[i] = rnd(16) ? span(1 << 30, 0x7FFFFFFF) : 0;
+        shift[i] = (int8_t)(i < 2 ? (rnd(8) ? span(-8, 0) : span(-31, 12)) : (rnd(8) ? span(-23, -2) : span(-31, 12)));
+    }
+    rq.mult = mult;
+    rq.shift = shift;
+    rq.scale = 0;
+    rq.a_zp = span(-128, 127);
+    rq.b_zp = span(-128, 127);
+    rq.out_zp = span(-128, 127);
+    rq.raw_offset = 0;
+    rq.act_min = rnd(2) ? -128 : span(-128, 0);
+    rq.act_max = rnd(2) ? 127 : span(rq.act_min, 127);
+    fill(x, p.a_size);
+    fill(w, p.b_size);
+    if (fm_add_s8(&p, &rq, x, w, y_dsp) != ref_fm_add_s8(&p, &rq, x, w, y_ref)) return 9;
+    for (i = 0; i < p.size; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 4;
+    }
+    return 0;
+}
+
 int main(void) {
     int i, rc;
     for (i = 0; i < CASES; ++i) {
-        rc = (i % 3 == 0) ? conv_case(0) : (i % 3 == 1) ? conv_case(1) : fc_case();
+        if (!FM_CHECK_ORT_INT && i % 10 == 9) {
+            rc = add_case();
+            if (rc) return rc;
+        }
+        switch (i % 5) {
+        case 0: rc = conv_case(0, 0, 0); break;
+        case 1: rc = conv_case(1, 0, 0); break;
+        case 2: rc = conv_case(0, 1, 0); break;
+        case 3: rc = conv_case(0, 0, 1); break;
+        default: rc = fc_case(); break;
+        }
         if (rc) return rc;
     }
     return 0;

@@ -17,12 +17,18 @@ RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" 
 RENAME = tuple(
     f"-D{f}=ref_{f}" for f in re.findall(r"^int (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
 )
-WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 9: "a status code"}
+WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8", 9: "a status code"}
 
 
 @pytest.mark.parametrize(
     ("target", "mode"),
-    [("cortex-m4", "fixedpoint"), ("cortex-m7", "fixedpoint"), ("cortex-m33", "fixedpoint"), ("cortex-m4", "ort_int")],
+    [
+        ("cortex-m4", "fixedpoint"),
+        ("cortex-m7", "fixedpoint"),
+        ("cortex-m33", "fixedpoint"),
+        ("cortex-m55", "fixedpoint"),
+        ("cortex-m4", "ort_int"),
+    ],
 )
 def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str, mode: str) -> None:
     sources = [(p, RENAME) for p in sorted((RUNTIME / "kernels" / "portable").glob("*.c"))]

@@ -44,7 +44,13 @@ def test_stage_schema_summary_and_report(staged: RunDir) -> None:
     for r in doc["targets"].values():
         assert set(r) == set(RESULT_KEYS)
         assert set(r["instructions"]) == set(r["cycles_est"]) == {"min", "median", "max"}
-        assert all(set(layer) == {"layer", "kernel", "instructions", "macs", "cycles_est"} for layer in r["per_layer"])
+        keys = {"layer", "kernel", "instructions", "macs", "instructions_per_mac", "cycles_est"}
+        assert all(set(layer) == keys for layer in r["per_layer"])
+        assert all(
+            layer["instructions_per_mac"] == round(layer["instructions"] / layer["macs"], 2)
+            for layer in r["per_layer"]
+            if layer["macs"]
+        )
     mcu = staged.summary()["mcu"]
     for name, entry in mcu.items():
         r = doc["targets"][name]

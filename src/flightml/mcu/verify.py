@@ -257,16 +257,13 @@ def _timing(
     cycles = [timing.estimate_cycles(s.total, target, ws) for s in per_sample]
     worst = per_sample[cycles.index(max(cycles))]
     wcet_cycles, wcet_us = timing.wcet(max(cycles), settings["wcet_margin"], settings["clock_mhz"])
-    per_layer = [
-        {
-            "layer": layer.name,
-            "kernel": layer.kernel,
-            "macs": layer.macs,
-            "instructions": int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample])),
-            "cycles_est": timing.estimate_cycles(worst.per_layer[i], target, ws),
-        }
-        for i, layer in enumerate(api.layers)
-    ]
+    per_layer = []
+    for i, layer in enumerate(api.layers):
+        insn = int(statistics.median_low([s.per_layer[i]["insn"] for s in per_sample]))
+        per_mac = round(insn / layer.macs, 2) if layer.macs else None  # a slow shape shows here
+        row = {"layer": layer.name, "kernel": layer.kernel, "macs": layer.macs, "instructions": insn}
+        cycles_est = timing.estimate_cycles(worst.per_layer[i], target, ws)
+        per_layer.append({**row, "instructions_per_mac": per_mac, "cycles_est": cycles_est})
     result.update(
         instructions=_stats(insns),
         cycles_est=_stats(cycles),

@@ -1,6 +1,8 @@
 """Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
 
-Kernel `fm_conv_s8`. Input int8 [C, H, W] (1-D: H = 1), weights int8 [M, C/g, kH, kW], bias int32 [M],
+Kernels `fm_conv_s8`, `fm_conv_dw_s8` and `fm_conv_mm_s8` (one contract; `kernel_for` picks the entry
+point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1),
+weights int8 [M, C/g, kH, kW], bias int32 [M],
 per-tensor or per-channel requantization with the fused Relu/Clip clamp.
 """
 
@@ -193,11 +195,27 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(out.shape[0], *layer.out_shape[1:])
 
 
+def kernel_for(p: Mapping[str, int]) -> str:
+    """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
+    3 taps along w; >= 4 output channels per group and <= 64 taps per window (matrix multiply), except
+    the 3-tap stride-1 rows with few input rows per output (the SpectrumNet Conv1d: the DSP pair path of
+    fm_conv_s8); anything else fm_conv_s8."""
+    cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
+    taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
+    rows_ok = p["in_w"] >= 4 and p["pad_left"] <= 3 and (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
+    if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
+        return "fm_conv_dw_s8"
+    pair = taps_w3 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
+    if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64 and not pair:
+        return "fm_conv_mm_s8"
+    return "fm_conv_s8"
+
+
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     bias = f"{c}_bias" if "bias" in layer.consts else "0"
     return KernelCall(
-        "fm_conv_s8",
+        kernel_for(layer.params),
         [params_struct(layer, "fm_conv_params_t", "p", CONV_KEYS), requant_struct(layer, mode)],
         [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
     )

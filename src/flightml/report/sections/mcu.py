@@ -92,6 +92,12 @@ def _row(name: str, r: dict[str, Any]) -> list[object]:
     ]
 
 
+def _per_layer_cell(layer: dict[str, Any]) -> str:
+    """Instructions of one layer, with instructions per MAC when it has MACs (a slow shape stands out)."""
+    per_mac = layer.get("instructions_per_mac")
+    return f"{layer['instructions']:,}" + ("" if per_mac is None else f" ({per_mac:.2f}/MAC)")
+
+
 def _check(name: str, r: dict[str, Any]) -> Check:
     if r["status"] == "skipped":
         return Check(f"bit-exact on {name}", None, r["reason"])
@@ -142,13 +148,13 @@ def render(run: RunDir, figures: Figures) -> Section | None:
                 row["layer"],
                 row["kernel"],
                 f"{row['macs']:,}",
-                *(f"{measured[n]['per_layer'][i]['instructions']:,}" for n in names),
+                *(_per_layer_cell(measured[n]["per_layer"][i]) for n in names),
             ]
             for i, row in enumerate(layers)
         ]
         md += [
             "",
-            "Instructions per layer (median per inference; exact counts):",
+            "Instructions per layer (median per inference; exact counts; per multiply-accumulate in brackets):",
             "",
             md_table(["layer", "kernel", "MACs", *names], rows),
         ]

@@ -3,7 +3,8 @@
  * Convolutions with 3 taps along w, stride 1 and no dilation there (the SpectrumNet family's
  * Conv1d), plain or fused with a 1 x 2 max pool, take the SMLAD path of conv_pair.c; every other
  * shape takes the scalar path below (the portable algorithm, kept small: flash matters on these
- * parts, and one fast path for the shapes the model family uses keeps the code auditable). */
+ * parts). The compiler calls fm_conv_dw_s8 (conv_dw.c) and fm_conv_mm_s8 (conv_mm.c) for the shapes
+ * their fast paths handle, so a model links only the paths it uses. */
 #include "fm_dsp_conv.h"
 
 /* Optimized for size: on the pair path only the dispatch below runs (once per layer), and the scalar path

@@ -79,13 +79,19 @@ static inline void fm_dsp_widen(const int8_t *x, int32_t n4, int32_t x_off, int1
  * entering the loop at its (4 - lead)th group. Written out in assembly because gcc 12 spills the end
  * pointer in this loop (or, unrolled, copies pointers), about 20% more instructions; the memory clobber
  * orders it after the widening stores. The end pointer is read from memory once per iteration: 12
- * registers, which every core's register allocation finds (13 failed on cortex-m7 with the FPU ABI). */
+ * registers, which every core's register allocation finds (13 failed on cortex-m7 with the FPU ABI).
+ *
+ * The 2 x 2 loop (fm_dsp_mac2x2_fours), same conventions: weight rows w and w + stride against two
+ * widened columns, xq and xq + FM_DSP_COLB; each weight word widened once serves both columns and each
+ * column pair both rows (16 MACs in 17 instructions: column B is loaded twice, to stay at 12 registers).
+ * acc = {row 0 column A, row 0 column B, row 1 column A, row 1 column B}. */
+#define FM_DSP_COLB 256 /* int16 from column A to column B in the 2 x 2 loop (ldrd reaches 1020 bytes) */
+#if defined(__OPTIMIZE__)
 static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, int32_t lead, const int8_t *w0,
                                      const int8_t *w2, int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2,
                                      int32_t *a3) {
     int32_t r0 = *a0, r1 = *a1, r2 = *a2, r3 = *a3;
     int32_t xa, xb, v, t;
-#if defined(__OPTIMIZE__)
 #define FM_DSP_ROW(ld, acc)                  \
     ld "\n\t"                                \
     "sxtb16 %[t], %[v], ror #8\n\t"          \
@@ -98,13 +104,14 @@ static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, int3
     FM_DSP_ROW("ldr %[v], [%[w0]], #4", "%[r0]")                      \
     FM_DSP_ROW("ldr %[v], [%[w2], %[st]]", "%[r3]")                   \
     FM_DSP_ROW("ldr %[v], [%[w2]], #4", "%[r2]")
-    __asm__("ldr %[v], %[lead]\n\t"
-            "cmp %[v], #2\n\t"
-            "beq 3f\n\t"
-            "bhi 2f\n\t"
-            "cmp %[v], #1\n\t"
-            "beq 4f\n"
-            "1:\n\t" FM_DSP_GROUP "2:\n\t" FM_DSP_GROUP "3:\n\t" FM_DSP_GROUP "4:\n\t" FM_DSP_GROUP
+#define FM_DSP_LEAD                  \
+    "ldr %[v], %[lead]\n\t"          \
+    "cmp %[v], #2\n\t"               \
+    "beq 3f\n\t"                     \
+    "bhi 2f\n\t"                     \
+    "cmp %[v], #1\n\t"               \
+    "beq 4f\n"
+    __asm__(FM_DSP_LEAD "1:\n\t" FM_DSP_GROUP "2:\n\t" FM_DSP_GROUP "3:\n\t" FM_DSP_GROUP "4:\n\t" FM_DSP_GROUP
             "ldr %[v], %[end]\n\t"
             "cmp %[xq], %[v]\n\t"
             "bne 1b"
@@ -114,32 +121,98 @@ static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, int3
             : "cc", "memory");
 #undef FM_DSP_GROUP
 #undef FM_DSP_ROW
-#else /* -O0 keeps a frame pointer: too few registers for the asm (12); the same sums in C */
-    (void)lead;
-    (void)xa;
-    (void)xb;
-    (void)v;
-    (void)t;
-    while (xq != end) {
-        const int16x2_t qa = fm_dsp_ld2(xq);
-        const int16x2_t qb = fm_dsp_ld2(xq + 2);
-        uint32_t w = fm_dsp_ld4(w0);
-        r0 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r0));
-        w = fm_dsp_ld4(w0 + stride);
-        r1 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r1));
-        w = fm_dsp_ld4(w2);
-        r2 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r2));
-        w = fm_dsp_ld4(w2 + stride);
-        r3 = __smlad(qb, fm_dsp_hi0(w), __smlad(qa, __sxtb16((int8x4_t)w), r3));
-        xq += 4;
-        w0 += 4;
-        w2 += 4;
-    }
-#endif
     *a0 = r0;
     *a1 = r1;
     *a2 = r2;
     *a3 = r3;
+}
+
+static inline void fm_dsp_mac2x2_fours(const int16_t *xq, const int16_t *end, int32_t lead, const int8_t *w,
+                                       int32_t stride, int32_t acc[4]) {
+    int32_t r0 = acc[0], r1 = acc[1], r2 = acc[2], r3 = acc[3];
+    int32_t xa, xb, v, t;
+#define FM_DSP_GROUP                                  \
+    "ldr %[v], [%[w], %[st]]\n\t"                     \
+    "sxtb16 %[t], %[v], ror #8\n\t"                   \
+    "sxtb16 %[v], %[v]\n\t"                           \
+    "ldrd %[xa], %[xb], [%[xq], %[ob]]\n\t"           \
+    "smlad %[r3], %[xa], %[v], %[r3]\n\t"             \
+    "smlad %[r3], %[xb], %[t], %[r3]\n\t"             \
+    "ldrd %[xa], %[xb], [%[xq]], #8\n\t"              \
+    "smlad %[r2], %[xa], %[v], %[r2]\n\t"             \
+    "smlad %[r2], %[xb], %[t], %[r2]\n\t"             \
+    "ldr %[v], [%[w]], #4\n\t"                        \
+    "sxtb16 %[t], %[v], ror #8\n\t"                   \
+    "sxtb16 %[v], %[v]\n\t"                           \
+    "smlad %[r0], %[xa], %[v], %[r0]\n\t"             \
+    "smlad %[r0], %[xb], %[t], %[r0]\n\t"             \
+    "ldrd %[xa], %[xb], [%[xq], %[ob8]]\n\t"          \
+    "smlad %[r1], %[xa], %[v], %[r1]\n\t"             \
+    "smlad %[r1], %[xb], %[t], %[r1]\n\t"
+    __asm__(FM_DSP_LEAD "1:\n\t" FM_DSP_GROUP "2:\n\t" FM_DSP_GROUP "3:\n\t" FM_DSP_GROUP "4:\n\t" FM_DSP_GROUP
+            "cmp %[xq], %[end]\n\t"
+            "bne 1b"
+            : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [xq] "+r"(xq), [w] "+r"(w),
+              [xa] "=&r"(xa), [xb] "=&r"(xb), [v] "=&r"(v), [t] "=&r"(t)
+            : [st] "r"(stride), [end] "r"(end), [lead] "m"(lead), [ob] "i"(2 * FM_DSP_COLB),
+              [ob8] "i"(2 * FM_DSP_COLB - 8)
+            : "cc", "memory");
+#undef FM_DSP_GROUP
+#undef FM_DSP_LEAD
+    acc[0] = r0;
+    acc[1] = r1;
+    acc[2] = r2;
+    acc[3] = r3;
+}
+#else /* -O0 keeps a frame pointer: too few registers for the asm (12); the same sums in C */
+/* One group: acc + xq[0..3] . widened weight word w. */
+static inline int32_t fm_dsp_group(const int16_t *xq, uint32_t w, int32_t acc) {
+    return __smlad(fm_dsp_ld2(xq + 2), fm_dsp_hi0(w), __smlad(fm_dsp_ld2(xq), __sxtb16((int8x4_t)w), acc));
+}
+
+static inline void fm_dsp_mac4_fours(const int16_t *xq, const int16_t *end, int32_t lead, const int8_t *w0,
+                                     const int8_t *w2, int32_t stride, int32_t *a0, int32_t *a1, int32_t *a2,
+                                     int32_t *a3) {
+    (void)lead;
+    for (; xq != end; xq += 4, w0 += 4, w2 += 4) {
+        *a0 = fm_dsp_group(xq, fm_dsp_ld4(w0), *a0);
+        *a1 = fm_dsp_group(xq, fm_dsp_ld4(w0 + stride), *a1);
+        *a2 = fm_dsp_group(xq, fm_dsp_ld4(w2), *a2);
+        *a3 = fm_dsp_group(xq, fm_dsp_ld4(w2 + stride), *a3);
+    }
+}
+
+static inline void fm_dsp_mac2x2_fours(const int16_t *xq, const int16_t *end, int32_t lead, const int8_t *w,
+                                       int32_t stride, int32_t acc[4]) {
+    (void)lead;
+    for (; xq != end; xq += 4, w += 4) {
+        acc[0] = fm_dsp_group(xq, fm_dsp_ld4(w), acc[0]);
+        acc[1] = fm_dsp_group(xq + FM_DSP_COLB, fm_dsp_ld4(w), acc[1]);
+        acc[2] = fm_dsp_group(xq, fm_dsp_ld4(w + stride), acc[2]);
+        acc[3] = fm_dsp_group(xq + FM_DSP_COLB, fm_dsp_ld4(w + stride), acc[3]);
+    }
+}
+#endif
+
+/* acc += rows w, w + stride (n4 groups each, weights + w_off) against columns xq and xq + FM_DSP_COLB:
+ * acc = {row 0 column A, row 0 column B, row 1 column A, row 1 column B}. */
+static inline void fm_dsp_mac2x2(const int16_t *xq, const int8_t *w, int32_t stride, int32_t n4, int32_t w_off,
+                                 int32_t acc[4]) {
+    const int16x2_t wo = fm_dsp_pair(w_off);
+    const int16_t *end = xq + 4 * n4;
+    if (w_off == 0) { /* symmetric weights (the usual case): plain SXTB16 */
+        if (n4 > 0) fm_dsp_mac2x2_fours(xq, end, n4 & 3, w, stride, acc);
+        return;
+    }
+    for (; xq != end; xq += 4, w += 4) {
+        const uint32_t v0 = fm_dsp_ld4(w), v1 = fm_dsp_ld4(w + stride);
+        const int16x2_t a0 = fm_dsp_ld2(xq), a1 = fm_dsp_ld2(xq + 2);
+        const int16x2_t b0 = fm_dsp_ld2(xq + FM_DSP_COLB), b1 = fm_dsp_ld2(xq + FM_DSP_COLB + 2);
+        acc[0] = __smlad(a1, fm_dsp_hi(wo, v0), __smlad(a0, fm_dsp_wlo(wo, v0), acc[0]));
+        acc[1] = __smlad(b1, fm_dsp_hi(wo, v0), __smlad(b0, fm_dsp_wlo(wo, v0), acc[1]));
+        acc[2] = __smlad(a1, fm_dsp_hi(wo, v1), __smlad(a0, fm_dsp_wlo(wo, v1), acc[2]));
+        acc[3] = __smlad(b1, fm_dsp_hi(wo, v1), __smlad(b0, fm_dsp_wlo(wo, v1), acc[3]));
+    }
 }
 
 /* acc[j] += sum over n4 groups of xq . (w[j * stride + ...] + w_off), rows j = 0..3. */

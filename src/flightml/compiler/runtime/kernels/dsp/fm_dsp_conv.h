@@ -15,6 +15,25 @@ static inline void fm_taps(int32_t base, int32_t dil, int32_t size, int32_t k, i
     *hi = b;
 }
 
+/* Requantization constants of one output channel for the matrix-multiply and depthwise paths (the pair
+ * path has its own, smaller), loaded once per block of outputs: `fast` when the
+ * int8 rule of fm_dsp.h applies and bias + sum cannot saturate (|sum of products| <= len * 255^2),
+ * then the accumulators start at `init` (the bias: equal to the saturating addition after the sum in
+ * that range); otherwise init is 0 and fm_dsp_chq_out adds the bias with saturation. */
+typedef struct {
+    int32_t init, mult, add, rshift, fast;
+} fm_dsp_chq_t;
+
+/* The constants of channel c for sums of `len` products; returns q->fast (conv_mm.c). */
+int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t len, fm_dsp_chq_t *q);
+
+/* The output of channel c from its accumulator (started at q->init). */
+static inline int8_t fm_dsp_chq_out(int32_t acc, const fm_dsp_chq_t *q, const fm_requant_t *rq, const int32_t *bias,
+                                    int32_t c) {
+    if (q->fast) return fm_dsp_rq8(acc, q->mult, q->add, q->rshift);
+    return (int8_t)fm_requant(bias != 0 ? __qadd(acc, bias[c]) : acc, rq, c);
+}
+
 /* 1 when the pair path (conv_pair.c) handles convolution p: 3 taps along w, stride 1, no dilation. */
 int fm_dsp_pair_ok(const fm_conv_params_t *p);
 

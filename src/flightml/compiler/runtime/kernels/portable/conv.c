@@ -161,8 +161,9 @@ static int fm_conv_check(const fm_conv_params_t *p) {
     return FM_OK;
 }
 
-int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-               const int8_t *weights, const int32_t *bias, int8_t *output) {
+/* Every convolution entry point of fm_kernels.h (one algorithm here). */
+static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                       const int8_t *weights, const int32_t *bias, int8_t *output) {
     int32_t oc, oh, two;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
@@ -175,6 +176,21 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
         }
     }
     return FM_OK;
+}
+
+int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+               const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, output);
+}
+
+int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                  const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, output);
+}
+
+int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                  const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
 /* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. */

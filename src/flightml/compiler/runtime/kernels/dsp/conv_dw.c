@@ -1,0 +1,168 @@
+/* flightml DSP kernels: depthwise convolution (one output channel per input channel) with 3 taps along
+ * w, stride 1 or 2 there, any taps, stride, dilation and padding along h. Hand-written, C99 + ACLE.
+ * Same results as kernels/portable/conv.c.
+ *
+ * Two neighbouring outputs a = ow and b = ow + 1 of a channel are computed together from one word
+ * of each input row, x[s .. s + 3] (s = ow * stride - pad_left), widened with the input offset into
+ * lo = (x0, x2) and hi = (x1, x3), against the row's weights W02 = (w0, w2) and W1 = (w1, .) widened
+ * once per channel:
+ *   stride 1: a = SMLAD(lo, W02) + SMLABB(hi, W1), b = SMLAD(hi, W02) + SMLATB(lo, W1);
+ *   stride 2: a as above, b = SMLATB(lo, W02) + SMLATB(hi, W1) + x4 * w2 (SMLABT), x4 = x[s + 4].
+ * Words reaching into the padding are shifted in the input zero point (widens to 0; rows of at least 4);
+ * rows outside the input along h take zero weights (and read row 0). An odd output width computes
+ * its last pair at out_w - 2 (one output twice, same value). 3 taps along h (the usual 3 x 3) are
+ * written out, with the weights in registers. Requantization as conv_mm.c. */
+#include "fm_dsp_conv.h"
+
+#define FM_DSP_DW_KH 8 /* taps along h on this path */
+
+/* 1 when this path handles convolution p (the compiler calls fm_conv_dw_s8 for these shapes only). */
+static int fm_dsp_dw_ok(const fm_conv_params_t *p) {
+    return p->groups >= 1 && p->groups == p->in_c && p->out_c == p->in_c && p->stride_h >= 1 && p->dil_h >= 1 &&
+           p->k_w == 3 && p->dil_w == 1 &&
+           (p->stride_w == 1 || p->stride_w == 2) && p->k_h <= FM_DSP_DW_KH && p->out_w >= 2 && p->in_w >= 4 &&
+           p->pad_left <= 3 && (p->out_w - 1) * p->stride_w - p->pad_left < p->in_w;
+}
+
+/* What one output row needs: geometry, requantization of the channel, row pointers and widened weights
+ * per tap along h (copied out of the params: the output stores could alias them otherwise). */
+typedef struct {
+    int32_t in_w, out_w, stride, pad_left, in_offset, k_h;
+    int16x2_t xo;
+    int8_t pad;
+    const int8_t *row[FM_DSP_DW_KH];
+    int16x2_t w02[FM_DSP_DW_KH], w1[FM_DSP_DW_KH];
+} fm_dw_t;
+
+/* x[s .. s + 3] of one input row of at least 4 values when it reaches past one end by 1 to 3 values
+ * (-3 <= s < 0 or in_w - 4 < s < in_w), the zero point standing in for them: one word, shifted. */
+static inline __attribute__((always_inline)) uint32_t fm_dw_edge(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
+    const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
+    if (s < 0) return fm_dsp_ld4(row) << (-8 * s) | pads >> (32 + 8 * s);
+    return fm_dsp_ld4(row + in_w - 4) >> (8 * (s + 4 - in_w)) | pads << (32 - 8 * (s + 4 - in_w));
+}
+
+/* One input row's contribution to the pair (a, b). */
+static inline __attribute__((always_inline)) void fm_dw_tap(const fm_dw_t *d, const int8_t *row, int32_t s,
+                                                            int32_t inside, int16x2_t w02, int16x2_t w1,
+                                                            int32_t stride, int32_t *a, int32_t *b) {
+    const uint32_t v = inside || (s >= 0 && s + 4 <= d->in_w) ? fm_dsp_ld4(row + s) : fm_dw_edge(row, s, d->in_w, d->pad);
+    const int16x2_t lo = __sxtab16(d->xo, (int8x4_t)v), hi = fm_dsp_hi(d->xo, v);
+    *a = __smlabb(hi, w1, __smlad(lo, w02, *a));
+    if (stride == 1) {
+        *b = __smlatb(lo, w1, __smlad(hi, w02, *b));
+    } else {
+        const int32_t x4 = (inside || (s + 4 >= 0 && s + 4 < d->in_w) ? row[s + 4] : d->pad) + d->in_offset;
+        *b = __smlabt(x4, w02, __smlatb(hi, w1, __smlatb(lo, w02, *b)));
+    }
+}
+
+/* One output row of one channel into out (pairs of outputs; k3: 3 taps along h, written out). */
+static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d, const fm_dsp_chq_t *q,
+                                                               const fm_requant_t *rq, const int32_t *bias,
+                                                               int32_t c, int32_t stride, int k3, int8_t *out) {
+    const int32_t out_w = d->out_w, in_w = d->in_w, init = q->init, k_h = d->k_h;
+    const int32_t step = stride == 1 ? 2 : 4, last = out_w - 2;
+    const int8_t *r0 = d->row[0], *r1 = d->row[1], *r2 = d->row[2];
+    const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
+    const int16x2_t w1_0 = d->w1[0], w1_1 = d->w1[1], w1_2 = d->w1[2];
+    int32_t ow, s = -d->pad_left, kh;
+    for (ow = 0; ow < out_w; ow += 2, s += step) {
+        int32_t inside, a = init, b = init;
+        if (ow > last) { /* odd width: the last pair at out_w - 2 */
+            ow = last;
+            s = last * stride - d->pad_left;
+        }
+        inside = s >= 0 && s + 3 + stride <= in_w;
+        if (k3 && inside) { /* constant arguments: straight-line code for the usual case */
+            fm_dw_tap(d, r0, s, 1, w02_0, w1_0, stride, &a, &b);
+            fm_dw_tap(d, r1, s, 1, w02_1, w1_1, stride, &a, &b);
+            fm_dw_tap(d, r2, s, 1, w02_2, w1_2, stride, &a, &b);
+        } else if (k3) { /* a border pair */
+            fm_dw_tap(d, r0, s, 0, w02_0, w1_0, stride, &a, &b);
+            fm_dw_tap(d, r1, s, 0, w02_1, w1_1, stride, &a, &b);
+            fm_dw_tap(d, r2, s, 0, w02_2, w1_2, stride, &a, &b);
+        } else {
+            for (kh = 0; kh < k_h; ++kh) fm_dw_tap(d, d->row[kh], s, inside, d->w02[kh], d->w1[kh], stride, &a, &b);
+        }
+        if (q->fast) {
+            out[ow] = fm_dsp_rq8(a, q->mult, q->add, q->rshift);
+            out[ow + 1] = fm_dsp_rq8(b, q->mult, q->add, q->rshift);
+        } else {
+            out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
+            out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
+        }
+    }
+}
+
+/* Output rows of one channel (stride along w a constant in each call, for the tap code). */
+static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, const int16x2_t *w1,
+                          const fm_conv_params_t *p, const fm_dsp_chq_t *q, const fm_requant_t *rq,
+                          const int32_t *bias, int32_t c, int8_t *out) {
+    const int32_t k_h = d->k_h, in_h = p->in_h, out_h = p->out_h, stride_h = p->stride_h, dil_h = p->dil_h;
+    const int32_t pad_top = p->pad_top, in_w = d->in_w;
+    int32_t oh, kh;
+    for (oh = 0; oh < out_h; ++oh, out += d->out_w) {
+        for (kh = 0; kh < k_h; ++kh) { /* rows outside the input: zero weights, row 0 read */
+            const int32_t ih = oh * stride_h - pad_top + kh * dil_h;
+            const int ok = ih >= 0 && ih < in_h;
+            d->row[kh] = ok ? x + ih * in_w : x;
+            d->w02[kh] = ok ? w02[kh] : 0;
+            d->w1[kh] = ok ? w1[kh] : 0;
+        }
+        if (d->stride == 1) {
+            if (k_h == 3) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, out);
+            } else {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 0, out);
+            }
+        } else if (k_h == 3) {
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, out);
+        } else {
+            fm_dw_outrow(d, q, rq, bias, c, 2, 0, out);
+        }
+    }
+}
+
+static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                    const int32_t *bias, int8_t *output) {
+    fm_dw_t d;
+    fm_dsp_chq_t q;
+    int16x2_t w02[FM_DSP_DW_KH], w1[FM_DSP_DW_KH];
+    const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
+    int32_t c, kh;
+    d.in_w = p->in_w;
+    d.out_w = p->out_w;
+    d.stride = p->stride_w;
+    d.pad_left = p->pad_left;
+    d.in_offset = p->in_offset;
+    d.k_h = k_h;
+    d.xo = fm_dsp_pair(p->in_offset);
+    d.pad = (int8_t)(-p->in_offset);
+    for (kh = k_h; kh < 3; ++kh) { /* the written-out 3-tap code reads 3 rows */
+        d.row[kh] = input;
+        d.w02[kh] = 0;
+        d.w1[kh] = 0;
+    }
+    for (c = 0; c < p->out_c; ++c) {
+        const int8_t *w = weights + c * k_h * 3;
+        fm_dsp_chq_load(rq, bias, c, k_h * 3, &q);
+        for (kh = 0; kh < k_h; ++kh, w += 3) {
+            const uint32_t w0 = (uint16_t)(w[0] + w_offset), w2 = (uint16_t)(w[2] + w_offset);
+            w02[kh] = (int16x2_t)(w0 | w2 << 16);
+            w1[kh] = (int16x2_t)(uint16_t)(w[1] + w_offset);
+        }
+        fm_dw_channel(&d, input + c * plane, w02, w1, p, &q, rq, bias, c, output + c * oplane);
+    }
+}
+
+/* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
+ * go to fm_conv_s8. */
+int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                  const int32_t *bias, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0 || !fm_dsp_dw_ok(p)) {
+        return fm_conv_s8(p, rq, input, weights, bias, output);
+    }
+    fm_dsp_conv_dw(p, rq, input, weights, bias, output);
+    return FM_OK;
+}

@@ -1,0 +1,203 @@
+/* flightml DSP kernels: convolution as a matrix multiply over the patch (im2col), for every shape with
+ * at least 4 output channels per group (pointwise 1x1, 3x3 and larger, any stride, dilation and
+ * padding). Hand-written, C99 + ACLE. Same results as kernels/portable/conv.c.
+ *
+ * Per output position the patch of each group (in_c / groups x k_h x k_w values, in weight order) is
+ * gathered once into an int8 column (positions in the padding take the input zero point, which widens
+ * to 0) and widened with the input offset into SMLAD lane order; two positions at a time are multiplied
+ * with two weight rows at a time (fm_dsp_mac2x2: each widened weight word serves both positions, each
+ * widened input pair both channels). Patches longer than
+ * FM_MM_CHUNK values are taken a multiple of 4 whole input channels at a time; the last (len % 4)
+ * values of a patch go through a scalar tail, so no weight past the tensor's end is read.
+ *
+ * Requantization: the constants of each output channel are loaded once per block of FM_MM_ROWS
+ * channels (fm_dsp_chq_load); channels the int8 rule applies to start their accumulators at the bias
+ * and take SMMLA, shift and SSAT, the others the bias with saturation and the mode's fm_requant. */
+#include "fm_dsp_conv.h"
+
+#define FM_MM_CHUNK FM_DSP_COLB /* patch values gathered per pass and column (multiple of 4) */
+#define FM_MM_ROWS 32   /* output channels per block */
+
+/* 1 when this path handles convolution p (the compiler calls fm_conv_mm_s8 for these shapes only). */
+static int fm_dsp_mm_ok(const fm_conv_params_t *p) {
+    if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return 0;
+    if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return 0;
+    return p->out_c / p->groups >= 4 && 4 * p->k_h * p->k_w <= FM_MM_CHUNK;
+}
+
+/* The constants of channel c for sums of `len` products; returns q->fast (shared with conv_dw.c). */
+int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, int32_t len, fm_dsp_chq_t *q) {
+    fm_dsp_rq8_t r = {0, 0, 0};
+    const int32_t b = bias != 0 ? bias[c] : 0;
+    const int64_t maxsum = (int64_t)len * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    q->fast = fm_dsp_rq8_load(rq, c, &r) && b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum;
+    q->init = q->fast ? b : 0;
+    q->mult = r.mult;
+    q->add = r.add;
+    q->rshift = r.rshift;
+    return q->fast;
+}
+
+/* What the gather needs of one convolution (copied out of the params: the int8 column stores could
+ * alias them otherwise). */
+typedef struct {
+    const int8_t *input; /* first input channel of the current group */
+    int32_t in_h, in_w, plane, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, in_offset;
+    int8_t pad; /* the input zero point */
+} fm_mm_ctx_t;
+
+/* Pointwise patch of n channels from x (stride plane): groups of 4 widened into xq (lane order of
+ * fm_dsp_widen), the last n % 4 values into col[4 * (n / 4) ..]. */
+static void fm_mm_pointwise(const int8_t *x, int32_t plane, int32_t n, int32_t in_offset, int8_t *col, int16_t *xq) {
+    const int16x2_t xo = fm_dsp_pair(in_offset);
+    int32_t c;
+    for (c = 0; c + 4 <= n; c += 4, x += 4 * plane, xq += 4) {
+        const uint32_t v = (uint32_t)(uint8_t)x[0] | (uint32_t)(uint8_t)x[plane] << 8 |
+                           (uint32_t)(uint8_t)x[2 * plane] << 16 | (uint32_t)(uint8_t)x[3 * plane] << 24;
+        fm_dsp_st2(xq, __sxtab16(xo, (int8x4_t)v));
+        fm_dsp_st2(xq + 2, fm_dsp_hi(xo, v));
+    }
+    for (; c < n; ++c, x += plane) col[c] = x[0];
+}
+
+/* The patch of output position (oh, ow), input channels [c0, c0 + cc) of the group: int8 values in col,
+ * the groups of 4 widened into xq. */
+static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t oh, int32_t ow, int32_t c0,
+                                                   int32_t cc, int8_t *col, int16_t *xq) {
+    const int32_t ih0 = oh * k->stride_h - k->pad_top, iw0 = ow * k->stride_w - k->pad_left;
+    const int32_t k_h = k->k_h, k_w = k->k_w, dil_w = k->dil_w, in_w = k->in_w, plane = k->plane;
+    const int8_t pad = k->pad;
+    const int8_t *x = k->input + c0 * plane;
+    int8_t *dst = col;
+    int32_t kh_lo, kh_hi, kw_lo, kw_hi, c, kh, kw;
+    fm_taps(ih0, k->dil_h, k->in_h, k_h, &kh_lo, &kh_hi);
+    fm_taps(iw0, dil_w, in_w, k_w, &kw_lo, &kw_hi);
+    if (k_h == 1 && k_w == 1 && kh_lo < kh_hi && kw_lo < kw_hi) {
+        fm_mm_pointwise(x + ih0 * in_w + iw0, plane, cc, k->in_offset, col, xq);
+        return;
+    }
+    for (c = 0; c < cc; ++c, x += plane) {
+        for (kh = 0; kh < k_h; ++kh) {
+            const int8_t *row = x + (ih0 + kh * k->dil_h) * in_w; /* the input row (when inside) */
+            if (kh < kh_lo || kh >= kh_hi) {
+                for (kw = 0; kw < k_w; ++kw) *dst++ = pad;
+            } else if (kw_lo == 0 && kw_hi == k_w) {
+                for (kw = 0; kw < k_w; ++kw) *dst++ = row[iw0 + kw * dil_w];
+            } else {
+                for (kw = 0; kw < k_w; ++kw) *dst++ = kw >= kw_lo && kw < kw_hi ? row[iw0 + kw * dil_w] : pad;
+            }
+        }
+    }
+    fm_dsp_widen(col, cc * k_h * k_w / 4, k->in_offset, xq, 4);
+}
+
+/* Offset in the input plane of pointwise output position pos (row-major over out_w columns). */
+static inline int32_t fm_mm_at(const fm_mm_ctx_t *k, int32_t pos, int32_t out_w) {
+    const int32_t oh = pos / out_w;
+    return oh * k->stride_h * k->in_w + (pos - oh * out_w) * k->stride_w;
+}
+
+/* Two columns (A: col, xq; B: col + FM_MM_CHUNK, xq + FM_DSP_COLB) against weight rows j < nb (row
+ * length k, n values from w): acc[2j] += A . row j, acc[2j + 1] += B . row j. Rows in pairs (an odd
+ * count pairs the last row with itself into acc[2nb], acc[2nb + 1], unused). */
+static __attribute__((noinline)) void fm_mm_mac(const int8_t *col, const int16_t *xq, int32_t n, const int8_t *w,
+                                                int32_t k, int32_t nb, int32_t in_offset, int32_t w_offset,
+                                                int32_t *acc) {
+    const int32_t n4 = n / 4;
+    int32_t j, i;
+    for (j = 0; j < nb; j += 2) fm_dsp_mac2x2(xq, w + j * k, j + 1 < nb ? k : 0, n4, w_offset, acc + 2 * j);
+    for (i = 4 * n4; i < n; ++i) {
+        const int32_t xa = (int32_t)col[i] + in_offset, xb = (int32_t)col[FM_MM_CHUNK + i] + in_offset;
+        for (j = 0; j < nb; ++j) {
+            const int32_t wv = (int32_t)w[j * k + i] + w_offset;
+            acc[2 * j] += xa * wv;
+            acc[2 * j + 1] += xb * wv;
+        }
+    }
+}
+
+/* Outputs of channels n0 + j, j < nb, at positions out[j * stride] (acc[2j]) and, when `two`,
+ * out[j * stride + 1] (acc[2j + 1]). */
+static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp_chq_t *q, int32_t nb,
+                                                const fm_requant_t *rq, const int32_t *bias, int32_t n0, int8_t *out,
+                                                int32_t stride, int32_t two) {
+    int32_t j;
+    for (j = 0; j < nb; ++j, out += stride) {
+        const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
+        if (q[j].fast) { /* the int8 rule, constants loaded once for both positions */
+            out[0] = fm_dsp_rq8(acc[2 * j], mult, add, rshift);
+            if (two) out[1] = fm_dsp_rq8(acc[2 * j + 1], mult, add, rshift);
+            continue;
+        }
+        out[0] = fm_dsp_chq_out(acc[2 * j], &q[j], rq, bias, n0 + j);
+        if (two) out[1] = fm_dsp_chq_out(acc[2 * j + 1], &q[j], rq, bias, n0 + j);
+    }
+}
+
+static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                    const int32_t *bias, int8_t *output) {
+    int8_t col[2 * FM_MM_CHUNK];
+    int16_t xq[2 * FM_DSP_COLB];
+    int32_t acc[2 * FM_MM_ROWS + 2];
+    fm_dsp_chq_t q[FM_MM_ROWS];
+    fm_mm_ctx_t k;
+    const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups, taps = p->k_h * p->k_w;
+    const int32_t len = cin_g * taps, oplane = p->out_h * p->out_w, in_offset = p->in_offset;
+    const int32_t w_offset = p->w_offset, out_w = p->out_w;
+    /* input channels per pass: all, or a multiple of 4 whose patch values fit the chunk */
+    const int32_t cc = len <= FM_MM_CHUNK ? cin_g : (FM_MM_CHUNK / taps) & ~3;
+    const int inside = taps == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
+                       (p->out_w - 1) * p->stride_w < p->in_w;
+    int32_t g, n0, pa, pb, c0, j;
+    k.in_h = p->in_h;
+    k.in_w = p->in_w;
+    k.plane = p->in_h * p->in_w;
+    k.k_h = p->k_h;
+    k.k_w = p->k_w;
+    k.stride_h = p->stride_h;
+    k.stride_w = p->stride_w;
+    k.dil_h = p->dil_h;
+    k.dil_w = p->dil_w;
+    k.pad_top = p->pad_top;
+    k.pad_left = p->pad_left;
+    k.in_offset = in_offset;
+    k.pad = (int8_t)(-in_offset);
+    for (g = 0; g < p->groups; ++g) {
+        k.input = input + g * cin_g * k.plane;
+        for (n0 = g * cout_g; n0 < (g + 1) * cout_g; n0 += FM_MM_ROWS) {
+            const int32_t nb = (g + 1) * cout_g - n0 < FM_MM_ROWS ? (g + 1) * cout_g - n0 : FM_MM_ROWS;
+            int8_t *out = output + n0 * oplane;
+            for (j = 0; j < nb; ++j) fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
+            for (pa = 0; pa < oplane; pa += 2) { /* positions pa and pb (the last twice when the count is odd) */
+                pb = pa + 1 < oplane ? pa + 1 : pa;
+                for (j = 0; j < nb; ++j) acc[2 * j] = acc[2 * j + 1] = q[j].init;
+                acc[2 * nb] = acc[2 * nb + 1] = 0;
+                for (c0 = 0; c0 < cin_g; c0 += cc) {
+                    const int32_t n = (cin_g - c0 < cc ? cin_g - c0 : cc) * taps;
+                    if (inside) { /* pointwise, every position inside the input: no window logic */
+                        const int8_t *x = k.input + c0 * k.plane;
+                        fm_mm_pointwise(x + fm_mm_at(&k, pa, out_w), k.plane, n, in_offset, col, xq);
+                        fm_mm_pointwise(x + fm_mm_at(&k, pb, out_w), k.plane, n, in_offset, col + FM_MM_CHUNK,
+                                        xq + FM_DSP_COLB);
+                    } else {
+                        fm_mm_gather(&k, pa / out_w, pa % out_w, c0, n / taps, col, xq);
+                        fm_mm_gather(&k, pb / out_w, pb % out_w, c0, n / taps, col + FM_MM_CHUNK, xq + FM_DSP_COLB);
+                    }
+                    fm_mm_mac(col, xq, n, weights + n0 * len + c0 * taps, len, nb, in_offset, w_offset, acc);
+                }
+                fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa);
+            }
+        }
+    }
+}
+
+/* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
+ * go to fm_conv_s8. */
+int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                  const int32_t *bias, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0 || !fm_dsp_mm_ok(p)) {
+        return fm_conv_s8(p, rq, input, weights, bias, output);
+    }
+    fm_dsp_conv_mm(p, rq, input, weights, bias, output);
+    return FM_OK;
+}
