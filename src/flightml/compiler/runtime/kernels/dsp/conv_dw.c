@@ -122,30 +122,28 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
 }
 
 /* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
- * everything in registers (the output stores could alias a struct). */
+ * everything in registers (the output stores could alias a struct); stride and fast are constants. */
 static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                                const fm_requant_t *rq, const int32_t *bias, int32_t c,
-                                                               int32_t stride, int8_t *out) {
+                                                               int32_t stride, int32_t fast, int8_t *out) {
     const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
     const int16x2_t w1_0 = d->w1[0], w1_1 = d->w1[1], w1_2 = d->w1[2];
     const int32_t out_w = d->out_w, out_h = p->out_h, last = out_w - 2, init = q->init, in_offset = d->in_offset;
     const int32_t row_step = p->stride_h * pw, tap_step = p->dil_h * pw, step = stride == 1 ? 2 : 4;
-    const int32_t fast = q->fast, mult = q->mult, add = q->add, rshift = q->rshift;
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
     const int16x2_t xo = d->xo;
-    int32_t oh, ow;
-    for (oh = 0; oh < out_h; ++oh, buf += row_step, out += out_w) {
-        const int8_t *r0 = buf, *r1 = buf + tap_step, *r2 = buf + 2 * tap_step;
-        int32_t s = 0;
-        for (ow = 0; ow < out_w; ow += 2, s += step) {
+    const int8_t *const end = buf + out_h * row_step;
+    for (; buf != end; buf += row_step, out += out_w) {
+        const int8_t *x = buf;
+        int32_t ow = 0;
+        for (;;) {
             int32_t a = init, b = init;
-            if (ow > last) { /* odd width: the last pair at out_w - 2 */
-                ow = last;
-                s = last * stride;
-            }
-            fm_dw_word(xo, fm_dsp_ld4(r0 + s), stride == 1 ? 0 : r0[s + 4] + in_offset, w02_0, w1_0, stride, &a, &b);
-            fm_dw_word(xo, fm_dsp_ld4(r1 + s), stride == 1 ? 0 : r1[s + 4] + in_offset, w02_1, w1_1, stride, &a, &b);
-            fm_dw_word(xo, fm_dsp_ld4(r2 + s), stride == 1 ? 0 : r2[s + 4] + in_offset, w02_2, w1_2, stride, &a, &b);
+            fm_dw_word(xo, fm_dsp_ld4(x), stride == 1 ? 0 : x[4] + in_offset, w02_0, w1_0, stride, &a, &b);
+            fm_dw_word(xo, fm_dsp_ld4(x + tap_step), stride == 1 ? 0 : x[tap_step + 4] + in_offset, w02_1, w1_1,
+                       stride, &a, &b);
+            fm_dw_word(xo, fm_dsp_ld4(x + 2 * tap_step), stride == 1 ? 0 : x[2 * tap_step + 4] + in_offset, w02_2,
+                       w1_2, stride, &a, &b);
             if (fast) {
                 out[ow] = fm_dsp_rq8(a, mult, add, rshift);
                 out[ow + 1] = fm_dsp_rq8(b, mult, add, rshift);
@@ -153,7 +151,30 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                 out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
                 out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
             }
+            ow += 2;
+            x += step;
+            if (ow >= out_w) break;
+            if (ow > last) { /* odd width: the last pair at out_w - 2 */
+                ow = last;
+                x -= stride;
+            }
         }
+    }
+}
+
+/* fm_dw_plane3 with stride and fast as constants, out of line (its loop keeps its values in registers). */
+static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const int8_t *buf, int32_t pw,
+                                                        const fm_conv_params_t *p, const fm_dsp_chq_t *q,
+                                                        const fm_requant_t *rq, const int32_t *bias, int32_t c,
+                                                        int8_t *out) {
+    if (d->stride == 1 && q->fast) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, out);
+    } else if (d->stride == 1) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, out);
+    } else if (q->fast) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 1, out);
+    } else {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, out);
     }
 }
 
@@ -255,11 +276,7 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
             d.w1[0] = w1[0];
             d.w1[1] = w1[1];
             d.w1[2] = w1[2];
-            if (d.stride == 1) {
-                fm_dw_plane3(&d, buf, pw, p, &q, rq, bias, c, 1, output + c * oplane);
-            } else {
-                fm_dw_plane3(&d, buf, pw, p, &q, rq, bias, c, 2, output + c * oplane);
-            }
+            fm_dw_plane3_call(&d, buf, pw, p, &q, rq, bias, c, output + c * oplane);
             continue;
         }
         fm_dw_channel(&d, x, w02, w1, &pp, &q, rq, bias, c, output + c * oplane);
