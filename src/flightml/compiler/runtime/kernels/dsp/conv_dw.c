@@ -126,11 +126,12 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
 static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                                const fm_requant_t *rq, const int32_t *bias, int32_t c,
-                                                               int32_t stride, int32_t fast, int8_t *out) {
+                                                               int32_t stride, int32_t fast, int32_t tap_step,
+                                                               int8_t *out) {
     const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
     const int16x2_t w1_0 = d->w1[0], w1_1 = d->w1[1], w1_2 = d->w1[2];
     const int32_t out_w = d->out_w, out_h = p->out_h, last = out_w - 2, init = q->init, in_offset = d->in_offset;
-    const int32_t row_step = p->stride_h * pw, tap_step = p->dil_h * pw, step = stride == 1 ? 2 : 4;
+    const int32_t row_step = p->stride_h * pw, step = stride == 1 ? 2 : 4;
     const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
     const int16x2_t xo = d->xo;
     const int8_t *const end = buf + out_h * row_step;
@@ -167,14 +168,17 @@ static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const 
                                                         const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                         const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                         int8_t *out) {
-    if (d->stride == 1 && q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, out);
+    const int32_t tap = p->dil_h * pw;
+    if (tap == 8 && d->stride == 1 && q->fast) { /* rows of up to 6 outputs: the taps at constant offsets */
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, 8, out);
+    } else if (d->stride == 1 && q->fast) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, tap, out);
     } else if (d->stride == 1) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, out);
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, tap, out);
     } else if (q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 1, out);
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 1, tap, out);
     } else {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, out);
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, tap, out);
     }
 }
 
