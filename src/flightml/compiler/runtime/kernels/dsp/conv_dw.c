@@ -73,6 +73,12 @@ static inline __attribute__((always_inline)) void fm_dw_word(int16x2_t xo, uint3
     }
 }
 
+/* acc plus the output at x[0 .. 2] of v = x[0 .. 3] (the odd last output of a row). */
+static inline __attribute__((always_inline)) int32_t fm_dw_one(int16x2_t xo, uint32_t v, int16x2_t w02, int16x2_t w1,
+                                                               int32_t acc) {
+    return __smlabb(fm_dsp_hi(xo, v), w1, __smlad(__sxtab16(xo, (int8x4_t)v), w02, acc));
+}
+
 /* One input row's contribution to the pair (a, b). */
 static inline __attribute__((always_inline)) void fm_dw_tap(const fm_dw_t *d, const int8_t *row, int32_t s,
                                                             int32_t inside, int16x2_t w02, int16x2_t w1,
@@ -122,7 +128,8 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
 }
 
 /* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
- * everything in registers (the output stores could alias a struct); stride and fast are constants. */
+ * everything in registers (the output stores could alias a struct); stride and fast are constants; an odd
+ * width computes its last output alone. */
 static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                                const fm_requant_t *rq, const int32_t *bias, int32_t c,
@@ -155,9 +162,12 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
             ow += 2;
             x += step;
             if (ow >= out_w) break;
-            if (ow > last) { /* odd width: the last pair at out_w - 2 */
-                ow = last;
-                x -= stride;
+            if (ow > last) { /* odd width: the last output alone */
+                a = fm_dw_one(xo, fm_dsp_ld4(x), w02_0, w1_0, init);
+                a = fm_dw_one(xo, fm_dsp_ld4(x + tap_step), w02_1, w1_1, a);
+                a = fm_dw_one(xo, fm_dsp_ld4(x + 2 * tap_step), w02_2, w1_2, a);
+                out[ow] = fast ? fm_dsp_rq8(a, mult, add, rshift) : fm_dsp_chq_out(a, q, rq, bias, c);
+                break;
             }
         }
     }
