@@ -1,5 +1,6 @@
 """Host verification: the generated C (system compiler, CFLAGS of verify.build) vs the numpy integer
-reference vs ONNX Runtime, on every sample; and the pipeline stage writing RUN/verify_host.json.
+reference vs ONNX Runtime (the exact oracle session of flightml.ort_session, the same on every host), on
+every sample; and the pipeline stage writing RUN/verify_host.json.
 
 Metrics (one dict per compiled directory): samples, bitexact_vs_reference and bitexact_vs_ort
 (fractions of samples whose whole output is equal), max_abs_diff_lsb_vs_ort, class_agreement_vs_ort
