@@ -3,6 +3,7 @@ ort-exact == ONNX Runtime, fixedpoint class agreement >= 99.9 %, arena <= 1,100 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import flightml
 from flightml.artifacts import RunDir, read_json
+from flightml.cli import main
 from flightml.compiler import compile_model
 from flightml.compiler.stage import compile_stage
 from flightml.config import Config
@@ -63,6 +65,26 @@ def test_same_inputs_give_identical_bytes(refnet, tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_package_is_the_same_from_any_folder(refnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flightml compile` from two folders (relative vs absolute paths, different cwd and --out) gives a
+    byte-identical package (C, board files, JSON); the banner names the model's basename, not a path."""
+    outs = []
+    for d, relative in (("first/x", True), ("second/deeper/y", False)):
+        folder = tmp_path / d
+        folder.mkdir(parents=True)
+        shutil.copy(refnet.int8, folder / "model_int8.onnx")
+        monkeypatch.chdir(folder)
+        model, out = (Path("model_int8.onnx"), Path("pkg")) if relative else (folder / "model_int8.onnx", folder / "o")
+        assert main(["compile", str(model), "--out", str(out), "--name", "spectrumnet"]) == 0
+        outs.append(folder / out)
+    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*") if p.is_file())
+    for f in files:
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
+    head = (outs[0] / "model.h").read_text()
+    assert " * model: model_int8.onnx sha256 " in head and str(tmp_path) not in head
 
 
 def test_generated_files_have_banner_and_plan(refnet, tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ def compile_model(
     """Compile `model` (int8 ONNX) into the C directory `out` for requant `mode`; returns the Graph
     (`graph.notes`: facts to tell the user, e.g. a symbolic batch dimension taken as 1).
 
-    The package keeps a copy of the model; one with external data is copied self-contained."""
+    The package keeps a copy of the model; one with external data is copied self-contained. `command`
+    describes how it was compiled without paths; the package records the model's basename and sha256,
+    never the caller's folders."""
     check_name(name)
     onnx_model, sha = load_model(Path(model))
     data = Path(model).read_bytes()
@@ -26,7 +28,7 @@ def compile_model(
         data = onnx_model.SerializeToString()
         sha = hashlib.sha256(data).hexdigest()
     graph = lower(onnx_model, sha, mode, max_elements)
-    write_dir(graph, Path(out), name, command, data, max_elements)
+    write_dir(graph, Path(out), name, command, data, max_elements, Path(model).name)
     return graph
 
 
