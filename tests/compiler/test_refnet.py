@@ -3,6 +3,7 @@ ort-exact == ONNX Runtime, fixedpoint class agreement >= 99.9 %, arena <= 1,100 
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from flightml.compiler import compile_model
 from flightml.compiler.stage import compile_stage
 from flightml.config import Config
 from flightml.data import save_spectra
+from flightml.mcu.model_api import read_model_api
 from flightml.verify.host import verify_dir, verify_host_stage
 
 
@@ -85,6 +87,25 @@ def test_package_is_the_same_from_any_folder(refnet, tmp_path: Path, monkeypatch
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
     head = (outs[0] / "model.h").read_text()
     assert " * model: model_int8.onnx sha256 " in head and str(tmp_path) not in head
+
+
+def test_weight_and_const_bytes_match_the_arrays(refnet, tmp_path: Path) -> None:
+    """WEIGHT_BYTES counts the weight and bias arrays of model.c, CONST_BYTES every constant array; every
+    scalar #define of model.h is parenthesised and no null pointer is written as 0."""
+    compile_model(refnet.int8, tmp_path / "c", "spectrumnet", "fixedpoint", "pytest")
+    model_c = (tmp_path / "c" / "model.c").read_text()
+    sizes = {"int8_t": 1, "int32_t": 4, "float": 4}
+    arrays = {n: sizes[t] * int(k) for t, n, k in re.findall(r"static const (\w+) (\w+)\[(\d+)\] = \{", model_c)}
+    api = read_model_api(tmp_path / "c")
+    assert api.define("WEIGHT_BYTES") == sum(b for n, b in arrays.items() if n.endswith(("_weights", "_bias")))
+    assert api.define("WEIGHT_BYTES") == 33800
+    assert api.define("CONST_BYTES") == sum(arrays.values()) > 33800
+    header = (tmp_path / "c" / "model.h").read_text()
+    scalars = re.findall(r"^#define SPECTRUMNET_\w+ (.*)$", header, re.M)
+    assert scalars and all(v.startswith("(") or v.startswith("{") for v in scalars), scalars
+    assert "#define SPECTRUMNET_INPUT_ZERO_POINT (-" in header
+    assert ".scale = NULL," in model_c and "input == NULL" in model_c
+    assert not re.search(r"\.(mult|shift|scale) = 0,|== 0\b", model_c)
 
 
 def test_generated_files_have_banner_and_plan(refnet, tmp_path: Path) -> None:

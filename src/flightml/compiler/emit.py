@@ -27,6 +27,7 @@ from flightml.errors import InputError
 
 RUNTIME = Path(__file__).parent / "runtime"
 MODEL_FILE = "model_int8.onnx"
+WEIGHT_KEYS = ("weights", "bias")
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
 REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c"}
@@ -115,6 +116,11 @@ def const_decl(name: str, array: np.ndarray) -> dict[str, Any]:
     return {"ctype": ctype, "name": name, "size": max(len(flat), 1), "rows": rows or ["0,"]}
 
 
+def weight_bytes(graph: Graph) -> int:
+    """Bytes of the weights and biases (the constants named `weights` and `bias`), not requant constants."""
+    return int(sum(v.nbytes for layer in graph.layers for k, v in layer.consts.items() if k in WEIGHT_KEYS))
+
+
 def _pointer(graph: Graph, p: Plan, tensor: str, name: str) -> str:
     tensor = graph.storage(tensor)
     if tensor == graph.input:
@@ -158,7 +164,8 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
         "mode_macro": graph.mode.upper().replace("-", "_"),
         "arena_bytes": p.arena_bytes,
         "arena_decl": max(p.arena_bytes, 4),
-        "weight_bytes": int(sum(v.nbytes for v in graph.consts().values())),
+        "weight_bytes": weight_bytes(graph),
+        "const_bytes": int(sum(v.nbytes for v in graph.consts().values())),
         "macs": sum(BY_KIND[layer.kind].cost(layer) for layer in graph.layers),
         "n_layers": len(graph.layers),
         "input_shape": list(t_in.shape),
