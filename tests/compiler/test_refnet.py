@@ -89,9 +89,10 @@ def test_package_is_the_same_from_any_folder(refnet, tmp_path: Path, monkeypatch
     assert " * model: model_int8.onnx sha256 " in head and str(tmp_path) not in head
 
 
-def test_weight_and_const_bytes_match_the_arrays(refnet, tmp_path: Path) -> None:
+def test_package_reads_as_a_reviewer_needs(refnet, tmp_path: Path) -> None:
     """WEIGHT_BYTES counts the weight and bias arrays of model.c, CONST_BYTES every constant array; every
-    scalar #define of model.h is parenthesised and no null pointer is written as 0."""
+    scalar #define of model.h is parenthesised; no null pointer is written as 0; each constant array has
+    its layer, node, dtype and shape above it; arena offsets are named macros, never bare numbers."""
     compile_model(refnet.int8, tmp_path / "c", "spectrumnet", "fixedpoint", "pytest")
     model_c = (tmp_path / "c" / "model.c").read_text()
     sizes = {"int8_t": 1, "int32_t": 4, "float": 4}
@@ -106,6 +107,14 @@ def test_weight_and_const_bytes_match_the_arrays(refnet, tmp_path: Path) -> None
     assert "#define SPECTRUMNET_INPUT_ZERO_POINT (-" in header
     assert ".scale = NULL," in model_c and "input == NULL" in model_c
     assert not re.search(r"\.(mult|shift|scale) = 0,|== 0\b", model_c)
+    lines = model_c.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"static const (int8_t|int32_t|float) \w+\[", line):
+            comment = r"/\* layer \d \w+ <- node '.*' \([\w+]+\): \w+ \w+ \[[\d,]+\], \d+ B \*/"
+            assert re.fullmatch(comment, lines[i - 1]), line
+    assert "int8 [1,16,32], 512 B, live layers 1-2 */" in model_c
+    assert "#define SPECTRUMNET_ARENA_T1_OFFSET 512u /* tensor " in model_c
+    assert not re.search(r"arena\.bytes( \+ |\[)\d", model_c)
 
 
 def test_generated_files_have_banner_and_plan(refnet, tmp_path: Path) -> None:

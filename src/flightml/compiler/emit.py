@@ -109,11 +109,41 @@ def c_literal(value: Any, dtype: np.dtype) -> str:
     return str(int(value))
 
 
-def const_decl(name: str, array: np.ndarray) -> dict[str, Any]:
+def const_decl(name: str, array: np.ndarray, origin: str = "") -> dict[str, Any]:
+    """One constant array; `origin` (its layer and ONNX node) goes into the comment above it, sanitised."""
     ctype, per_row = CTYPES[array.dtype]
     flat = [c_literal(v, array.dtype) for v in array.ravel()]
     rows = [", ".join(flat[i : i + per_row]) + "," for i in range(0, len(flat), per_row)]
-    return {"ctype": ctype, "name": name, "size": max(len(flat), 1), "rows": rows or ["0,"]}
+    shape = ",".join(map(str, array.shape))
+    comment = c_comment(f"{origin} {array.dtype} [{shape}], {array.nbytes} B")
+    return {"ctype": ctype, "name": name, "size": max(len(flat), 1), "rows": rows or ["0,"], "comment": comment}
+
+
+def layer_consts(graph: Graph) -> list[dict[str, Any]]:
+    """Every constant array in declaration order (graph.consts() order), each with its layer and node."""
+    return [
+        const_decl(
+            f"{layer.cname}_{key}",
+            value,
+            f"layer {layer.index} {layer.kind} <- node '{layer.node}' ({layer.onnx_op}): {key}",
+        )
+        for layer in graph.layers
+        for key, value in layer.consts.items()
+    ]
+
+
+def arena_macros(graph: Graph, p: Plan, name: str) -> dict[str, dict[str, str]]:
+    """Tensor -> its arena offset macro (`NAME_ARENA_T<k>_OFFSET`) and the comment saying what lives there."""
+    macros = {}
+    for k, b in enumerate(p.buffers):
+        t = graph.tensors[b.tensor]
+        shape = ",".join(map(str, t.shape))
+        macros[b.tensor] = {
+            "macro": f"{name.upper()}_ARENA_T{k}_OFFSET",
+            "offset": f"{b.offset}u",
+            "comment": c_comment(f"tensor {b.tensor} int8 [{shape}], {b.size} B, live layers {b.first}-{b.last}"),
+        }
+    return macros
 
 
 def weight_bytes(graph: Graph) -> int:
@@ -127,7 +157,7 @@ def _pointer(graph: Graph, p: Plan, tensor: str, name: str) -> str:
         return "input"
     if tensor == graph.storage(graph.output) and not p.output_in_arena:
         return "output"
-    return f"{name}_arena.bytes + {p.offset(tensor)}"
+    return f"{name}_arena.bytes + {name.upper()}_ARENA_T{[b.tensor for b in p.buffers].index(tensor)}_OFFSET"
 
 
 def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[str, str]:
@@ -180,11 +210,14 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
         "output_scale": c_literal(np.float32(t_out.scale), np.dtype(np.float32)),
         "output_zp": t_out.zp,
         "output_unsigned": int(t_out.unsigned),
-        "consts": [const_decl(k, v) for k, v in graph.consts().items()],
+        "consts": layer_consts(graph),
+        "arena_offsets": list(arena_macros(graph, p, name).values()),
         "structs": structs,
         "calls": calls,
         "output_copy": p.output_in_arena,
-        "output_offset": p.offset(graph.storage(graph.output)) if p.output_in_arena else 0,
+        "output_offset": arena_macros(graph, p, name)[graph.storage(graph.output)]["macro"]
+        if p.output_in_arena
+        else "",
     }
     return {
         "model.h": _ENV.get_template("model.h.j2").render(ctx),
