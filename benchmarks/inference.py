@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from flightml.compiler import compile_model
 from flightml.config import load_config
 from flightml.data import load_spectra
+from flightml.ort_session import ort_session
 from flightml.pipeline import run_pipeline
 from flightml.verify.compiled import CompiledModel
 
@@ -63,12 +63,6 @@ def measure(
     return {k: (min(lat[k]), max(tput[k])) for k in engines}
 
 
-def session(path: Path) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="run directory with model_fp32.onnx, model_int8.onnx, spectra.npz")
@@ -98,7 +92,7 @@ def main() -> int:
                 lambda m=model, q=xq: m.invoke_int8(q),
             )
         for label, name in (("ORT int8", "model_int8.onnx"), ("ORT fp32", "model_fp32.onnx")):
-            sess = session(run / name)
+            sess = ort_session(run / name, exact=False)  # timed as a user runs it
             inp = sess.get_inputs()[0].name
             engines[label] = (lambda s=sess, i=inp: s.run(None, {i: one}), lambda s=sess, i=inp: s.run(None, {i: x}))
         results = measure(engines, args.calls, len(x))

@@ -116,6 +116,30 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class InstrumentConfig:
+    """[instrument]: the spectrometer that will fly: band responses, noise and systematic errors.
+
+    With a file, the network's input is the instrument's bands (data.bands, data.wavelength_min/max
+    and data.noise are not used): synthetic spectra are integrated over each band's response, then the instrument's
+    noise and systematics are drawn per spectrum; real spectra are integrated onto the bands (used as
+    is when sampled at the band centres). File format: flightml/data/instrument.py, examples in
+    flightml/data/instruments/.
+    """
+
+    file: str = setting(
+        "",
+        "instrument TOML file, or a shipped example: smass2-grid, spectrophotometer-16, camera-8 "
+        "('' = no instrument: data.bands points over the wavelength range)",
+    )
+    systematics_scale: float = setting(
+        1.0,
+        "synthetic training spectra: the instrument's calibration and slope errors times this (0 = off); "
+        "synthetic test spectra get them as described",
+        minimum=0.0,
+    )
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """[model]: the SpectrumNet 1D-CNN family (only ops the compiler supports)."""
 
@@ -188,6 +212,13 @@ class EvaluateConfig:
     )
     max_int8_drop_pts: float = setting(
         3.0, "verdict: largest acceptable fp32 -> int8 accuracy drop, percentage points", minimum=0.0, maximum=100.0
+    )
+    reject_confidence: float = setting(
+        0.0,
+        "reject output: a prediction of 'other', or with softmax confidence below this, is 'unknown'; "
+        "coverage and accuracy of the rest are reported (0 = reject 'other' only)",
+        minimum=0.0,
+        maximum=1.0,
     )
 
 
@@ -264,6 +295,7 @@ class Config:
     """The whole run configuration."""
 
     data: DataConfig = field(default_factory=DataConfig)
+    instrument: InstrumentConfig = field(default_factory=InstrumentConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
@@ -377,6 +409,7 @@ def _check_cross_fields(config: Config, origin: str) -> None:
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
     _check_data(config.data, origin)
+    _check_instrument(config, origin)
     _check_size(config, origin)
     _check_names(config, origin)
     if not config.faults.flips or min(config.faults.flips) < 1 or max(config.faults.flips) > 4096:
@@ -447,6 +480,22 @@ def _check_data(data: DataConfig, origin: str) -> None:
         raise InputError(f"{origin}: a 'csv' source needs data.csv_path (or --source csv:FILE)")
     if 0 < data.wavelength_max <= data.wavelength_min or (data.wavelength_min > 0) != (data.wavelength_max > 0):
         raise InputError(f"{origin}: data.wavelength_min and data.wavelength_max must both be 0 or an increasing range")
+
+
+def _check_instrument(config: Config, origin: str) -> None:
+    """The instrument file is read and checked here, so `config --check` and a run fail before writing."""
+    if not config.instrument.file:
+        return
+    from flightml.data.instrument import load_instrument
+
+    sources = {config.data.train_source or config.data.source, config.data.test_source or config.data.source}
+    if "reference" in sources:
+        raise InputError(f"{origin}: instrument.file needs a source in um (busdemeo, smass2, csv), not 'reference'")
+    instrument = load_instrument(config.instrument.file)
+    if instrument.bands % config.model.pool:
+        raise InputError(
+            f"{instrument.origin}: {instrument.bands} bands, not divisible by model.pool ({config.model.pool})"
+        )
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:

@@ -1,8 +1,12 @@
 """The `evaluate` stage: sizes, accuracy, confusion, fp32/int8 agreement and ORT latency.
 
-Writes evaluation.json. Latency is the median and p99 of single-sample `InferenceSession.run`
-calls from Python (one intra-op thread, after a warm-up); `ort_call_overhead_us` is the same
-measurement on a one-node Identity model, i.e. the part of each call that is not the network.
+Writes evaluation.json. int8 accuracy is the int8 model's exact integer semantics (the integer
+reference the generated C equals bit for bit; the same on every host); `int8.ort_accuracy` is what a
+default ONNX Runtime session gets on this host, described by `ort_host` (on x86 AVX2 without VNNI its
+int8 kernels saturate, see flightml.verify.u8s8). Latency (of the default sessions) is the median and
+p99 of single-sample `InferenceSession.run` calls from Python (one intra-op thread, after a warm-up);
+`ort_call_overhead_us` is the same measurement on a one-node Identity model, i.e. the part of each
+call that is not the network.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from onnx import TensorProto, helper, numpy_helper
 from flightml.artifacts import RunDir, atomic_output_path, atomic_write_json
 from flightml.config import Config, EvaluateConfig
 from flightml.data import load_spectra
+from flightml.data.scores import label_scores, softmax_confidence
 from flightml.data.stage import SPECTRA
 from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
-from flightml.onnx_io import load_onnx, ort_session
+from flightml.onnx_io import load_onnx
+from flightml.ort_session import ort_host, ort_session
 from flightml.quantize.stage import INT8
+from flightml.verify.reference import exact_int8_outputs
 
 EVALUATION = "evaluation.json"
 QUANTIZED_DTYPES = (np.int8, np.uint8, np.int32)
@@ -94,21 +101,33 @@ def identity_model_path(bands: int, directory: Path) -> Path:
     return path
 
 
-def evaluate_model(
-    path: Path, x: np.ndarray, y: np.ndarray, classes: int, settings: EvaluateConfig
-) -> dict[str, Any]:
-    session = ort_session(path)
-    logits = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+def scores(logits: np.ndarray, y: np.ndarray, classes: int) -> dict[str, Any]:
     predicted = logits.argmax(axis=1)
-    times = time_single_calls(session, x[:256], settings.latency_calls, settings.warmup_calls)
     return {
-        "bytes": path.stat().st_size,
+        "logits": logits,
         "accuracy": float((predicted == y).mean()),
         "confusion": confusion(y, predicted, classes),
         "predicted": predicted.tolist(),
-        "latency": latency_stats(times),
-        "throughput_per_s": throughput(session, x, settings.throughput_batch),
     }
+
+
+def timing(session: Any, x: np.ndarray, settings: EvaluateConfig) -> dict[str, Any]:
+    times = time_single_calls(session, x[:256], settings.latency_calls, settings.warmup_calls)
+    return {"latency": latency_stats(times), "throughput_per_s": throughput(session, x, settings.throughput_batch)}
+
+
+def evaluate_model(
+    path: Path, x: np.ndarray, y: np.ndarray, classes: int, settings: EvaluateConfig, int8: bool = False
+) -> dict[str, Any]:
+    """Size, accuracy, confusion and ORT timing of one model. For the int8 model, accuracy and confusion
+    are its exact integer semantics (`exact_int8_outputs`); `ort_accuracy` is a default ONNX Runtime
+    session's on this host (what a user running the int8 ONNX gets; see `ort_host`)."""
+    session = ort_session(path, exact=not int8)
+    ort_logits = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+    result = {"bytes": path.stat().st_size, **scores(exact_int8_outputs(path, x) if int8 else ort_logits, y, classes)}
+    if int8:
+        result["ort_accuracy"] = float((ort_logits.argmax(axis=1) == y).mean())
+    return {**result, **timing(session, x, settings)}
 
 
 def evaluate_stage(run: RunDir, config: Config) -> None:
@@ -119,15 +138,21 @@ def evaluate_stage(run: RunDir, config: Config) -> None:
     int8_model = load_onnx(int8_path, "int8 ONNX model")
     x, y, classes = spectra.x_test, spectra.y_test, spectra.classes
     fp32 = evaluate_model(fp32_path, x, y, classes, config.evaluate)
-    int8 = evaluate_model(int8_path, x, y, classes, config.evaluate)
+    int8 = evaluate_model(int8_path, x, y, classes, config.evaluate, int8=True)
     identity = identity_model_path(spectra.bands, run.root)
     settings = config.evaluate
     try:
-        overhead = latency_stats(
-            time_single_calls(ort_session(identity), x[:256], settings.latency_calls, settings.warmup_calls)
-        )
+        session = ort_session(identity, exact=False)
+        overhead = latency_stats(time_single_calls(session, x[:256], settings.latency_calls, settings.warmup_calls))
     finally:
         identity.unlink()
+    for figures in (fp32, int8):
+        logits = figures.pop("logits")
+        figures["labels"] = label_scores(
+            y, logits.argmax(axis=1), spectra.class_names, spectra.meta, softmax_confidence(logits),
+            settings.reject_confidence,
+        )  # fmt: skip
+    host = ort_host()
     agreement = float(np.mean(np.array(fp32.pop("predicted")) == np.array(int8.pop("predicted"))))
     result = {
         "class_names": spectra.class_names,
@@ -136,6 +161,7 @@ def evaluate_stage(run: RunDir, config: Config) -> None:
         "int8": int8,
         "int8_weight_bytes": int8_weight_bytes(int8_model),
         "fp32_int8_agreement": agreement,
+        "ort_host": host,
         "ort_call_overhead_us": overhead,
         "latency_method": "median/p99 of single-sample InferenceSession.run from Python, 1 intra-op thread",
     }
@@ -147,6 +173,8 @@ def evaluate_stage(run: RunDir, config: Config) -> None:
             "int8_weight_bytes": result["int8_weight_bytes"],
             "fp32_accuracy": fp32["accuracy"],
             "int8_accuracy": int8["accuracy"],
+            "ort_int8_accuracy": int8["ort_accuracy"],
+            "ort_host": host,
             "ort_fp32_latency_us": fp32["latency"]["median_us"],
             "ort_int8_latency_us": int8["latency"]["median_us"],
         }

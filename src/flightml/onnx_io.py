@@ -104,17 +104,3 @@ def load_onnx(path: Path, what: str = "ONNX model") -> onnx.ModelProto:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "validation failed"
         raise InputError(f"{path}: invalid ONNX model: {first}") from None
     return model
-
-
-def ort_session(path: Path, threads: int = 1):  # -> onnxruntime.InferenceSession
-    """An ONNX Runtime CPU session with a fixed thread count (deterministic, comparable timing)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # ORT raises its own Fail/InvalidGraph types from C++
-        raise InputError(f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0]})") from None

@@ -55,7 +55,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("data", "flightml.data.stage:data_stage", (), ("spectra.npz",), ("data",)),
+    Stage("data", "flightml.data.stage:data_stage", (), ("spectra.npz",), ("data", "instrument")),
     Stage("train", "flightml.train.stage:train_stage", ("spectra.npz",), ("model.pt", "training_history.json"),
           ("data", "model", "train")),
     Stage("export", "flightml.export.stage:export_stage", ("spectra.npz", "model.pt"),

@@ -18,6 +18,7 @@ from flightml.compiler.stage import compile_stage
 from flightml.config import Config
 from flightml.data import save_spectra
 from flightml.mcu.model_api import read_model_api
+from flightml.ort_session import ort_session
 from flightml.verify.host import verify_dir, verify_host_stage
 
 
@@ -49,12 +50,10 @@ def test_refnet_per_channel_and_qoperator_bitexact(refnet, tmp_path: Path, mode:
 
 
 def test_compiled_model_predict_matches_onnxruntime(refnet, tmp_path: Path) -> None:
-    import onnxruntime as ort
-
     compile_model(refnet.int8, tmp_path / "c", "spectrumnet", "ort-exact", "pytest")
     model = flightml.CompiledModel(tmp_path / "c")
     x = refnet.spectra.x_test[:50]
-    sess = ort.InferenceSession(str(refnet.int8), providers=["CPUExecutionProvider"])
+    sess = ort_session(refnet.int8)
     expected = np.concatenate([sess.run(None, {"spectrum": x[i : i + 1]})[0] for i in range(len(x))])
     np.testing.assert_array_equal(model.predict(x), expected)
     assert model.invoke_int8(model.quantize(x[0])).shape == (1, 4)

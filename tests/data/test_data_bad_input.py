@@ -89,12 +89,14 @@ def test_unknown_class_in_a_test_source(write_csv, data_config) -> None:
     assert build_spectra(keep).y_test.size == 11
 
 
-def test_test_class_unseen_in_training(write_csv, data_config) -> None:
+def test_test_class_unseen_in_training_is_left_out_counted_and_warned(write_csv, data_config, capsys) -> None:
     train = write_csv(_rows(), "train.csv")
     test = write_csv(_rows((2, 1, "D")), "test.csv")
     config = data_config(train_source="csv", csv_path=str(train), test_source="csv", test_csv_path=str(test))
-    with pytest.raises(InputError, match=r"line 3 \(obj1\): class 'other' is not among the training classes"):
-        build_spectra(config)
+    spectra = build_spectra(config)
+    assert spectra.y_test.size == 11 and spectra.meta["unpredictable_test"] == {"other": 1}
+    assert any("line 3 (obj1): class 'other' is not a training class" in row for row in spectra.meta["dropped_rows"])
+    assert capsys.readouterr().err.count("flightml: warning: the test labels differ") == 1
 
 
 def test_long_form_duplicated_wavelength_and_conflicting_label(write_csv, data_config) -> None:

@@ -28,8 +28,12 @@ def test_summary_has_the_reference_keys(small_run: Path) -> None:
     assert summary["params"] == 33524
     assert summary["int8_onnx_bytes"] <= 0.32 * summary["fp32_onnx_bytes"]
     assert summary["int8_weight_bytes"] == 33432 + 4 * 92
-    for key in ("fp32_accuracy", "int8_accuracy", "ort_fp32_latency_us", "ort_int8_latency_us"):
+    for key in ("fp32_accuracy", "int8_accuracy", "ort_int8_accuracy", "ort_fp32_latency_us", "ort_int8_latency_us"):
         assert summary[key] > 0, key
+    host = summary["ort_host"]
+    assert set(host) >= {"cpu", "isa", "onnxruntime", "kernel_path", "exact", "saturates"}
+    if host["exact"]:  # an exact host's default session is the exact integer semantics
+        assert summary["ort_int8_accuracy"] == summary["int8_accuracy"]
     assert summary["verdict"] in ("pass", "fail")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,23 +13,9 @@ from flightml.mcu.targets import get_target
 
 pytestmark = pytest.mark.mcu
 RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
+# every kernel of fm_kernels.h: the portable copies are renamed ref_* (the DSP set includes some of them)
 RENAME = tuple(
-    f"-D{f}=ref_{f}"
-    for f in (
-        "fm_conv_s8",
-        "fm_conv_dw_s8",
-        "fm_conv_mm_s8",
-        "fm_conv_maxpool_s8",
-        "fm_fc_s8",
-        "fm_maxpool_s8",
-        "fm_avgpool_s8",
-        "fm_avgpool_ort_s8",
-        "fm_concat_s8",
-        "fm_add_s8",
-        "fm_softmax_s8",
-        "fm_softmax_ort_s8",
-        "fm_transpose_s8",
-    )
+    f"-D{f}=ref_{f}" for f in re.findall(r"^int (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
 )
 WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8", 9: "a status code"}
 

@@ -12,6 +12,7 @@ from quant_helpers import small_config
 from flightml.artifacts import RunDir, read_json
 from flightml.cli import main
 from flightml.quantize.analysis import quant_analysis_stage, sqnr_db
+from flightml.quantize.saturation import warning_line
 from flightml.quantize.sweep import SWEEP_JSON, run_sweep
 from flightml.report.base import Figures
 from flightml.report.sections import quantization
@@ -41,6 +42,19 @@ def test_quant_report_and_summary(analysed: Path) -> None:
     assert summary["int8_accuracy_drop_pts"] == report["int8_accuracy_drop_pts"]
     assert summary["quant"]["settings"]["per_channel"] is True
     assert set(summary["quant"]["per_layer_sqnr_db"]) == set(layers)
+    saturation = report["ort_x86_saturation"]
+    assert summary["ort_saturating_host_int8_accuracy"] == saturation["saturating_host_accuracy"]
+    assert saturation["exact_accuracy"] == report["int8_accuracy"]
+    remedies = {row["remedy"]: row for row in saturation["remedies"]}
+    assert len(remedies) == 3 and all(row["saturated_pair_fraction"] == 0.0 for row in remedies.values())
+    assert [row["kind"] for row in saturation["per_layer"]] == ["conv", "conv_maxpool", "fc", "fc"]
+
+
+def test_warning_line_only_when_the_host_saturates() -> None:
+    host = {"saturates": True, "kernel_path": "x86 U8S8 AVX2 without VNNI", "cpu": "AMD EPYC"}
+    line = warning_line({"ort_host": host, "ort_int8_accuracy": 0.908, "int8_accuracy": 0.979})
+    assert line is not None and "\n" not in line and "0.9080" in line and "session.x64quantprecision=1" in line
+    assert warning_line({"ort_host": {**host, "saturates": False}}) is None
 
 
 def test_sqnr_of_exact_copy_is_capped() -> None:

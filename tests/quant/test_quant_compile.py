@@ -13,7 +13,7 @@ from quant_helpers import small_config
 from flightml.artifacts import RunDir
 from flightml.compiler import compile_model
 from flightml.data import load_spectra
-from flightml.onnx_io import ort_session
+from flightml.ort_session import ort_session
 from flightml.quantize.qat import activation_tensors, export_qat, finetune
 from flightml.quantize.stage import calibration_set
 from flightml.train.stage import load_model

@@ -1,4 +1,4 @@
-"""`flightml compile MODEL_INT8.onnx --out DIR [--name NAME] [--requant fixedpoint|ort-exact]`.
+"""`flightml compile MODEL_INT8.onnx|MODEL.tflite --out DIR [--name NAME] [--requant MODE]`.
 
 DIR receives the whole package (C, integrity self-test, Makefile, CMake, board files). It must be new,
 empty, or a package flightml wrote before (it holds .flightml-output); it is replaced only once the new
@@ -20,8 +20,8 @@ from flightml.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("compile", help="compile a quantized ONNX model to integer-only C99")
-    parser.add_argument("model", type=Path, help="int8 ONNX model (QDQ or QOperator)")
+    parser = subparsers.add_parser("compile", help="compile a quantized ONNX or TFLite model to integer-only C99")
+    parser.add_argument("model", type=Path, help="int8 ONNX model (QDQ or QOperator) or int8 .tflite")
     parser.add_argument(
         "--out",
         type=Path,
@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--requant",
         choices=MODES,
         default="fixedpoint",
-        help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime",
+        help="fixedpoint: integer multiplier+shift; ort-exact: float32, bit-exact with ONNX Runtime; "
+        "ort-int: the same with integers; tflm: TFLite's multiplier and double rounding (= TFLite Micro)",
     )
     parser.add_argument(
         "--max-elements",

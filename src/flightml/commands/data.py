@@ -26,9 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_data_source_args(parser: argparse.ArgumentParser) -> None:
-    """Add --source, --train-source and --test-source (each reference|busdemeo|smass2|csv:FILE)."""
+    """Add --source, --train-source and --test-source (each reference|busdemeo|smass2|csv:FILE), --instrument."""
     for flag, what in (("--source", "train and test"), ("--train-source", "training"), ("--test-source", "test")):
         parser.add_argument(flag, metavar="SOURCE", help=f"{what} data: reference, busdemeo, smass2 or csv:FILE")
+    parser.add_argument(
+        "--instrument",
+        metavar="FILE",
+        help="instrument TOML (instrument.file), or a shipped example: smass2-grid, spectrophotometer-16, camera-8",
+    )
 
 
 def _parse_source(flag: str, value: str) -> tuple[str, str]:
@@ -54,6 +59,8 @@ def data_overrides(args: argparse.Namespace) -> dict[str, object]:
             overrides[key] = name
             if path:
                 overrides[path_key] = path
+    if getattr(args, "instrument", None):
+        overrides["instrument.file"] = args.instrument
     return overrides
 
 
@@ -61,6 +68,7 @@ def handle_info(args: argparse.Namespace) -> int:
     import numpy as np
 
     from flightml.data import busdemeo, smass2
+    from flightml.data.instrument import SHIPPED, load_instrument
     from flightml.data.taxonomy import complex_of
 
     templates = busdemeo.load_templates()
@@ -89,6 +97,9 @@ def handle_info(args: argparse.Namespace) -> int:
         "csv:FILE   your spectra: wide form (wavelength-named columns + label column) or long form "
         "(id, wavelength, reflectance, label); see data.* in `flightml config --default`",
         "",
+        "instruments (--instrument NAME or FILE): "
+        + ", ".join(f"{p.stem} ({load_instrument(p.stem).bands} bands)" for p in sorted(SHIPPED.glob("*.toml"))),
+        "",
         f"provenance and licences: {busdemeo.FILE.parent / 'PROVENANCE.md'}",
     ]
     print("\n".join(lines))
@@ -96,6 +107,7 @@ def handle_info(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
+    from flightml.artifacts import read_json
     from flightml.config import load_config
     from flightml.data.baseline import BASELINE
     from flightml.data.spectra import load_spectra
@@ -116,4 +128,14 @@ def handle_build(args: argparse.Namespace) -> int:
     accuracy = run.summary().get("baseline_accuracy")
     shown = "not applicable" if accuracy is None else f"{accuracy:.4f}"
     print(f"{run.path(BASELINE)}: nearest-template baseline accuracy {shown}")
+    labels = read_json(run.path(BASELINE)).get("labels")
+    if labels and (labels["unlabelled_classes"] or labels["unpredictable_test_spectra"]):
+        errors, abstaining, rate = (
+            "n/a" if labels[k] is None else f"{labels[k]:.4f}"
+            for k in ("accuracy_as_errors", "accuracy_abstaining", "abstention_rate")
+        )
+        print(
+            f"  labels differ: accuracy {errors} counting them as errors, {abstaining} as abstentions "
+            f"(abstention rate {rate})"
+        )
     return 0

@@ -16,7 +16,9 @@ SUMMARY_ROWS = (
     ("int8_onnx_bytes", "int8 ONNX bytes", "{}"),
     ("int8_weight_bytes", "int8 weight bytes", "{}"),
     ("fp32_accuracy", "fp32 accuracy", "{:.4f}"),
-    ("int8_accuracy", "int8 accuracy", "{:.4f}"),
+    ("int8_accuracy", "int8 accuracy (exact integer semantics)", "{:.4f}"),
+    ("ort_int8_accuracy", "int8 accuracy, default ORT session on this host", "{:.4f}"),
+    ("ort_saturating_host_int8_accuracy", "int8 accuracy, default ORT on AVX2 without VNNI", "{:.4f}"),
     ("ort_fp32_latency_us", "ORT fp32 latency (us, median)", "{:.1f}"),
     ("ort_int8_latency_us", "ORT int8 latency (us, median)", "{:.1f}"),
     ("c.fixedpoint.bitexact_vs_reference", "C fixedpoint == reference", "{:.4f}"),
@@ -65,6 +67,7 @@ def print_summary(summary: dict) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from flightml.pipeline import run_pipeline
+    from flightml.quantize.saturation import warning_line
 
     overrides = data_overrides(args)
     if args.mission:
@@ -78,4 +81,7 @@ def handle(args: argparse.Namespace) -> int:
     print(f"run: {run.root}")
     print_summary(run.summary)
     print(f"report: {run.report_path}")
+    warning = warning_line(run.summary)
+    if warning:
+        print(warning)
     return 0

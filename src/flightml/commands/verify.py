@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from flightml.artifacts import to_json
+from flightml.artifacts import read_json, to_json
+from flightml.compiler import is_tflite
+from flightml.compiler.emit import source_model
 from flightml.errors import InputError, ToolMissing
 from flightml.mcu.targets import TARGETS as CORES
 
@@ -26,7 +28,19 @@ TARGETS = ("host", *CORES)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("verify", help="run the generated C and compare it with the reference and ORT")
     parser.add_argument("path", type=Path, help="run directory, or compiled C directory (with --inputs)")
-    parser.add_argument("--inputs", type=Path, metavar="FILE.npy", help="inputs for a compiled C directory")
+    parser.add_argument(
+        "--inputs",
+        type=Path,
+        metavar="FILE.npy",
+        help="inputs for a compiled C directory: float32, or int8 already quantized, in the model's input layout",
+    )
+    parser.add_argument(
+        "--generate",
+        type=int,
+        metavar="N",
+        help="instead of --inputs: N >= 2 int8 inputs, all -128, all 127, then uniform random (seed 0)",
+    )
+    parser.add_argument("--table", action="store_true", help="also print the per-layer instructions on each core")
     parser.add_argument("--labels", type=Path, metavar="FILE.npy", help="optional int labels for accuracy")
     parser.add_argument(
         "--target",
@@ -73,6 +87,28 @@ def _mcu_module(targets: list[str]) -> None:
         raise ToolMissing(f"targets {', '.join(targets)}: flightml.mcu is not installed; only host can be verified")
 
 
+def generate_inputs(shape: tuple[int, ...], n: int) -> np.ndarray:
+    """n >= 2 int8 inputs of `shape`: all -128, all 127, then uniform random ones (seed 0)."""
+    if n < 2:
+        raise InputError(f"--generate: expected N >= 2, got {n}")
+    rng = np.random.default_rng(0)
+    extremes = np.stack([np.full(shape, -128, np.int8), np.full(shape, 127, np.int8)])
+    return np.concatenate([extremes, rng.integers(-128, 128, (n - 2, *shape)).astype(np.int8)])
+
+
+def layer_table(report: dict) -> str:
+    """Markdown table: one row per layer, its kernel and MACs, and its instructions on each core."""
+    cores = {t: r["per_layer"] for t, r in report["targets"].items() if r.get("per_layer")}
+    if not cores:
+        return "no per-layer instruction counts (no MCU target ran)\n"
+    first = next(iter(cores.values()))
+    lines = [f"| layer | kernel | MACs | {' | '.join(cores)} |", "|---|---|---|" + "---|" * len(cores)]
+    for i, row in enumerate(first):
+        counts = " | ".join(f"{layers[i]['instructions']:,}" for layers in cores.values())
+        lines.append(f"| {row['layer']} | {row['kernel']} | {row['macs']:,} | {counts} |")
+    return "\n".join(lines) + "\n"
+
+
 def _overrides(settings: Any, args: argparse.Namespace) -> Any:
     """[verify] settings with --clock-mhz / --flash-wait-states applied (checked like the config)."""
     if args.clock_mhz is not None and not 0 < args.clock_mhz < 1e5:
@@ -85,8 +121,9 @@ def _overrides(settings: Any, args: argparse.Namespace) -> Any:
 
 
 def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespace) -> int:
-    """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults); 0 when every
-    target is ok or skipped."""
+    """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults), compared with
+    the host C (ONNX sources) or with TFLite Micro (.tflite sources); 0 when every target is ok or
+    skipped."""
     _mcu_module(targets)
     from flightml.config import VerifyConfig
     from flightml.mcu.verify import verify_mcu_targets
@@ -97,10 +134,16 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespac
     x_int8 = x if x.dtype == np.int8 else model.quantize(x)
     if not args.full and settings.mcu_samples:
         x_int8 = x_int8[: settings.mcu_samples]
+    if is_tflite(source_model(c_dir)):
+        from flightml.verify.tflm import tflm_int8
+
+        expected = tflm_int8(source_model(c_dir), x_int8)
+    else:
+        expected = model.invoke_int8(x_int8)
     report = verify_mcu_targets(
         c_dir,
         x_int8,
-        model.invoke_int8(x_int8).reshape(len(x_int8), -1),
+        expected.reshape(len(x_int8), -1),
         targets,
         timeout_s=settings.timeout_s,
         clock_mhz=settings.clock_mhz,
@@ -108,6 +151,8 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespac
         wcet_margin=settings.wcet_margin,
     )
     print(to_json(report), end="")
+    if args.table:
+        print(layer_table(report), end="")
     return 0 if all(r["status"] in ("ok", "skipped") for r in report["targets"].values()) else 1
 
 
@@ -120,9 +165,13 @@ def handle(args: argparse.Namespace) -> int:
 def _verify_dir(args: argparse.Namespace) -> int:
     from flightml.verify.host import verify_dir
 
-    if args.inputs is None:
-        raise InputError(f"{args.path}: a compiled C directory needs --inputs FILE.npy")
-    x = _load_npy(args.inputs, "inputs")
+    if (args.inputs is None) == (args.generate is None):
+        raise InputError(f"{args.path}: a compiled C directory needs --inputs FILE.npy or --generate N (one)")
+    if args.inputs is not None:
+        x = _load_npy(args.inputs, "inputs")
+    else:
+        ir = read_json(args.path / "ir.json", "compiled model IR (ir.json)")
+        x = generate_inputs(tuple(ir["tensors"][ir["input"]]["shape"][1:]), args.generate)
     labels = _load_npy(args.labels, "labels") if args.labels else None
     _check_inputs(args, x, labels)
     result = verify_dir(args.path, x, labels)
@@ -135,7 +184,6 @@ def _verify_dir(args: argparse.Namespace) -> int:
 
 
 def _verify_run(args: argparse.Namespace) -> int:
-    from flightml.artifacts import read_json
     from flightml.pipeline import get_stage, open_run
 
     run = open_run(args.path)

@@ -3,7 +3,7 @@
 Directory layout written (the contract the MCU build relies on):
   model.h, model.c, fm_kernels.h, fm_requant.h, fm_status.h,
   kernels/portable/*.c (+ kernels/dsp/*.[ch] when the DSP set exists; each set holds fm_requant.c for
-  the mode), harness/host_main.c, plan.json, ir.json, and model_int8.onnx (the source model, so the
+  the mode), harness/host_main.c, plan.json, ir.json, and model_int8.onnx or model_int8.tflite (the source model, so the
   directory can be verified against the reference and ONNX Runtime on its own).
 No text from the model reaches the C except through `c_comment` (identifiers are generated).
 """
@@ -27,10 +27,11 @@ from flightml.errors import InputError
 
 RUNTIME = Path(__file__).parent / "runtime"
 MODEL_FILE = "model_int8.onnx"
+SOURCE_FILES = (MODEL_FILE, "model_int8.tflite")  # the source model as copied into DIR (ONNX or TFLite)
 WEIGHT_KEYS = ("weights", "bias")
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
-REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c"}
+REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c", "tflm": "tflm.c"}
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
     [
@@ -226,6 +227,14 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
     }
 
 
+def source_model(c_dir: Path) -> Path:
+    """The source model a compiled directory holds (model_int8.onnx or model_int8.tflite)."""
+    for file in SOURCE_FILES:
+        if (Path(c_dir) / file).is_file():
+            return Path(c_dir) / file
+    raise InputError(f"{c_dir}: holds no source model ({' or '.join(SOURCE_FILES)})")
+
+
 def write_dir(
     graph: Graph,
     out: Path,
@@ -233,11 +242,13 @@ def write_dir(
     command: str,
     model_bytes: bytes,
     max_elements: int = DEFAULT_MAX_ELEMENTS,
+    model_file: str = MODEL_FILE,
     source: str = MODEL_FILE,
 ) -> Plan:
     """Write the whole C directory atomically (nothing half-written remains on failure); every integer the
     C holds is checked against its C type first (limits.check_graph). `command` says how without paths;
-    `source` is the model's file name (basename), recorded with its sha256."""
+    `model_file` is the name the model is copied as into `out`; `source` is the caller's file name
+    (basename, no folder), recorded with its sha256."""
     check_name(name)
     p = plan(graph)
     check_graph(graph, p, max_elements)
@@ -267,5 +278,5 @@ def write_dir(
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        (tmp / MODEL_FILE).write_bytes(model_bytes)
+        (tmp / model_file).write_bytes(model_bytes)
     return p

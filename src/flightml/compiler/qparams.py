@@ -9,6 +9,11 @@ int32 bias) to an int8 output in [act_min, act_max]:
 - `ort-exact` (ONNX Runtime / MLAS): `scale = float32(float32(s_in * s_w) / s_out)`;
   `y = round_half_even(float32(acc) * scale) + zp`, all in float32, bit-exact with ONNX Runtime.
 
+- `tflm` (TensorFlow Lite's default double rounding, as the TFLite Micro Python package computes):
+  the `fixedpoint` multiplier and shift; `x * 2^max(shift, 0)` saturated to int32, then gemmlowp's
+  SaturatingRoundingDoublingHighMul (round half away from zero at 2^31), then RoundingDivideByPOT by
+  `max(-shift, 0)` (round half away from zero). Multipliers are stored negated (-mult), so kernels'
+  inline single-rounding rules, which recognise multipliers in [2^30, 2^31), never take them.
 - `ort-int`: the `ort-exact` arithmetic reproduced with integers alone (for cores without an FPU): the
   float32 scale becomes a 24-bit mantissa and an exponent; int32 -> float32 rounding of `acc`, the
   24-bit rounding of the mantissa product and the final rounding are all round half to even.
@@ -22,7 +27,9 @@ import math
 
 import numpy as np
 
-MODES = ("fixedpoint", "ort-exact", "ort-int")
+INT32 = (-(2**31), 2**31 - 1)
+MODES = ("fixedpoint", "ort-exact", "ort-int", "tflm")
+FIXED_MODES = ("fixedpoint", "tflm")  # integer multiplier/shift modes (same constants, two roundings)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
@@ -49,6 +56,12 @@ def fixedpoint_params(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([p[0] for p in pairs], dtype=np.int32), np.array([p[1] for p in pairs], dtype=np.int8))
 
 
+def fixed_params(real: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """fixedpoint_params stored for `mode` (one of FIXED_MODES): tflm keeps its multipliers negated."""
+    mult, shift = fixedpoint_params(real)
+    return (-mult if mode == "tflm" else mult), shift
+
+
 def ort_scale(s_in: float | np.ndarray, s_w: float | np.ndarray, s_out: float | np.ndarray) -> np.ndarray:
     """float32((float32(s_in) * float32(s_w)) / float32(s_out)) exactly as ONNX Runtime computes it."""
     prod = np.float32(s_in) * np.asarray(s_w, dtype=np.float32)
@@ -69,6 +82,32 @@ def mul_q31(x: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return (x * mult + (np.int64(1) << (total - 1))) >> total
 
 
+def mul_tflm(x: np.ndarray, neg_mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """TFLite MultiplyByQuantizedMultiplier (double rounding) of int32-range x by the stored -mult."""
+    x = np.asarray(x, dtype=np.int64)
+    mult = -np.asarray(neg_mult, dtype=np.int64)
+    shift = np.clip(np.asarray(shift, dtype=np.int64), -31, 30)  # the C's guard for corrupted shifts
+    left = np.clip(x << np.maximum(shift, 0), *INT32)
+    ab = left * mult
+    nudge = np.where(ab >= 0, np.int64(1) << 30, 1 - (np.int64(1) << 30))
+    t = ab + nudge
+    high = np.where(t >= 0, t >> 31, -((-t) >> 31))  # C division: toward zero
+    high = np.clip(high, *INT32)
+    right = np.maximum(-shift, 0)
+    mask = (np.int64(1) << right) - 1
+    threshold = (mask >> 1) + (high < 0)
+    return (high >> right) + ((high & mask) > threshold)
+
+
+def requant_fixed(
+    acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, zp: int, act_min: int, act_max: int, mode: str
+) -> np.ndarray:
+    """requant_fixedpoint, or its tflm double rounding (stored -mult), by `mode` (one of FIXED_MODES)."""
+    if mode == "tflm":
+        return np.clip(mul_tflm(acc, mult, shift) + zp, act_min, act_max)
+    return requant_fixedpoint(acc, mult, shift, zp, act_min, act_max)
+
+
 def requant_fixedpoint(
     acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, zp: int, act_min: int, act_max: int
 ) -> np.ndarray:
@@ -77,7 +116,6 @@ def requant_fixedpoint(
 
 
 ADD_LEFT_SHIFT = 20
-INT32 = (-(2**31), 2**31 - 1)
 
 
 def add_fixedpoint_params(s_a: float, s_b: float, s_out: float) -> tuple[np.ndarray, np.ndarray]:
@@ -88,15 +126,24 @@ def add_fixedpoint_params(s_a: float, s_b: float, s_out: float) -> tuple[np.ndar
 
 
 def requant_add_fixedpoint(
-    a: np.ndarray, b: np.ndarray, zps: tuple[int, int, int], mult: np.ndarray, shift: np.ndarray, lo: int, hi: int
+    a: np.ndarray,
+    b: np.ndarray,
+    zps: tuple[int, int, int],
+    mult: np.ndarray,
+    shift: np.ndarray,
+    lo: int,
+    hi: int,
+    mode: str = "fixedpoint",
 ) -> np.ndarray:
-    """int8 a, b (int64 arrays) -> int64 in [lo, hi]; every intermediate is clamped to int32 as in the C."""
+    """int8 a, b (int64 arrays) -> int64 in [lo, hi]; every intermediate is clamped to int32 as in the C
+    (`mode` tflm: each multiplication with TFLite's double rounding)."""
+    mul = mul_tflm if mode == "tflm" else mul_q31
     a0 = np.clip((np.asarray(a, np.int64) - zps[0]) << ADD_LEFT_SHIFT, *INT32)
     b0 = np.clip((np.asarray(b, np.int64) - zps[1]) << ADD_LEFT_SHIFT, *INT32)
-    a1 = np.clip(mul_q31(a0, mult[0], shift[0]), *INT32)
-    b1 = np.clip(mul_q31(b0, mult[1], shift[1]), *INT32)
+    a1 = np.clip(mul(a0, mult[0], shift[0]), *INT32)
+    b1 = np.clip(mul(b0, mult[1], shift[1]), *INT32)
     total = np.clip(a1 + b1, *INT32)
-    return np.clip(mul_q31(total, mult[2], shift[2]) + zps[2], lo, hi)
+    return np.clip(mul(total, mult[2], shift[2]) + zps[2], lo, hi)
 
 
 def add_ort_params(s_a: float, s_b: float, s_out: float, zp_a: int, zp_b: int, zp_out: int) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Nearest-template baseline: the Bus-DeMeo class means, normalised at 0.55 µm, mean squared distance.
 
 Every Bus-DeMeo class mean (Xn only when a class of the label set is Xn) is taken through a natural
-cubic spline to the artifact's band grid (edge value held up to 0.05 µm outside 0.45-2.45 µm) and
-normalised to 1 at 0.55 µm; so is each test spectrum. A spectrum is given the label of the template
-at the smallest mean squared distance (templates whose label is not a class of the artifact are
-not used). Not applicable to a unit-free grid (the `reference` source) or one outside the templates.
+cubic spline to the artifact's band grid (edge value held up to 0.05 µm outside 0.45-2.45 µm), or
+integrated over the band responses of the artifact's instrument, and normalised to 1 at 0.55 µm;
+so is each test spectrum. A spectrum is given the label of the template at the smallest mean
+squared distance (templates whose label is not a class of the artifact are not used). Not applicable
+to a unit-free grid (the `reference` source) or one outside the templates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import numpy as np
 from flightml.artifacts import RunDir, atomic_write_json, read_json
 from flightml.config import Config
 from flightml.data.busdemeo import RANGE_UM, load_templates
+from flightml.data.instrument import from_meta
 from flightml.data.resample import natural_spline
+from flightml.data.scores import label_scores, recall
 from flightml.data.spectra import Spectra, load_spectra
 from flightml.data.stage import SPECTRA
 from flightml.data.taxonomy import BUSDEMEO_CLASSES, map_label
@@ -45,7 +48,11 @@ def template_matrix(spectra: Spectra) -> tuple[np.ndarray, np.ndarray] | None:
             indices.append(spectra.class_names.index(label))
     if not rows:
         return None
-    curves = natural_spline(templates.wavelengths, np.stack(rows), grid)
+    if "instrument" in spectra.meta:
+        instrument = from_meta(spectra.meta["instrument"])
+        curves = instrument.integrate(natural_spline(templates.wavelengths, np.stack(rows), instrument.sampling()[0]))
+    else:
+        curves = natural_spline(templates.wavelengths, np.stack(rows), grid)
     return _normalised(grid, curves), np.array(indices)
 
 
@@ -65,15 +72,8 @@ def predict(spectra: Spectra, x: np.ndarray) -> np.ndarray | None:
     return indices[distance.argmin(axis=1)]
 
 
-def recall(confusion: list[list[int]], names: list[str]) -> dict[str, float | None]:
-    """Per-class recall from a confusion matrix (row = true class); None for a class without samples."""
-    matrix = np.array(confusion)
-    support = matrix.sum(axis=1)
-    return {name: (float(matrix[i, i] / support[i]) if support[i] else None) for i, name in enumerate(names)}
-
-
 def baseline_metrics(spectra: Spectra) -> dict[str, Any] | None:
-    """Accuracy, per-class recall and confusion (row = true, column = predicted) on the test set.
+    """Accuracy, per-class recall, confusion (row = true, column = predicted) and label scores on the test set.
 
     None when the baseline does not apply (unit-free grid or one outside the templates).
     """
@@ -89,6 +89,7 @@ def baseline_metrics(spectra: Spectra) -> dict[str, Any] | None:
         "confusion": matrix.tolist(),
         "class_names": list(spectra.class_names),
         "test_samples": int(truth.size),
+        "labels": label_scores(truth, predicted, spectra.class_names, spectra.meta),
         "method": "nearest Bus-DeMeo class-mean template, normalised at 0.55 um, mean squared distance",
     }
 

@@ -5,10 +5,15 @@ Train and test come from `data.train_source` and `data.test_source` (each defaul
 ones (smass2, csv) are split by object, stratified by class. Two sources: each is used whole. Observed
 spectra are resampled to the band grid by the coverage policy (flightml.data.resample) and
 normalised to 1 at `data.reference_um`; labels follow the label policy (flightml.data.taxonomy).
+With an instrument (`[instrument] file`), the band grid is its band centres: spectra are sampled
+on its integration grid and integrated over the band responses, synthetic ones then observed with
+its noise and systematics (flightml.data.instrument). Test spectra of classes the model cannot
+predict are left out and counted; differing label sets are warned about once (flightml.data.scores).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +21,8 @@ import numpy as np
 from flightml.artifacts import RunDir
 from flightml.config import Config, DataConfig
 from flightml.data import busdemeo, csvfile, reference, smass2
-from flightml.data.resample import normalise_at, resample_rows
+from flightml.data.instrument import Instrument, load_instrument
+from flightml.data.resample import Resampled, normalise_at, resample_rows
 from flightml.data.spectra import Spectra, save_spectra
 from flightml.data.table import SpectrumTable
 from flightml.data.taxonomy import known_labels, map_label, ordered
@@ -44,6 +50,43 @@ class _Part:
         )
 
 
+@dataclass(frozen=True)
+class _Optics:
+    """How spectra reach the band grid `grid` (um): sampled at `sampling`, then integrated by `instrument`.
+
+    Without an instrument `sampling` is `grid` (linear interpolation onto the band grid).
+    """
+
+    grid: np.ndarray
+    sampling: np.ndarray
+    instrument: Instrument | None = None
+    scale: float = 1.0
+
+    def observed(self, data: DataConfig, wavelengths: np.ndarray, values: np.ndarray, rows: list[str]) -> Resampled:
+        """Measured spectra on the grid by the coverage policy; at the band centres they are used as is."""
+        at_centres = wavelengths.size == self.grid.size and np.allclose(wavelengths, self.grid, rtol=0, atol=1e-6)
+        target = self.grid if self.instrument is None or at_centres else self.sampling
+        resampled = resample_rows(wavelengths, values, target, data.max_gap_um, data.coverage_policy == "strict", rows)
+        if self.instrument is not None:
+            instrument = self.instrument
+            resampled.values = (
+                instrument.fill_bad(resampled.values) if at_centres else instrument.integrate(resampled.values)
+            )
+        return resampled
+
+    def synthetic(
+        self, model: busdemeo.BusDeMeoModel, n: int, rng: np.random.Generator, train: bool, reference_um: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`n` busdemeo spectra through the instrument (systematics times `scale` when `train`)."""
+        x, y = model.draw(n, rng)
+        if self.instrument is None:
+            return x, y
+        observed = self.instrument.observe(
+            self.instrument.integrate(x), rng, reference_um, self.scale if train else 1.0
+        )
+        return normalise_at(self.grid, observed, reference_um, "busdemeo"), y
+
+
 def build_spectra(config: Config) -> Spectra:
     """The spectra the configuration asks for."""
     data = config.data
@@ -51,7 +94,8 @@ def build_spectra(config: Config) -> Spectra:
     if train_name == "reference":
         spectra = reference.generate(data.n_train, data.n_test, data.bands, data.noise, data.seed)
     else:
-        spectra = _build_observed(data, train_name, test_name)
+        instrument = load_instrument(config.instrument.file) if config.instrument.file else None
+        spectra = _build_observed(data, train_name, test_name, instrument, config.instrument.systematics_scale)
     spectra.validate(f"data source '{train_name}' -> '{test_name}'")
     return spectra
 
@@ -60,7 +104,9 @@ def _source_label(name: str, path: str) -> str:
     return f"csv:{path}" if name == "csv" else name
 
 
-def _build_observed(data: DataConfig, train_name: str, test_name: str) -> Spectra:
+def _build_observed(
+    data: DataConfig, train_name: str, test_name: str, instrument: Instrument | None, scale: float
+) -> Spectra:
     train_csv, test_csv = data.csv_path or data.test_csv_path, data.test_csv_path or data.csv_path
     train_label, test_label = _source_label(train_name, train_csv), _source_label(test_name, test_csv)
     tables = {
@@ -68,20 +114,25 @@ def _build_observed(data: DataConfig, train_name: str, test_name: str) -> Spectr
         for label, name, path in ((train_label, train_name, train_csv), (test_label, test_name, test_csv))
         if name != "busdemeo"
     }
-    grid = _grid(
-        data,
-        [tables[label].coverage if label in tables else busdemeo.RANGE_UM for label in (train_label, test_label)],
-        [train_label, test_label],
-    )
+    if instrument is None:
+        grid = _grid(
+            data,
+            [tables[label].coverage if label in tables else busdemeo.RANGE_UM for label in (train_label, test_label)],
+            [train_label, test_label],
+        )
+        optics = _Optics(grid, grid)
+    else:
+        optics = _Optics(instrument.centres, instrument.sampling()[0], instrument, scale)
+    grid = optics.grid
     model = None
     if "busdemeo" in (train_name, test_name):
         model = busdemeo.build_model(
-            grid,
+            optics.sampling,
             labels=data.labels,
             end_members=data.end_members,
             undefined_sigma=data.undefined_sigma,
             include_xn=data.include_xn,
-            noise=data.noise,
+            noise=data.noise if instrument is None else 0.0,
             slope_sd=data.slope_sd,
             depth_sd=data.depth_sd,
             corr_um=data.corr_um,
@@ -89,17 +140,13 @@ def _build_observed(data: DataConfig, train_name: str, test_name: str) -> Spectr
             reference_um=data.reference_um,
         )
     if train_label == test_label and model is None:
-        part = _observed(data, tables[train_label], grid)
+        part = _observed(data, tables[train_label], optics)
         train, test = _split(part, data.test_fraction, data.split_seed, train_label)
     else:
-        train = _part(data, train_label, tables, model, grid, data.n_train, 1)
-        test = _part(data, test_label, tables, model, grid, data.n_test, 2)
+        train = _part(data, train_label, tables, model, optics, data.n_train, 1)
+        test = _part(data, test_label, tables, model, optics, data.n_test, 2)
     class_names = ordered(set(train.names))
-    for index, name in enumerate(test.names):
-        if name not in class_names:
-            raise InputError(
-                f"{test.rows[index]}: class '{name}' is not among the training classes ({', '.join(class_names)})"
-            )
+    test, labels = _match_labels(test, class_names)
     dropped: dict[str, int] = {}
     for label, part in ((train_label, train), (test_label, test)):
         dropped[label] = dropped.get(label, 0) + len(part.dropped)
@@ -119,7 +166,11 @@ def _build_observed(data: DataConfig, train_name: str, test_name: str) -> Spectr
         "citations": _citations(train_name, test_name),
         "dropped": dropped,
         "dropped_rows": (train.dropped + test.dropped)[:_LISTED],
+        **labels,
     }
+    if instrument is not None:
+        meta["instrument"] = instrument.to_meta()
+        meta["systematics_scale"] = scale
     return Spectra(
         x_train=train.x[:, None, :].astype(np.float32),
         y_train=np.array([class_names.index(n) for n in train.names], dtype=np.int64),
@@ -160,7 +211,42 @@ def _grid(data: DataConfig, coverages: list[tuple[float, float]], labels: list[s
     return np.linspace(lo, hi, data.bands)
 
 
-def _observed(data: DataConfig, table: SpectrumTable, grid: np.ndarray) -> _Part:
+def _match_labels(test: _Part, class_names: list[str]) -> tuple[_Part, dict[str, dict[str, int] | list[str]]]:
+    """Test spectra of classes the model cannot predict left out (counted), and the warning when labels differ.
+
+    Returns the kept test part and meta entries: `unpredictable_test` (class -> spectra left out) and
+    `unlabelled_classes` (classes the model can predict that no test spectrum has).
+    """
+    keep = [i for i, name in enumerate(test.names) if name in class_names]
+    unpredictable: dict[str, int] = {}
+    left_out = []
+    for row, name in zip(test.rows, test.names, strict=True):
+        if name not in class_names:
+            unpredictable[name] = unpredictable.get(name, 0) + 1
+            left_out.append(f"{row}: class '{name}' is not a training class")
+    kept = test
+    if left_out:
+        kept = test.take(np.array(keep, dtype=np.int64))
+        kept.dropped = test.dropped + left_out
+    if not keep:
+        raise InputError(f"no test spectrum has a training class ({', '.join(class_names)})")
+    unlabelled = [name for name in class_names if name not in set(kept.names)]
+    notes = []
+    if unlabelled:
+        notes.append(f"no test spectrum is labelled {', '.join(unlabelled)}, which the model can predict")
+    if unpredictable:
+        listed = ", ".join(f"{name} {n}" for name, n in unpredictable.items())
+        notes.append(f"test spectra of classes the model cannot predict are left out and scored as errors ({listed})")
+    if notes:
+        print(
+            f"flightml: warning: the test labels differ from the model's classes: {'; '.join(notes)}; the evaluation "
+            "reports accuracy counting such predictions as errors and as abstentions",
+            file=sys.stderr,
+        )
+    return kept, {"unpredictable_test": unpredictable, "unlabelled_classes": unlabelled}
+
+
+def _observed(data: DataConfig, table: SpectrumTable, optics: _Optics) -> _Part:
     """Map labels (dropping by the end-member policy), resample and normalise a table's spectra."""
     keep, names, dropped = [], [], list(table.dropped)
     for index, raw in enumerate(table.labels):
@@ -176,10 +262,9 @@ def _observed(data: DataConfig, table: SpectrumTable, grid: np.ndarray) -> _Part
             keep.append(index)
             names.append(name)
     labelled = table.subset(np.array(keep, dtype=np.int64))
-    resampled = resample_rows(
-        labelled.wavelengths, labelled.values, grid, data.max_gap_um, data.coverage_policy == "strict", labelled.rows
-    )
-    dropped += [f"{row}: does not cover the band grid {grid[0]:g}-{grid[-1]:g} um" for row in resampled.dropped]
+    resampled = optics.observed(data, labelled.wavelengths, labelled.values, labelled.rows)
+    lo, hi = optics.sampling[0], optics.sampling[-1]
+    dropped += [f"{row}: does not cover the band grid {lo:g}-{hi:g} um" for row in resampled.dropped]
     if resampled.kept.size == 0:
         raise InputError(
             f"{table.name}: no spectrum left after the label and coverage policies ({len(dropped)} dropped; "
@@ -187,7 +272,7 @@ def _observed(data: DataConfig, table: SpectrumTable, grid: np.ndarray) -> _Part
         )
     kept = resampled.kept
     return _Part(
-        x=normalise_at(grid, resampled.values, data.reference_um, table.name),
+        x=normalise_at(optics.grid, resampled.values, data.reference_um, table.name),
         names=[names[i] for i in kept],
         objects=[labelled.objects[i] for i in kept],
         rows=[labelled.rows[i] for i in kept],
@@ -200,17 +285,17 @@ def _part(
     label: str,
     tables: dict[str, SpectrumTable],
     model: busdemeo.BusDeMeoModel | None,
-    grid: np.ndarray,
+    optics: _Optics,
     n: int,
     stream: int,
 ) -> _Part:
     if label in tables:
-        whole = _observed(data, tables[label], grid)
+        whole = _observed(data, tables[label], optics)
         shuffled = whole.take(np.random.default_rng([data.split_seed, stream]).permutation(len(whole.names)))
         shuffled.dropped = whole.dropped
         return shuffled
     assert model is not None
-    x, y = model.draw(n, np.random.default_rng([data.seed, stream]))
+    x, y = optics.synthetic(model, n, np.random.default_rng([data.seed, stream]), stream == 1, data.reference_um)
     return _Part(x, [model.class_names[i] for i in y], [], [f"busdemeo spectrum {i}" for i in range(n)])
 
 

@@ -18,7 +18,8 @@ from flightml.config import Config
 from flightml.data import load_spectra
 from flightml.data.stage import SPECTRA
 from flightml.errors import FlightmlError
-from flightml.onnx_io import load_onnx, ort_session
+from flightml.onnx_io import load_onnx
+from flightml.ort_session import ort_session
 from flightml.train.stage import load_model
 
 FP32 = "model_fp32.onnx"

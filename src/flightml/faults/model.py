@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from flightml.artifacts import read_json
-from flightml.compiler.emit import MODEL_FILE
+from flightml.compiler import load_graph
+from flightml.compiler.emit import source_model
 from flightml.compiler.ir import Graph
-from flightml.compiler.passes import load_model, lower
 from flightml.errors import InputError
 from flightml.faults.image import Image
 
@@ -35,7 +35,7 @@ def region_names(model_c: Path, name: str) -> list[str]:
 
 
 def load_compiled(c_dir: Path) -> Compiled:
-    """Read DIR/{plan.json, ir.json, model_int8.onnx, model.c}; InputError naming what is wrong."""
+    """Read DIR/{plan.json, ir.json, model_int8.onnx or .tflite, model.c}; InputError naming what is wrong."""
     c_dir = Path(c_dir)
     plan = read_json(c_dir / "plan.json", "memory plan (plan.json)")
     ir = read_json(c_dir / "ir.json", "compiled model IR (ir.json)")
@@ -43,10 +43,10 @@ def load_compiled(c_dir: Path) -> Compiled:
         name, mode = str(plan["provenance"]["name"]), str(ir["mode"])
     except (KeyError, TypeError):
         raise InputError(f"{c_dir / 'plan.json'}: missing provenance.name (or ir.json: mode)") from None
-    model, sha = load_model(c_dir / MODEL_FILE)
-    if sha != ir.get("model_sha256"):
-        raise InputError(f"{c_dir / MODEL_FILE}: sha256 differs from ir.json's model_sha256")
-    graph = lower(model, sha, mode)
+    source = source_model(c_dir)
+    graph = load_graph(source, mode)
+    if graph.model_sha256 != ir.get("model_sha256"):
+        raise InputError(f"{source}: sha256 differs from ir.json's model_sha256")
     image = Image(graph)
     listed = region_names(c_dir / "model.c", name)
     if listed != [r.name for r in image.regions]:

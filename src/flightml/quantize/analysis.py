@@ -7,8 +7,12 @@ reports SQNR (dB) and max |error| (against the QAT-tuned fp32 weights after QAT,
 quantization alone). Also, against model_fp32.onnx: the test samples that change class (with their
 fp32 margins), both confusion matrices, the worst-case logit error and the fraction of samples
 whose fp32 top-1 margin is below it (and below twice it: a margin above twice the worst logit
-error cannot flip). Adds `int8_accuracy_drop_pts`, `quant.settings` and `quant.per_layer_sqnr_db`
-to summary.json.
+error cannot flip). The int8 logits are the exact integer semantics (flightml.verify.reference);
+the per-layer tensors come from the exact ONNX Runtime oracle. `ort_x86_saturation` is what a default
+ONNX Runtime session on x86 AVX2 without VNNI makes of the model and what each remedy changes
+(flightml.quantize.saturation; the remedy models are re-quantized from the model the per-layer errors
+compare against). Adds `int8_accuracy_drop_pts`, `ort_saturating_host_int8_accuracy`, `quant.settings`
+and `quant.per_layer_sqnr_db` to summary.json.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ from flightml.data import load_spectra
 from flightml.data.stage import SPECTRA
 from flightml.evaluate import confusion
 from flightml.export.stage import FP32, INPUT_NAME, OUTPUT_NAME
-from flightml.onnx_io import load_onnx, ort_session
-from flightml.quantize.stage import INT8, QAT_FP32, settings_dict
+from flightml.onnx_io import load_onnx
+from flightml.ort_session import ort_session
+from flightml.quantize.saturation import analyse_saturation
+from flightml.quantize.stage import INT8, QAT_FP32, calibration_set, settings_dict
+from flightml.verify.reference import exact_int8_outputs
 
 QUANT_REPORT = "quant_report.json"
 QDQ_OUTPUT_SUFFIX = "_QuantizeLinear_Input"
@@ -131,7 +138,7 @@ def analyse(
     fp32_model = load_onnx(layer_path, "fp32 ONNX model")
     int8_model = load_onnx(int8_path, "int8 ONNX model")
     f = _run(fp32_path, [OUTPUT_NAME], x)[0].astype(np.float64)
-    q = _run(int8_path, [OUTPUT_NAME], x)[0].astype(np.float64)
+    q = exact_int8_outputs(int8_path, x).astype(np.float64)
     pf, pq = f.argmax(axis=1), q.argmax(axis=1)
     margin = top1_margin(f)
     worst = float(np.abs(q - f).max())
@@ -178,10 +185,15 @@ def quant_analysis_stage(run: RunDir, config: Config) -> None:
     )
     report["class_names"] = spectra.class_names
     report["settings"] = settings_dict(config.quant)
+    source = layer_reference or run.path(FP32)
+    calibration = calibration_set(spectra, config.quant)
+    saturation = analyse_saturation(source, run.path(INT8), calibration, config.quant, spectra.x_test, spectra.y_test)
+    report["ort_x86_saturation"] = saturation
     atomic_write_json(run.path(QUANT_REPORT), report)
     run.update_summary(
         {
             "int8_accuracy_drop_pts": report["int8_accuracy_drop_pts"],
+            "ort_saturating_host_int8_accuracy": saturation.get("saturating_host_accuracy"),
             "quant": {
                 "settings": report["settings"],
                 "per_layer_sqnr_db": {row["layer"]: row["sqnr_db"] for row in report["per_layer"]},

@@ -19,24 +19,18 @@ from onnx import TensorProto, helper, numpy_helper
 
 from flightml.errors import FlightmlError
 from flightml.export.stage import INPUT_NAME
+from flightml.ort_session import ort_session
 
 LAYER_OPS = ("Conv", "Gemm")
 
 
 def _session(model: onnx.ModelProto, outputs: list[str]):  # -> onnxruntime.InferenceSession
-    import onnxruntime as ort
-
     model = onnx.ModelProto.FromString(model.SerializeToString())
     existing = {o.name for o in model.graph.output}
     model.graph.output.extend(
         helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs if n not in existing
     )
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return ort_session(model, optimize=False)
 
 
 def _channel_mean(error: np.ndarray) -> np.ndarray:

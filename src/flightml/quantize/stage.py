@@ -121,10 +121,13 @@ def quantize_onnx(
     calibration: np.ndarray,
     quant: QuantConfig,
     overrides: dict[str, list[dict[str, Any]]] | None = None,
+    uint8_weights: bool = False,
 ) -> None:
     """Quantize `fp32_path` to `int8_path` (written atomically) with the effective settings of `quant`.
 
     `overrides` (tensor name -> ORT TensorQuantOverrides entry) forces scales, e.g. learned by QAT.
+    `uint8_weights` quantizes weights to uint8 (zero point 128) instead of int8: ONNX Runtime then runs
+    exact U8U8 kernels on every x86 CPU (flightml.quantize.saturation measures it as a remedy).
     """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -142,6 +145,8 @@ def quantize_onnx(
     extra: dict[str, Any] = {"ActivationSymmetric": quant.activation_symmetric}
     if quant.calibration == "percentile":
         extra["CalibPercentile"] = quant.percentile
+    if uint8_weights:
+        extra["WeightSymmetric"] = True
     if overrides:
         extra["TensorQuantOverrides"] = overrides
         extra["QDQDisableWeightAdjustForInt32Bias"] = True
@@ -157,7 +162,7 @@ def quantize_onnx(
                 SpectraReader(calibration, quant.calib_batch),
                 quant_format=QuantFormat.QDQ if quant.format == "qdq" else QuantFormat.QOperator,
                 activation_type=QuantType.QInt8 if quant.activation_type == "int8" else QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
+                weight_type=QuantType.QUInt8 if uint8_weights else QuantType.QInt8,
                 per_channel=quant.per_channel,
                 reduce_range=quant.reduce_range,
                 calibrate_method=methods[quant.calibration],

@@ -92,10 +92,11 @@ def train_seed(run_root: str, config_dict: dict[str, Any], seed: int) -> str:
 def trial(seed_dir: str, config_dict: dict[str, Any], seed: int, name: str) -> dict[str, Any]:
     """Quantize seed `seed`'s model with setting `name`; its fp32/int8 test accuracy and drop (points)."""
     from flightml.data import load_spectra
-    from flightml.onnx_io import ort_session
+    from flightml.ort_session import ort_session
     from flightml.quantize.qat import export_qat, finetune
     from flightml.quantize.stage import calibration_set, quantize_onnx
     from flightml.train.stage import load_model
+    from flightml.verify.reference import exact_int8_outputs
 
     config = setting_config(config_from_dict(config_dict, "sweep"), name)
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed))
@@ -110,7 +111,8 @@ def trial(seed_dir: str, config_dict: dict[str, Any], seed: int, name: str) -> d
             export_qat(result, spectra.bands, int8, calibration, config.quant)
         else:
             quantize_onnx(fp32, int8, calibration, config.quant)
-        predictions = [ort_session(p).run(None, {"spectrum": spectra.x_test})[0].argmax(1) for p in (fp32, int8)]
+        fp32_logits = ort_session(fp32).run(None, {"spectrum": spectra.x_test})[0]
+        predictions = [fp32_logits.argmax(1), exact_int8_outputs(int8, spectra.x_test).argmax(1)]
     accuracies = [float(np.mean(p == spectra.y_test)) for p in predictions]
     return {
         "fp32_accuracy": accuracies[0],

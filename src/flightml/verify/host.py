@@ -1,5 +1,7 @@
 """Host verification: the generated C (system compiler, CFLAGS of verify.build) vs the numpy integer
-reference vs ONNX Runtime, on every sample; and the pipeline stage writing RUN/verify_host.json.
+reference vs ONNX Runtime (ONNX sources; the exact oracle session of flightml.ort_session, the same on
+every host) or TFLite Micro (.tflite sources: the *_vs_tflm keys), on
+every sample; and the pipeline stage writing RUN/verify_host.json.
 
 Metrics (one dict per compiled directory): samples, bitexact_vs_reference and bitexact_vs_ort
 (fractions of samples whose whole output is equal), max_abs_diff_lsb_vs_ort, class_agreement_vs_ort
@@ -15,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from flightml.artifacts import RunDir, atomic_write_json, read_json
-from flightml.compiler.emit import MODEL_FILE
-from flightml.compiler.passes import load_model, lower
+from flightml.compiler import is_tflite, load_graph
+from flightml.compiler.emit import source_model
 from flightml.config import Config
 from flightml.verify.build import build_harness, run_harness
 from flightml.verify.compiled import CompiledModel
@@ -28,30 +30,42 @@ def _argmax(y: np.ndarray) -> np.ndarray:
     return y.reshape(y.shape[0], -1).argmax(axis=1)
 
 
+def _oracle(source: Path, graph, x_int8: np.ndarray) -> tuple[str, np.ndarray]:
+    """(oracle name, its int8 outputs): TFLite Micro for a .tflite source, ONNX Runtime for ONNX."""
+    if is_tflite(source):
+        from flightml.verify.tflm import tflm_int8
+
+        return "tflm", tflm_int8(source, x_int8)
+    return "ort", ort_int8(source, graph, x_int8)
+
+
 def verify_dir(c_dir: Path, x: np.ndarray, labels: np.ndarray | None = None, latency: bool = True) -> dict[str, Any]:
-    """Verify a compiled directory on inputs `x` (float32, or int8 already quantized), batched."""
+    """Verify a compiled directory on inputs `x` (float32, or int8 already quantized, in the model's
+    own input layout), batched, against the reference and the oracle of its source model (ONNX Runtime
+    for ONNX, TFLite Micro for .tflite: keys *_vs_ort or *_vs_tflm)."""
     c_dir = Path(c_dir)
     ir = read_json(c_dir / "ir.json", "compiled model IR (ir.json)")
     plan = read_json(c_dir / "plan.json", "memory plan (plan.json)")
-    model_path = c_dir / MODEL_FILE
-    graph = lower(*load_model(model_path), ir["mode"])
+    source = source_model(c_dir)
+    graph = load_graph(source, ir["mode"])
     ref = Reference(graph)
     x = np.asarray(x)
     x_int8 = x if x.dtype == np.int8 else ref.quantize_input(x.astype(np.float32))
     y_ref = ref.run(x_int8).reshape(x_int8.shape[0], -1)
     exe = build_harness(c_dir)
     y_c = run_harness(exe, x_int8, y_ref.shape[1])
-    y_ort = ort_int8(model_path, graph, x_int8).reshape(y_ref.shape)
-    diff = np.abs(y_c.astype(np.int16) - y_ort.astype(np.int16))
+    name, y_o = _oracle(source, graph, x_int8)
+    y_o = y_o.reshape(y_ref.shape)
+    diff = np.abs(y_c.astype(np.int16) - y_o.astype(np.int16))
     result: dict[str, Any] = {
         "mode": ir["mode"],
         "samples": int(x_int8.shape[0]),
         "bitexact_vs_reference": float(np.mean(np.all(y_c == y_ref, axis=1))),
-        "bitexact_vs_ort": float(np.mean(np.all(diff == 0, axis=1))),
-        "reference_bitexact_vs_ort": float(np.mean(np.all(y_ref == y_ort, axis=1))),
-        "max_abs_diff_lsb_vs_ort": int(diff.max(initial=0)),
-        "elements_differing_vs_ort": int(np.count_nonzero(diff)),
-        "class_agreement_vs_ort": float(np.mean(_argmax(y_c) == _argmax(y_ort))),
+        f"bitexact_vs_{name}": float(np.mean(np.all(diff == 0, axis=1))),
+        f"reference_bitexact_vs_{name}": float(np.mean(np.all(y_ref == y_o, axis=1))),
+        f"max_abs_diff_lsb_vs_{name}": int(diff.max(initial=0)),
+        f"elements_differing_vs_{name}": int(np.count_nonzero(diff)),
+        f"class_agreement_vs_{name}": float(np.mean(_argmax(y_c) == _argmax(y_o))),
         "arena_bytes": int(plan["arena_bytes"]),
         "weight_bytes": int(plan["weight_bytes"]),
         "macs": int(sum(layer["macs"] for layer in plan["layers"])),

@@ -1,4 +1,7 @@
-"""ONNX Runtime outputs of a quantized model, as int8 in the compiled C's domain (uint8 shifted by -128)."""
+"""ONNX Runtime outputs of a quantized model, as int8 in the compiled C's domain (uint8 shifted by -128).
+
+The session is the exact oracle (`flightml.ort_session.ort_session`): the same result on every host.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,12 @@ import numpy as np
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph
-
-
-def session(model: Path):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+from flightml.ort_session import ort_session
 
 
 def ort_int8(model: Path, graph: Graph, x_int8: np.ndarray) -> np.ndarray:
     """Run ONNX Runtime on the C-domain int8 inputs; returns C-domain int8 outputs [N, *out_shape]."""
-    sess = session(model)
+    sess = ort_session(model)
     t_in, t_out = graph.tensors[graph.input], graph.tensors[graph.output]
     inp = sess.get_inputs()[0]
     if inp.type == "tensor(float)":

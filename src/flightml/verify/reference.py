@@ -11,12 +11,14 @@ bias addition and the guards on corrupted shifts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from flightml.compiler import qparams
-from flightml.compiler.ir import Graph
+from flightml.compiler.ir import Graph, Layer
 from flightml.compiler.ops import BY_KIND
+from flightml.compiler.passes import load_model, lower
 from flightml.errors import InputError
 
 
@@ -42,11 +44,13 @@ class Reference:
         g = self.graph
         values: dict[str, np.ndarray] = {g.input: x.astype(np.int64)}
         for layer in g.layers:
-            inputs = [values[g.storage(name)] for name in layer.inputs]
-            out = BY_KIND[layer.kind].reference(layer, inputs, self.consts, g.mode)
-            values[layer.output] = out
+            values[layer.output] = self.layer_output(layer, [values[g.storage(name)] for name in layer.inputs])
         out = values[g.storage(g.output)]
         return out.reshape(out.shape[0], *g.tensors[g.output].shape[1:]).astype(np.int8)
+
+    def layer_output(self, layer: Layer, inputs: list[np.ndarray]) -> np.ndarray:
+        """One layer's batched int64 output (a subclass may change how a layer accumulates)."""
+        return BY_KIND[layer.kind].reference(layer, inputs, self.consts, self.graph.mode)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """float32 [B, *input_shape] -> int8 as ONNX Runtime's QuantizeLinear (uint8 shifted by -128)."""
@@ -57,3 +61,24 @@ class Reference:
         """int8 output -> float32 (y - zp) * scale."""
         t = self.graph.tensors[self.graph.output]
         return qparams.dequantize(y, t.scale, t.zp)
+
+
+def exact_int8_outputs(model: Path, x: np.ndarray) -> np.ndarray:
+    """The int8 ONNX model's outputs on float32 inputs `x` under its exact integer semantics
+    (ONNX Runtime's rounding, int32 accumulation: the `ort-exact` reference), dequantized, [B, -1].
+
+    This is flightml's int8 truth: the same on every host, equal to an exact ONNX Runtime session. A
+    model the compiler cannot lower (an op it lacks, e.g. a Relu QDQ-quantized on its own) is run by
+    that exact session instead (`flightml.ort_session.ort_session`; tests/ort_x86/test_oracle.py).
+    """
+    try:
+        graph = lower(*load_model(Path(model)), "ort-exact")
+    except InputError:
+        from flightml.ort_session import ort_session
+
+        session = ort_session(Path(model))
+        y = session.run(None, {session.get_inputs()[0].name: np.asarray(x, dtype=np.float32)})[0]
+        return y.reshape(y.shape[0], -1)
+    ref = Reference(graph)
+    y = ref.run(ref.quantize_input(np.asarray(x, dtype=np.float32)))
+    return ref.dequantize_output(y).reshape(y.shape[0], -1)

@@ -7,11 +7,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from flightml.compiler.ops import add, avgpool, concat, conv, conv_maxpool, fc, maxpool, softmax, transpose, view
+from flightml.compiler.ops import (
+    add,
+    avgpool,
+    avgpool_div,
+    concat,
+    conv,
+    conv_maxpool,
+    fc,
+    maxpool,
+    softmax,
+    transpose,
+    view,
+)
 
 MODULES: tuple[ModuleType, ...] = (
     add,
     avgpool,
+    avgpool_div,
     concat,
     conv,
     conv_maxpool,

@@ -70,8 +70,9 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         "a_const": int(a is None),
         "b_const": int(b is None),
     }
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:
         mult, shift = qparams.add_fixedpoint_params(s_a, s_b, n.out.scale)
+        mult = -mult if mode == "tflm" else mult
         consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
     else:
         consts = {"scale": qparams.add_ort_params(s_a, s_b, n.out.scale, z_a + raw, z_b + raw, n.out.zp + raw)}
@@ -92,7 +93,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
         data = consts[f"{c}_{key}"][None] if p[f"{key}_const"] else next(acts).reshape(batch, -1)
         idx = np.arange(p["size"]) % p[f"{key}_size"]
         ops.append(np.broadcast_to(data, (batch, data.shape[1]))[:, idx].astype(np.int64))
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:
         out = qparams.requant_add_fixedpoint(
             ops[0],
             ops[1],
@@ -101,6 +102,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
             consts[f"{c}_shift"],
             p["act_min"],
             p["act_max"],
+            mode,
         )
     else:
         raw = p["raw_offset"]
@@ -115,7 +117,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
-    fixed = mode == "fixedpoint"
+    fixed = mode in qparams.FIXED_MODES
     rq = {
         "mult": f"{c}_mult" if fixed else "NULL",
         "shift": f"{c}_shift" if fixed else "NULL",

@@ -19,6 +19,7 @@ import numpy as np
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Layer, QTensor
+from flightml.compiler.ops import avgpool_div
 from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
 from flightml.compiler.ops.conv import window_geometry, window_params
 from flightml.compiler.ops.maxpool import POOL_KEYS
@@ -29,6 +30,9 @@ ONNX_OPS = ("AveragePool", "GlobalAveragePool")
 
 def resolve(n: NodeIn, mode: str) -> Layer:
     x = n.act(0)
+    tflite_pool = (n.op_type or n.node.op_type) == "AveragePool" and (x.scale, x.zp) == (n.out.scale, n.out.zp)
+    if mode == "tflm" and tflite_pool and len(x.shape) == 4:  # TFLite's average pool (e.g. from tf2onnx)
+        return avgpool_div.resolve(n, mode)
     rank = len(x.shape) - 2
     if rank not in (1, 2):
         raise n.fail(f"only 1-D and 2-D pooling is supported (input shape {list(x.shape)})")
@@ -58,9 +62,9 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         act_min=n.act_min,
         act_max=n.act_max,
     )
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:
         real = np.float64(np.float32(x.scale)) / (np.float64(np.float32(n.out.scale)) * counts)
-        mult, shift = qparams.fixedpoint_params(real)
+        mult, shift = qparams.fixed_params(real, mode)
         consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
     else:
         f = np.float32
@@ -144,8 +148,8 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     acc = np.sum(taps, axis=0)
     index = np.broadcast_to(np.maximum(count, 1) - 1, acc.shape)
     c, zp, lo, hi = layer.cname, p["out_zp"], p["act_min"], p["act_max"]
-    if mode == "fixedpoint":
-        out = qparams.requant_fixedpoint(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
+    if mode in qparams.FIXED_MODES:
+        out = qparams.requant_fixed(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi, mode)
     elif mode == "ort-int":
         out = qparams.requant_ort_int(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
     else:

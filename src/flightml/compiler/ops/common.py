@@ -117,10 +117,12 @@ def requant_fields(
     params = {"per_channel": int(w_scale.size > 1), "out_zp": out.zp, "act_min": act[0], "act_max": act[1]}
     if act[0] > act[1]:
         raise InputError(f"{where}: empty activation range [{act[0]}, {act[1]}]")
-    if mode == "fixedpoint":
-        real = np.float64(np.float32(s_in)) * w_scale.astype(np.float64) / np.float64(np.float32(out.scale))
+    if mode in qparams.FIXED_MODES:
+        # tflm: TFLite's order, float64(float32(s_in * s_w)) / float64(s_out); fixedpoint: float64 product
+        prod = np.float32(s_in) * w_scale if mode == "tflm" else np.float64(np.float32(s_in)) * w_scale
+        real = prod.astype(np.float64) / np.float64(np.float32(out.scale))
         try:
-            mult, shift = qparams.fixedpoint_params(real)
+            mult, shift = qparams.fixed_params(real, mode)
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from None
         return params, {"mult": mult, "shift": shift}
@@ -149,9 +151,9 @@ def apply_requant(
         shape[channel_axis] = -1
         return v.reshape(shape)
 
-    if mode == "fixedpoint":
-        out = qparams.requant_fixedpoint(
-            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"]
+    if mode in qparams.FIXED_MODES:
+        out = qparams.requant_fixed(
+            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"], mode
         )
     elif mode == "ort-int":
         out = qparams.requant_ort_int(

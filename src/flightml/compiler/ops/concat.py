@@ -21,9 +21,9 @@ ONNX_OPS = ("Concat",)
 def requant_table(x: QTensor, out: QTensor, mode: str) -> np.ndarray:
     """int8[256]: the output value of every input value v (index v + 128), int8 domain."""
     v = np.arange(-128, 128, dtype=np.int64)
-    if mode == "fixedpoint":
-        mult, shift = qparams.quantize_multiplier(float(np.float32(x.scale)) / float(np.float32(out.scale)))
-        y = qparams.requant_fixedpoint(v - x.zp, mult, shift, out.zp, -128, 127)
+    if mode in qparams.FIXED_MODES:
+        mult, shift = qparams.fixed_params(np.array([np.float32(x.scale) / np.float64(np.float32(out.scale))]), mode)
+        y = qparams.requant_fixed(v - x.zp, mult[0], shift[0], out.zp, -128, 127, mode)
     else:
         y = qparams.quantize_float(qparams.dequantize(v, x.scale, x.zp), out.scale, out.zp)
     return y.astype(np.int8)

@@ -60,7 +60,7 @@ def softmax_layer(where: str, node: str, op: str, x: QTensor, out: QTensor, mode
             f"{where}: Softmax is not available in ort-int mode (ONNX Runtime's arithmetic needs a float32 "
             "division); use fixedpoint or ort-exact"
         )
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:  # tflm: the same TFLite algorithm
         if depth >= 512:  # the Q12.19 sum and TFLite's final shift stay in range below 512 values
             raise InputError(f"{where}: fixedpoint Softmax supports at most 511 values per row, got {depth}")
         params.update(tflite_params(where, float(np.float32(x.scale)), beta))
@@ -190,13 +190,14 @@ def softmax_ort(x: np.ndarray, table: np.ndarray, zp: int) -> np.ndarray:
 def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
     p = layer.params
     x = inputs[0].reshape(inputs[0].shape[0], p["rows"], p["depth"])
-    out = softmax_tflite(x, p) if mode == "fixedpoint" else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
+    fixed = mode in qparams.FIXED_MODES
+    out = softmax_tflite(x, p) if fixed else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
     return out.reshape(x.shape[0], *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
-    if mode == "fixedpoint":
+    if mode in qparams.FIXED_MODES:
         return KernelCall(
             "fm_softmax_s8", [params_struct(layer, "fm_softmax_params_t", "p", SM_KEYS)], [f"&{c}_p", "IN0", "OUT"]
         )

@@ -73,6 +73,11 @@ typedef struct {
 } fm_concat_params_t;
 
 typedef struct {
+    fm_pool_params_t pool;          /* windows; padded positions are not counted */
+    int32_t act_min, act_max;       /* output clamp (fused activation), int8 */
+} fm_avgpool_div_params_t;
+
+typedef struct {
     int32_t rows;                   /* independent rows, >= 1 */
     int32_t depth;                  /* softmax length (last axis), >= 1 */
     int32_t input_mult;             /* fixedpoint: input rescale multiplier, Q0.31 (TFLite input_multiplier) */
@@ -129,6 +134,11 @@ int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_
  * b[i % b_size]). Either input may be a constant array. */
 int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output);
+
+/* TFLite's int8 average pool (input and output quantized alike): sum of the valid positions' raw values
+ * divided by their count, rounded half away from zero, clamped to [act_min, act_max]. */
+int fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
+
 
 /* Softmax over each row of `depth` values, TFLite's integer algorithm (reference_ops::Softmax, int8 in and
  * out); the probability is requantized by out_mult/out_shift with one rounding (TFLite's for scale 1/256). */

@@ -6,6 +6,9 @@
  *   shift in [-31, 30].
  * ort-exact (ONNX Runtime / MLAS, float32 only, needs IEEE-754 binary32 without excess precision):
  *   y = round_half_even(clamp((float)acc * scale, act_min - zp, act_max - zp)) + zp.
+ * tflm (TensorFlow Lite's default double rounding, gemmlowp): the fixedpoint constants with mult stored
+ *   negated; x * 2^max(shift, 0) saturated to int32, SaturatingRoundingDoublingHighMul by mult (round half
+ *   away from zero at 2^31), RoundingDivideByPOT by max(-shift, 0) (round half away from zero).
  * ort-int (the same results with integers alone, for cores without an FPU): mult/shift hold the float32
  *   scale as mantissa in [2^23, 2^24) and exponent; every rounding step of ort-exact is done on integers.
  *
@@ -61,6 +64,27 @@ static inline int64_t fm_mul_q31(int64_t x, int32_t mult, int32_t shift) {
 
 static inline int32_t fm_rq_fixedpoint(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
     return fm_clamp32(fm_mul_q31(acc, mult, shift) + zp, lo, hi);
+}
+
+/* TFLite MultiplyByQuantizedMultiplier (double rounding) of x by mult = -neg_mult, shift in [-31, 30]
+ * (corrupted shifts clamped; the int32 saturation keeps a huge left shift defined). */
+static inline int32_t fm_mul_tflm(int32_t x, int32_t neg_mult, int32_t shift) {
+    const int32_t s = shift > 30 ? 30 : (shift < -31 ? -31 : shift);
+    const int64_t mult = -(int64_t)neg_mult;
+    const int64_t left = fm_clamp32((int64_t)x * ((int64_t)1 << (s > 0 ? s : 0)), INT32_MIN, INT32_MAX);
+    const int64_t ab = left * mult;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    const int64_t t = ab + nudge; /* |t| < 2^62; divided by 2^31 toward zero, without a library call */
+    const int64_t high = fm_clamp32(t >= 0 ? (t >> 31) : -((-t) >> 31), INT32_MIN, INT32_MAX);
+    const int32_t right = s < 0 ? -s : 0;
+    const int64_t mask = ((int64_t)1 << right) - 1;
+    const int64_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    const int64_t floor_q = high >= 0 ? (high >> right) : ~((~high) >> right);
+    return (int32_t)(floor_q + (((high & mask) > threshold) ? 1 : 0));
+}
+
+static inline int32_t fm_rq_tflm(int32_t acc, int32_t neg_mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
+    return fm_clamp32((int64_t)fm_mul_tflm(acc, neg_mult, shift) + zp, lo, hi);
 }
 
 /* round_half_even(x / 2^k), 1 <= k <= 62 */

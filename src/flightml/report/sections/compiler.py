@@ -115,7 +115,9 @@ def render(run: RunDir, figures: Figures) -> Section | None:
         table, checks = _verification(read_json(verify_path, "host verification")["modes"])
         md += [
             "Host verification: every test sample through the generated C (system compiler, "
-            "`-std=c99 -Wall -Wextra -Werror -Wconversion -O2`), the numpy integer reference and ONNX Runtime.",
+            "`-std=c99 -Wall -Wextra -Werror -Wconversion -O2`), the numpy integer reference and ONNX Runtime "
+            "(an exact session, flightml.ort_session: the same on every host; a default session on x86 "
+            "without VNNI saturates, see Quantization error).",
             "",
             table,
             "",

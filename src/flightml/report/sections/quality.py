@@ -48,6 +48,19 @@ def _confusion_figure(evaluation: dict, figures: Figures):
     return figures.save(fig, "confusion")
 
 
+def ort_host_text(host: dict) -> str:
+    """Which int8 figures are exact integer semantics and which are ONNX Runtime on this host."""
+    isa = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in host["isa"].items())
+    exact = "" if host["exact"] else " (NOT exact: its int8 sums saturate; see Quantization error)"
+    return (
+        "int8 test accuracy is the int8 model's exact integer semantics: the integer reference, which the "
+        "generated C and every emulated core equal bit for bit; it is the same on every host. The row "
+        "'default ORT session on this host' is what a user running model_int8.onnx with ONNX Runtime's "
+        f"defaults gets here: {host['cpu'] or host['machine']} ({isa}), onnxruntime {host['onnxruntime']}, "
+        f"kernel path {host['kernel_path']}{exact}."
+    )
+
+
 def render(run: RunDir, figures: Figures) -> Section | None:
     if not run.path("evaluation.json").exists():
         return None
@@ -58,6 +71,7 @@ def render(run: RunDir, figures: Figures) -> Section | None:
     rows = [
         ["ONNX file (bytes)", fp32["bytes"], int8["bytes"], f"{fp32['bytes'] / int8['bytes']:.2f}x smaller"],
         ["test accuracy", f"{fp32['accuracy']:.4f}", f"{int8['accuracy']:.4f}", f"{drop:+.2f} pts drop"],
+        ["test accuracy, default ORT session on this host", "", f"{int8['ort_accuracy']:.4f}", ""],
         ["ORT latency median (us)", f"{fp32['latency']['median_us']:.1f}", f"{int8['latency']['median_us']:.1f}", ""],
         ["ORT latency p99 (us)", f"{fp32['latency']['p99_us']:.1f}", f"{int8['latency']['p99_us']:.1f}", ""],
         ["ORT throughput (samples/s)", f"{fp32['throughput_per_s']:.0f}", f"{int8['throughput_per_s']:.0f}", ""],
@@ -70,6 +84,7 @@ def render(run: RunDir, figures: Figures) -> Section | None:
             f"int8 weights and biases: {evaluation['int8_weight_bytes']} bytes. fp32/int8 top-1 agreement: "
             f"{evaluation['fp32_int8_agreement']:.4f}. Latency is {evaluation['latency_method']}; "
             f"about {overhead:.1f} us of each call is ONNX Runtime call overhead (same call on an Identity model).",
+            ort_host_text(evaluation["ort_host"]),
         ]
     )
     settings = config.evaluate

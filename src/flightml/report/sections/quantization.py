@@ -20,6 +20,7 @@ MAX_FLIP_ROWS = 15
 SWEEP_MEDIAN_PTS = 0.3
 SWEEP_WORST_PTS = 0.5
 QAT_WORST_PTS = 0.2
+REMEDY_EXACT = "outputs = exact semantics"
 
 
 def _layers_figure(report: dict[str, Any], figures: Figures) -> Path:
@@ -87,6 +88,46 @@ def _flips_table(report: dict[str, Any]) -> str:
     return f"{len(flips)} test samples change class:\n\n{table}{more}"
 
 
+def _saturation_part(sat: dict[str, Any]) -> str:
+    if "unavailable" in sat:
+        return f"ONNX Runtime's x86 saturation was not analysed: {sat['unavailable']}"
+    layer_rows = [
+        [
+            f"`{r['node']}`",
+            r["ort_path"],
+            f"{100 * r['saturated_pair_fraction']:.2f} %",
+            f"{100 * r['changed_accumulator_fraction']:.1f} %",
+        ]
+        for r in sat["per_layer"]
+    ]
+    remedy_rows = [
+        [
+            r["remedy"],
+            r["ort_path"],
+            f"{r['accuracy']:.4f}",
+            f"{100 * r['saturated_pair_fraction']:.2f} %",
+            f"{100 * r['outputs_equal_to_exact_fraction']:.1f} %",
+        ]
+        for r in sat["remedies"]
+    ]
+    host = sat["this_host"]
+    return "\n\n".join(
+        [
+            "ONNX Runtime on x86 CPUs with AVX2 and without VNNI (emulated bit for bit on any host, "
+            f"flightml.verify.u8s8; rule: {sat['rule']}): a default session of this int8 model gets test accuracy "
+            f"**{sat['saturating_host_accuracy']:.4f}** there, against {sat['exact_accuracy']:.4f} for the exact "
+            f"integer semantics; {100 * sat['outputs_equal_to_exact_fraction']:.1f} % of the outputs are equal, "
+            f"up to {sat['max_output_diff_lsb']} LSB apart. VNNI and arm64 hosts are exact.",
+            md_table(["layer", "ORT kernel path", "pair sums saturated", "accumulators changed"], layer_rows),
+            "Remedies, each measured with the same emulation on the test set:\n\n"
+            + md_table(["remedy", "ORT kernel path", "accuracy", "pair sums saturated", REMEDY_EXACT], remedy_rows),
+            f"This report was produced on {host['cpu'] or host['machine']}: onnxruntime {host['onnxruntime']}, "
+            f"kernel path {host['kernel_path']}"
+            + (" (saturates: `flightml run` warned)." if host["saturates"] else "."),
+        ]
+    )
+
+
 def _report_part(report: dict[str, Any], figures: Figures) -> tuple[str, list[Path]]:
     settings = ", ".join(f"{k}={v}" for k, v in sorted(report["settings"].items()))
     layer_rows = [
@@ -110,6 +151,7 @@ def _report_part(report: dict[str, Any], figures: Figures) -> tuple[str, list[Pa
             "whose margin exceeds twice the worst logit error cannot change class).",
             _flips_table(report),
             _confusion_tables(report),
+            *([_saturation_part(report["ort_x86_saturation"])] if "ort_x86_saturation" in report else []),
         ]
     )
     figs = [_margin_figure(report, figures)]
