@@ -50,6 +50,14 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
         ),
         ("depthwise 3x3", "KWS DS-CNN 64 ch on 25x5", conv("kws_dw", (64, 25, 5), 64, (3, 3), group=64, **p1), 0),
         ("depthwise 3x3", "VWW MobileNet 32 ch on 24x24", conv("vww_dw", (32, 24, 24), 32, (3, 3), group=32, **p1), 0),
+        ("depthwise 3x3", "VWW MobileNet 128 ch on 6x6", conv("vww_dw6", (128, 6, 6), 128, (3, 3), group=128, **p1), 0),
+        ("depthwise 3x3", "VWW MobileNet 256 ch on 3x3", conv("vww_dw3", (256, 3, 3), 256, (3, 3), group=256, **p1), 0),
+        (
+            "depthwise 3x3 s2",
+            "VWW MobileNet 64 ch on 12x12",
+            conv("vww_dw12s2", (64, 12, 12), 64, (3, 3), group=64, **s2, **p1),
+            0,
+        ),
         (
             "depthwise 3x3 s2",
             "VWW MobileNet 32 ch on 24x24",

@@ -75,7 +75,8 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
 }
 
 /* big: many channels (the matrix-multiply path's blocks of output channels and chunks of the patch),
- * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2);
+ * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2; small
+ * planes through the padded copy, a third larger ones through the row path);
  * else the small shapes of every path. */
 static int conv_case(int pooled, int big, int dw) {
     fm_conv_params_t p;
@@ -100,6 +101,11 @@ static int conv_case(int pooled, int big, int dw) {
         p.k_w = rnd(4) ? 3 : span(1, 4);
         p.in_h = span(1, 8);
         p.in_w = span(1, 20);
+        if (rnd(3) == 0) { /* planes whose padded copy exceeds the depthwise path's 256 bytes: the row path */
+            p.groups = p.in_c = p.out_c = span(1, 4);
+            p.in_h = span(9, 24);
+            p.in_w = span(4, 20);
+        }
     }
     p.stride_h = span(1, 2);
     p.stride_w = span(1, 2);

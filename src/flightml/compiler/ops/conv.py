@@ -195,14 +195,26 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(out.shape[0], *layer.out_shape[1:])
 
 
+DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
+
+
+def dw_plane_fits(p: Mapping[str, int]) -> bool:
+    """The depthwise kernel's padded copy of one channel plane fits DW_PLANE (fm_dsp_dw_plane)."""
+    reach = (p["out_w"] - 2) * p["stride_w"] + 3 + p["stride_w"]
+    width = (max(p["pad_left"] + p["in_w"], reach) + 3) // 4 * 4
+    rows = (p["out_h"] - 1) * p["stride_h"] + (p["k_h"] - 1) * p["dil_h"] + 1
+    return rows * width <= DW_PLANE
+
+
 def kernel_for(p: Mapping[str, int]) -> str:
     """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
-    3 taps along w; >= 4 output channels per group and <= 64 taps per window (matrix multiply), except
-    the 3-tap stride-1 rows with few input rows per output (the SpectrumNet Conv1d: the DSP pair path of
-    fm_conv_s8); anything else fm_conv_s8."""
+    3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); >= 4 output channels
+    per group and <= 64 taps per window (matrix multiply), except the 3-tap stride-1 rows with few input
+    rows per output (the SpectrumNet Conv1d: the DSP pair path of fm_conv_s8); anything else fm_conv_s8."""
     cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
-    rows_ok = p["in_w"] >= 4 and p["pad_left"] <= 3 and (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
+    inside = (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
+    rows_ok = inside and ((p["in_w"] >= 4 and p["pad_left"] <= 3) or dw_plane_fits(p))
     if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
         return "fm_conv_dw_s8"
     pair = taps_w3 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16

@@ -99,8 +99,8 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
 /* The same convolution, entry points the compiler calls by layer shape so that a kernel set links only
  * the paths a model uses (each handles every shape; the DSP set has a fast path for the named one):
  * depthwise with 3 taps along w (groups == in_c == out_c, k_w == 3, dil_w == 1, stride_w 1 or 2,
- * k_h <= 8, out_w >= 2, in_w >= 4,
- * pad_left <= 3, every window starting inside the row), and convolutions with at least 4 output channels per group and at most 64 taps
+ * k_h <= 8, out_w >= 2, every window starting inside the row; in_w >= 4 and pad_left <= 3, or a plane whose
+ * padded copy fits 256 bytes: see conv_dw.c), and convolutions with at least 4 output channels per group and at most 64 taps
  * per window (matrix multiply over the patch). */
 int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, int8_t *output);
