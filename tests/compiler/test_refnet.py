@@ -3,6 +3,8 @@ ort-exact == ONNX Runtime, fixedpoint class agreement >= 99.9 %, arena <= 1,100 
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +12,12 @@ import pytest
 
 import flightml
 from flightml.artifacts import RunDir, read_json
+from flightml.cli import main
 from flightml.compiler import compile_model
 from flightml.compiler.stage import compile_stage
 from flightml.config import Config
 from flightml.data import save_spectra
+from flightml.mcu.model_api import read_model_api
 from flightml.ort_session import ort_session
 from flightml.verify.host import verify_dir, verify_host_stage
 
@@ -62,6 +66,54 @@ def test_same_inputs_give_identical_bytes(refnet, tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_package_is_the_same_from_any_folder(refnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flightml compile` from two folders (relative vs absolute paths, different cwd and --out) gives a
+    byte-identical package (C, board files, JSON); the banner names the model's basename, not a path."""
+    outs = []
+    for d, relative in (("first/x", True), ("second/deeper/y", False)):
+        folder = tmp_path / d
+        folder.mkdir(parents=True)
+        shutil.copy(refnet.int8, folder / "model_int8.onnx")
+        monkeypatch.chdir(folder)
+        model, out = (Path("model_int8.onnx"), Path("pkg")) if relative else (folder / "model_int8.onnx", folder / "o")
+        assert main(["compile", str(model), "--out", str(out), "--name", "spectrumnet"]) == 0
+        outs.append(folder / out)
+    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outs[1]) for p in outs[1].rglob("*") if p.is_file())
+    for f in files:
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
+    head = (outs[0] / "model.h").read_text()
+    assert " * model: model_int8.onnx sha256 " in head and str(tmp_path) not in head
+
+
+def test_package_reads_as_a_reviewer_needs(refnet, tmp_path: Path) -> None:
+    """WEIGHT_BYTES counts the weight and bias arrays of model.c, CONST_BYTES every constant array; every
+    scalar #define of model.h is parenthesised; no null pointer is written as 0; each constant array has
+    its layer, node, dtype and shape above it; arena offsets are named macros, never bare numbers."""
+    compile_model(refnet.int8, tmp_path / "c", "spectrumnet", "fixedpoint", "pytest")
+    model_c = (tmp_path / "c" / "model.c").read_text()
+    sizes = {"int8_t": 1, "int32_t": 4, "float": 4}
+    arrays = {n: sizes[t] * int(k) for t, n, k in re.findall(r"static const (\w+) (\w+)\[(\d+)\] = \{", model_c)}
+    api = read_model_api(tmp_path / "c")
+    assert api.define("WEIGHT_BYTES") == sum(b for n, b in arrays.items() if n.endswith(("_weights", "_bias")))
+    assert api.define("WEIGHT_BYTES") == 33800
+    assert api.define("CONST_BYTES") == sum(arrays.values()) > 33800
+    header = (tmp_path / "c" / "model.h").read_text()
+    scalars = re.findall(r"^#define SPECTRUMNET_\w+ (.*)$", header, re.M)
+    assert scalars and all(v.startswith("(") or v.startswith("{") for v in scalars), scalars
+    assert "#define SPECTRUMNET_INPUT_ZERO_POINT (-" in header
+    assert ".scale = NULL," in model_c and "input == NULL" in model_c
+    assert not re.search(r"\.(mult|shift|scale) = 0,|== 0\b", model_c)
+    lines = model_c.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"static const (int8_t|int32_t|float) \w+\[", line):
+            comment = r"/\* layer \d \w+ <- node '.*' \([\w+]+\): \w+ \w+ \[[\d,]+\], \d+ B \*/"
+            assert re.fullmatch(comment, lines[i - 1]), line
+    assert "int8 [1,16,32], 512 B, live layers 1-2 */" in model_c
+    assert "#define SPECTRUMNET_ARENA_T1_OFFSET 512u /* tensor " in model_c
+    assert not re.search(r"arena\.bytes( \+ |\[)\d", model_c)
 
 
 def test_generated_files_have_banner_and_plan(refnet, tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from flightml.mcu.package import add_board_files
 
-    command = "flightml compile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    command = f"flightml compile {shlex.quote(args.model.name)} --name {args.name} --requant {args.requant}"
     check_output_dir(args.out, (args.model,))
     _refuse_inside_run(args.out)
     with atomic_output_dir(args.out) as tmp:

@@ -33,7 +33,9 @@ def compile_model(
     """Compile `model` (int8 ONNX or .tflite) into the C directory `out` for requant `mode`; returns the Graph
     (`graph.notes`: facts to tell the user, e.g. a symbolic batch dimension taken as 1).
 
-    The package keeps a copy of the model; an ONNX one with external data is copied self-contained."""
+    The package keeps a copy of the model; an ONNX one with external data is copied self-contained.
+    `command` describes how it was compiled without paths; the package records the model's basename and
+    sha256, never the caller's folders."""
     check_name(name)
     if is_tflite(model):
         graph = load_graph(Path(model), mode, max_elements)
@@ -45,8 +47,8 @@ def compile_model(
             data = onnx_model.SerializeToString()
             sha = hashlib.sha256(data).hexdigest()
         graph = lower(onnx_model, sha, mode, max_elements)
-    source = "model_int8.tflite" if is_tflite(model) else "model_int8.onnx"
-    write_dir(graph, Path(out), name, command, data, max_elements, source)
+    copied = "model_int8.tflite" if is_tflite(model) else "model_int8.onnx"
+    write_dir(graph, Path(out), name, command, data, max_elements, copied, Path(model).name)
     return graph
 
 

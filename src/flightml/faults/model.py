@@ -31,7 +31,7 @@ def region_names(model_c: Path, name: str) -> list[str]:
     match = re.search(rf"{name}_const_region_ptr\[\d+\] = \{{(.*?)\}};", text, re.S)
     if match is None:
         raise InputError(f"{model_c}: no {name}_const_region_ptr table (compiled by an older flightml?)")
-    return [n for n in re.findall(r"[A-Za-z_]\w*", match.group(1))]
+    return [n for n in re.findall(r"[A-Za-z_]\w*", match.group(1)) if n != "NULL"]
 
 
 def load_compiled(c_dir: Path) -> Compiled:

@@ -176,7 +176,7 @@ def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, 
         ram_bytes=fp.ram_bytes,
         arena_bytes=fp.arena_bytes,
     )
-    notes = check_defines(api, fp, footprint.symbol_sizes(build.elf), const_symbols(c_dir))
+    notes = check_defines(api, fp, footprint.symbol_sizes(build.elf), const_symbols(c_dir), weight_symbols(c_dir))
     try:
         graph = stack.read_callgraph(sorted(build.elf.parent.glob("*.ci")))
         result["stack_bytes"], unknown = stack.worst_stack(graph, api.invoke)
@@ -189,16 +189,20 @@ def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, 
     return notes
 
 
-def check_defines(api: ModelApi, fp: footprint.Footprint, sizes: dict[str, int], consts: list[str]) -> list[str]:
-    """Differences between model.h's #defines and the linked ELF (empty when they agree)."""
+def check_defines(
+    api: ModelApi, fp: footprint.Footprint, sizes: dict[str, int], consts: list[str], weights: list[str]
+) -> list[str]:
+    """Differences between model.h's #defines and the linked ELF (empty when they agree): ARENA_BYTES,
+    CONST_BYTES (every constant array) and WEIGHT_BYTES (weights and biases)."""
     problems = []
     arena = api.define("ARENA_BYTES")
     if arena is not None and arena > 0 and not arena <= fp.arena_bytes < arena + 4:
         problems.append(f"{api.name.upper()}_ARENA_BYTES={arena} but the linked arena is {fp.arena_bytes} bytes")
-    weights = api.define("WEIGHT_BYTES")
-    linked = sum(sizes.get(name, 0) for name in consts)
-    if weights is not None and weights != linked:
-        problems.append(f"{api.name.upper()}_WEIGHT_BYTES={weights} but the linked constants are {linked} bytes")
+    for what, names in (("CONST_BYTES", consts), ("WEIGHT_BYTES", weights)):
+        declared = api.define(what)
+        linked = sum(sizes.get(name, 0) for name in names)
+        if declared is not None and declared != linked:
+            problems.append(f"{api.name.upper()}_{what}={declared} but the linked arrays are {linked} bytes")
     return problems
 
 

@@ -119,9 +119,9 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
     fixed = mode in qparams.FIXED_MODES
     rq = {
-        "mult": f"{c}_mult" if fixed else "0",
-        "shift": f"{c}_shift" if fixed else "0",
-        "scale": "0" if fixed else f"{c}_scale",
+        "mult": f"{c}_mult" if fixed else "NULL",
+        "shift": f"{c}_shift" if fixed else "NULL",
+        "scale": "NULL" if fixed else f"{c}_scale",
         **{k: p[k] for k in ("a_zp", "b_zp", "out_zp", "raw_offset", "act_min", "act_max")},
     }
     acts = iter(["IN0", "IN1"])

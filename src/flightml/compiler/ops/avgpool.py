@@ -169,9 +169,9 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
         )
     fixed = mode != "ort-exact"
     rq = {
-        "mult": f"{c}_mult" if fixed else "0",
-        "shift": f"{c}_shift" if fixed else "0",
-        "scale": "0" if fixed else f"{c}_scale",
+        "mult": f"{c}_mult" if fixed else "NULL",
+        "shift": f"{c}_shift" if fixed else "NULL",
+        "scale": "NULL" if fixed else f"{c}_scale",
         **{k: p[k] for k in ("per_channel", "out_zp", "act_min", "act_max")},
     }
     return KernelCall("fm_avgpool_s8", [avg, ("fm_requant_t", f"{c}_rq", rq)], [f"&{c}_p", f"&{c}_rq", "IN0", "OUT"])

@@ -169,9 +169,9 @@ def requant_struct(layer: Layer, mode: str) -> tuple[str, str, dict[str, Any]]:
     p, c = layer.params, layer.cname
     fixed = mode != "ort-exact"  # fixedpoint and ort-int use the integer mult/shift arrays
     fields = {
-        "mult": f"{c}_mult" if fixed else "0",
-        "shift": f"{c}_shift" if fixed else "0",
-        "scale": "0" if fixed else f"{c}_scale",
+        "mult": f"{c}_mult" if fixed else "NULL",
+        "shift": f"{c}_shift" if fixed else "NULL",
+        "scale": "NULL" if fixed else f"{c}_scale",
         "per_channel": p["per_channel"],
         "out_zp": p["out_zp"],
         "act_min": p["act_min"],

@@ -60,7 +60,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c, n = layer.cname, len(layer.inputs)
     ins = ", ".join(f"IN{i}" for i in range(n))
-    tables = ", ".join(f"{c}_table{i}" if f"table{i}" in layer.consts else "0" for i in range(n))
+    tables = ", ".join(f"{c}_table{i}" if f"table{i}" in layer.consts else "NULL" for i in range(n))
     params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": f"{c}_tables"}
     return KernelCall(
         "fm_concat_s8",

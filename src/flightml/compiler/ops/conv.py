@@ -225,7 +225,7 @@ def kernel_for(p: Mapping[str, int]) -> str:
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     return KernelCall(
         kernel_for(layer.params),
         [params_struct(layer, "fm_conv_params_t", "p", CONV_KEYS), requant_struct(layer, mode)],

@@ -48,7 +48,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     pool_struct = params_struct(
         layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS, {k: f"pool_{k}" for k in maxpool.POOL_KEYS}
     )

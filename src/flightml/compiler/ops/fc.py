@@ -77,7 +77,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "0"
+    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     return KernelCall(
         "fm_fc_s8",
         [params_struct(layer, "fm_fc_params_t", "p", FC_KEYS), requant_struct(layer, mode)],
