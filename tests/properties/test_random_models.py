@@ -235,8 +235,8 @@ def mixed_models(draw: st.DrawFn) -> tuple[onnx.ModelProto, tuple[int, ...]]:
 @settings(
     max_examples=5,
     deadline=None,
-    # the same examples on every run: random draws found a rare 1-LSB ort-exact/ORT difference after a
-    # residual Add (1 of 756 values, --hypothesis-seed=39595) that is still open; CI must not depend on luck
+    # the same examples on every run (CI must not depend on luck); drop derandomize to hunt with random draws:
+    # --hypothesis-seed=39595 found the Add fixed part's fused multiply-add (qparams.add_ort_params)
     derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a failure prints its models at once
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

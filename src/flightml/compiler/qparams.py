@@ -148,10 +148,11 @@ def requant_add_fixedpoint(
 
 def add_ort_params(s_a: float, s_b: float, s_out: float, zp_a: int, zp_b: int, zp_out: int) -> np.ndarray:
     """ONNX Runtime QLinearAdd (MLAS AVX2) constants float32[3]: a/c ratio, b/c ratio, fixed part.
-    Zero points are in the model's raw domain (uint8 models: 0..255)."""
+    Zero points are in the model's raw domain (uint8 models: 0..255). MLAS's AVX2 build contracts the
+    fixed part's `r_a * zp_a + r_b * zp_b` into one fused multiply-add, so it is fma(r_a, zp_a, r_b * zp_b)."""
     f = np.float32
     r_a, r_b = f(f(s_a) / f(s_out)), f(f(s_b) / f(s_out))
-    fixed = f(f(zp_out) - f(f(r_a * f(zp_a)) + f(r_b * f(zp_b))))
+    fixed = f(f(zp_out) - fma32(r_a, f(zp_a), f(r_b * f(zp_b))))
     return np.array([r_a, r_b, fixed], dtype=np.float32)
 
 
