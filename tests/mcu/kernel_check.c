@@ -1,9 +1,10 @@
 /* Property check run under QEMU: the DSP kernel set equals the portable set bit for bit on
  * pseudo-random shapes, offsets, requantization constants (fast and fallback paths) and data.
  * The portable kernels are compiled with -Dfm_conv_s8=ref_fm_conv_s8 (and so on) and linked beside
- * the DSP ones; both call the same fm_requant: fixedpoint, or ort-int when this file is compiled with
+ * the DSP ones; both call the same fm_requant: fixedpoint, ort-int when this file is compiled with
  * FM_CHECK_ORT_INT 1 (its mantissas and exponents share the mult/shift arrays: the DSP set must not
- * take them for fixed-point constants). Exit code: 0 all equal, 1 + kernel id on the first difference,
+ * take them for fixed-point constants), or tflm with FM_CHECK_TFLM 1 (multipliers stored negated: the
+ * DSP set's double-rounding rule). Exit code: 0 all equal, 1 + kernel id on the first difference,
  * 9 on a status difference. */
 #include <stdint.h>
 
@@ -46,6 +47,15 @@ static void fill(int8_t *a, int32_t n) {
 #ifndef FM_CHECK_ORT_INT
 #define FM_CHECK_ORT_INT 0
 #endif
+#ifndef FM_CHECK_TFLM
+#define FM_CHECK_TFLM 0
+#endif
+
+/* A multiplier of the compiled mode's kind: in [2^30, 2^31), negated in tflm. */
+static int32_t multiplier(void) {
+    const int32_t m = span(1 << 30, 0x7FFFFFFF);
+    return FM_CHECK_TFLM ? -m : m;
+}
 
 static void requant(fm_requant_t *rq, int32_t channels) {
     int32_t i;
@@ -54,7 +64,7 @@ static void requant(fm_requant_t *rq, int32_t channels) {
             mult[i] = span(1 << 23, (1 << 24) - 1);
             shift[i] = (int8_t)span(-36, -25);
         } else { /* inline rules (shifts -2 .. -23, and to -31), fm_requant fallback */
-            mult[i] = span(1 << 30, 0x7FFFFFFF);
+            mult[i] = multiplier();
             shift[i] = (int8_t)(rnd(8) == 0 ? span(-1, 2) : rnd(8) == 0 ? span(-31, -15) : span(-14, -2));
         }
         /* biases near the int32 limits: saturating addition (the DSP conv's general path) */
@@ -204,7 +214,7 @@ static int add_case(void) {
     p.a_size = rnd(4) ? p.size : 1;
     p.b_size = rnd(4) ? p.size : (p.size % 4 == 0 ? p.size / 4 : 1);
     for (i = 0; i < 3; ++i) {
-        mult[i] = rnd(16) ? span(1 << 30, 0x7FFFFFFF) : 0;
+        mult[i] = rnd(16) ? multiplier() : 0;
         shift[i] = (int8_t)(i < 2 ? (rnd(8) ? span(-8, 0) : span(-31, 12)) : (rnd(8) ? span(-23, -2) : span(-31, 12)));
     }
     rq.mult = mult;

@@ -28,6 +28,8 @@ WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8",
         ("cortex-m33", "fixedpoint"),
         ("cortex-m55", "fixedpoint"),
         ("cortex-m4", "ort_int"),
+        ("cortex-m4", "tflm"),
+        ("cortex-m33", "tflm"),
     ],
 )
 def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str, mode: str) -> None:
@@ -36,7 +38,8 @@ def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, targe
     sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
     main = tmp_path / "kernel_check_main.c"
     check = Path(__file__).parent / "kernel_check.c"
-    main.write_text(f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#include "{check}"\n', encoding="utf-8")
+    flags = f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#define FM_CHECK_TFLM {int(mode == "tflm")}\n'
+    main.write_text(f'{flags}#include "{check}"\n', encoding="utf-8")
     t = get_target(target)
     build_program(sources, t, [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
     run = qemu.run_elf(tmp_path / "build" / "prog.elf", t, b"", [0, 0], timeout_s=60)

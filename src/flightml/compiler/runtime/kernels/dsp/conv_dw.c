@@ -121,8 +121,8 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
             for (kh = 0; kh < k_h; ++kh) fm_dw_tap(d, d->row[kh], s, inside, d->w02[kh], d->w1[kh], stride, &a, &b);
         }
         if (q->fast) {
-            out[ow] = fm_dsp_rq8(a, q->mult, q->add, q->rshift);
-            out[ow + 1] = fm_dsp_rq8(b, q->mult, q->add, q->rshift);
+            out[ow] = fm_dsp_rqk(a, q->fast, q->mult, q->add, q->rshift);
+            out[ow + 1] = fm_dsp_rqk(b, q->fast, q->mult, q->add, q->rshift);
         } else {
             out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
             out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
@@ -156,8 +156,8 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
             fm_dw_word(xo, fm_dsp_ld4(x + 2 * tap_step), stride == 1 ? 0 : x[2 * tap_step + 4] + in_offset, w02_2,
                        w1_2, stride, &a, &b);
             if (fast) {
-                out[ow] = fm_dsp_rq8(a, mult, add, rshift);
-                out[ow + 1] = fm_dsp_rq8(b, mult, add, rshift);
+                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+                out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
             } else {
                 out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
                 out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
@@ -169,7 +169,7 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                 a = fm_dw_one(xo, fm_dsp_ld4(x), w02_0, w1_0, init);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + tap_step), w02_1, w1_1, a);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + 2 * tap_step), w02_2, w1_2, a);
-                out[ow] = fast ? fm_dsp_rq8(a, mult, add, rshift) : fm_dsp_chq_out(a, q, rq, bias, c);
+                out[ow] = fast ? fm_dsp_rqk(a, fast, mult, add, rshift) : fm_dsp_chq_out(a, q, rq, bias, c);
                 break;
             }
         }
@@ -181,15 +181,21 @@ static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const 
                                                         const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                         const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                         int8_t *out) {
-    const int32_t tap = p->dil_h * pw;
-    if (tap == 8 && d->stride == 1 && q->fast) { /* rows of up to 6 outputs: the taps at constant offsets */
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, 8, out);
-    } else if (d->stride == 1 && q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, tap, out);
+    const int32_t tap = p->dil_h * pw, fast = q->fast;
+    if (tap == 8 && d->stride == 1 && fast == FM_DSP_FIXED) { /* rows of up to 6 outputs: constant offsets */
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_FIXED, 8, out);
+    } else if (tap == 8 && d->stride == 1 && fast == FM_DSP_TFLM) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_TFLM, 8, out);
+    } else if (d->stride == 1 && fast == FM_DSP_FIXED) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_FIXED, tap, out);
+    } else if (d->stride == 1 && fast == FM_DSP_TFLM) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_TFLM, tap, out);
     } else if (d->stride == 1) {
         fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, tap, out);
-    } else if (q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 1, tap, out);
+    } else if (fast == FM_DSP_FIXED) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, FM_DSP_FIXED, tap, out);
+    } else if (fast == FM_DSP_TFLM) {
+        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, FM_DSP_TFLM, tap, out);
     } else {
         fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, tap, out);
     }

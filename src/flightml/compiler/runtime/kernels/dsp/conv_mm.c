@@ -12,7 +12,8 @@
  *
  * Requantization: the constants of each output channel are loaded once per block of FM_MM_ROWS
  * channels (fm_dsp_chq_load); channels the int8 rule applies to start their accumulators at the bias
- * and take SMMLA, shift and SSAT, the others the bias with saturation and the mode's fm_requant. */
+ * and take SMMLA, shift and SSAT (tflm: SMMULR and TFLite's rounding division, fm_dsp_rqt), the others
+ * the bias with saturation and the mode's fm_requant. */
 #include "fm_dsp_conv.h"
 
 #define FM_MM_CHUNK FM_DSP_COLB /* patch values gathered per pass and column (multiple of 4) */
@@ -30,7 +31,13 @@ int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, 
     fm_dsp_rq8_t r = {0, 0, 0};
     const int32_t b = bias != 0 ? bias[c] : 0;
     const int64_t maxsum = (int64_t)len * 65025; /* |x + x_off|, |w + w_off| <= 255 */
-    q->fast = fm_dsp_rq8_load(rq, c, &r) && b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum;
+    if (fm_dsp_rq8_load(rq, c, &r)) {
+        q->fast = b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum ? FM_DSP_FIXED : 0;
+    } else if (fm_dsp_rqt_load(rq, c, &r)) {
+        q->fast = b < 0x40000000 - maxsum && b > -0x40000000 + maxsum ? FM_DSP_TFLM : 0;
+    } else {
+        q->fast = 0;
+    }
     q->init = q->fast ? b : 0;
     q->mult = r.mult;
     q->add = r.add;
@@ -124,9 +131,14 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
     int32_t j;
     for (j = 0; j < nb; ++j, out += stride) {
         const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
-        if (q[j].fast) { /* the int8 rule, constants loaded once for both positions */
+        if (q[j].fast == FM_DSP_FIXED) { /* the int8 rule, constants loaded once for both positions */
             out[0] = fm_dsp_rq8(acc[2 * j], mult, add, rshift);
             if (two) out[1] = fm_dsp_rq8(acc[2 * j + 1], mult, add, rshift);
+            continue;
+        }
+        if (q[j].fast == FM_DSP_TFLM) {
+            out[0] = fm_dsp_rqt(acc[2 * j], mult, add, rshift);
+            if (two) out[1] = fm_dsp_rqt(acc[2 * j + 1], mult, add, rshift);
             continue;
         }
         out[0] = fm_dsp_chq_out(acc[2 * j], &q[j], rq, bias, n0 + j);

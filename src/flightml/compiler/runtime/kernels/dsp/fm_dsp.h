@@ -312,6 +312,39 @@ static inline int32_t fm_dsp_smmla(int32_t a, int32_t b, int32_t acc) {
 static inline int8_t fm_dsp_rq8(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
     return (int8_t)__ssat(fm_dsp_smmla(acc, mult, add) >> rshift, 8);
 }
+
+/* TFLite's double rounding (the tflm mode), for the usual case (mult stored negated: M = -mult in
+ * [2^30, 2^31); shift in [-22, -1]; clamp [-128, 127]), with r = -shift (no left shift):
+ *   SaturatingRoundingDoublingHighMul(acc, M) = floor((2 acc M + 2^31) / 2^32) = SMMULR(2 acc, M) for
+ *   |acc| < 2^30 (the halfway case rounds up for both signs: for ab < 0 gemmlowp's nudge 1 - 2^30 and
+ *   division toward zero give the same, as CMSIS-NN's arm_nn_doubling_high_mult_no_sat); no saturation
+ *   (M < 2^31). RoundingDivideByPOT(h, r) + zp = floor((h + 2^(r-1) - (h < 0)) / 2^r) + zp
+ *   = (h + add - (h < 0)) >> r, add = 2^(r-1) + zp * 2^r (half away from zero; r >= 1).
+ * |h| < 2^30 and |add| < 2^21 + 2^29, so nothing overflows. Non-decreasing in acc. */
+static inline int fm_dsp_rqt_load(const fm_requant_t *rq, int32_t ch, fm_dsp_rq8_t *q) {
+    const int32_t i = rq->per_channel ? ch : 0;
+    if (rq->mult == 0 || rq->shift == 0 || rq->mult[i] > -0x40000000 || rq->shift[i] > -1 || rq->shift[i] < -22) {
+        return 0;
+    }
+    if (rq->act_min != -128 || rq->act_max != 127 || rq->out_zp < -128 || rq->out_zp > 127) return 0;
+    q->mult = -rq->mult[i];
+    q->rshift = -rq->shift[i];
+    q->add = (int32_t)(1u << (q->rshift - 1)) + rq->out_zp * (int32_t)(1u << q->rshift);
+    return 1;
+}
+
+/* SMMULR: round(a * b / 2^32), halfway up. */
+static inline int32_t fm_dsp_smmulr(int32_t a, int32_t b) {
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* The double-rounding int8 rule; |acc| < 2^30. */
+static inline int8_t fm_dsp_rqt(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
+    const int32_t h = fm_dsp_smmulr(acc * 2, mult);
+    return (int8_t)__ssat((h + add - (int32_t)((uint32_t)h >> 31)) >> rshift, 8);
+}
 #pragma GCC diagnostic pop
 
 #endif /* FM_DSP_H */
