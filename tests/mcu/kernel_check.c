@@ -4,7 +4,7 @@
  * the DSP ones; both call the same fm_requant: fixedpoint, ort-int when this file is compiled with
  * FM_CHECK_ORT_INT 1 (its mantissas and exponents share the mult/shift arrays: the DSP set must not
  * take them for fixed-point constants), or tflm with FM_CHECK_TFLM 1 (multipliers stored negated: the
- * DSP set's double-rounding rule). Exit code: 0 all equal, 1 + kernel id on the first difference,
+ * DSP set's double-rounding rule). Average pooling (integer and TFLite's) every tenth case. Exit code: 0 all equal, 1 + kernel id on the first difference,
  * 9 on a status difference. */
 #include <stdint.h>
 
@@ -23,6 +23,8 @@ int ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *
 int ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
 int ref_fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
                   int8_t *output);
+int ref_fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output);
+int ref_fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
 int main(void);
 
 #define CASES 500
@@ -235,11 +237,64 @@ static int add_case(void) {
     return 0;
 }
 
+/* Average pooling, integer (fm_avgpool_s8) and TFLite's (fm_avgpool_div_s8): padded, strided, dilated along
+ * h, and global windows; a few dilated along w (the DSP set's portable fallback). */
+static int pool_case(void) {
+    fm_avgpool_params_t ap;
+    fm_avgpool_div_params_t dp;
+    fm_pool_params_t *p = &ap.pool;
+    fm_requant_t rq;
+    int32_t i, n, rd, rr;
+    p->channels = span(1, 8);
+    p->in_h = span(1, 12);
+    p->in_w = span(1, 40);
+    p->k_h = span(1, 4);
+    p->k_w = span(1, 6);
+    p->stride_h = span(1, 3);
+    p->stride_w = span(1, 3);
+    p->dil_h = span(1, 2);
+    p->dil_w = rnd(8) ? 1 : 2;
+    p->pad_top = span(0, p->k_h - 1);
+    p->pad_left = span(0, p->k_w - 1);
+    if (rnd(3) == 0) { /* global */
+        p->k_h = p->in_h;
+        p->k_w = p->in_w;
+        p->stride_h = p->stride_w = p->dil_h = p->dil_w = 1;
+        p->pad_top = p->pad_left = 0;
+    }
+    p->out_h = out_dim(p->in_h, p->pad_top, p->k_h, p->dil_h, p->stride_h, span(0, p->k_h - 1));
+    p->out_w = out_dim(p->in_w, p->pad_left, p->k_w, p->dil_w, p->stride_w, span(0, p->k_w - 1));
+    n = p->channels * p->out_h * p->out_w;
+    if (p->out_h < 1 || p->out_w < 1 || n > 2048 || p->k_h * p->k_w > 64) return 0;
+    ap.in_offset = span(-127, 128);
+    ap.count_include_pad = (int32_t)rnd(2);
+    fill(x, p->channels * p->in_h * p->in_w);
+    requant(&rq, p->k_h * p->k_w);
+    rd = fm_avgpool_s8(&ap, &rq, x, y_dsp);
+    rr = ref_fm_avgpool_s8(&ap, &rq, x, y_ref);
+    if (rd != rr) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 5;
+    }
+    dp.pool = *p;
+    dp.act_min = rq.act_min;
+    dp.act_max = rq.act_max;
+    if (fm_avgpool_div_s8(&dp, x, y_dsp) != ref_fm_avgpool_div_s8(&dp, x, y_ref)) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 6;
+    }
+    return 0;
+}
+
 int main(void) {
     int i, rc;
     for (i = 0; i < CASES; ++i) {
         if (!FM_CHECK_ORT_INT && i % 10 == 9) {
             rc = add_case();
+            if (rc) return rc;
+        }
+        if (i % 10 == 4) {
+            rc = pool_case();
             if (rc) return rc;
         }
         switch (i % 5) {

@@ -268,6 +268,46 @@ static inline int32_t fm_dsp_mac1(const int16_t *xq, const int8_t *w, int32_t n4
     return acc;
 }
 
+/* Sum of x[0 .. n): USADA8 on the values + 128 (XOR 0x80 per byte), eight at a time. */
+static inline int32_t fm_dsp_sum8(const int8_t *x, int32_t n) {
+    uint32_t s = 0u, t = 0u;
+    int32_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        s = __usada8(fm_dsp_ld4(x + i) ^ 0x80808080u, 0u, s);
+        t = __usada8(fm_dsp_ld4(x + i + 4) ^ 0x80808080u, 0u, t);
+    }
+    for (; i < n; ++i) s += (uint32_t)(x[i] + 128);
+    return (int32_t)(s + t) - 128 * n;
+}
+
+/* Sum of the valid positions of pooling window (oh, ow) of plane x and their number (*count), for
+ * windows contiguous along w (dil_w == 1): each window row one run; when the runs are whole rows that
+ * follow each other (dil_h == 1), one run. */
+static inline int32_t fm_dsp_window_sum(const fm_pool_params_t *p, const int8_t *x, int32_t oh, int32_t ow,
+                                        int32_t *count) {
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left, in_w = p->in_w;
+    const int32_t w_lo = iw0 > 0 ? iw0 : 0, w_hi = iw0 + p->k_w < in_w ? iw0 + p->k_w : in_w;
+    int32_t kh, sum = 0, rows = 0;
+    if (w_hi <= w_lo) {
+        *count = 0;
+        return 0;
+    }
+    if (p->dil_h == 1 && w_lo == 0 && w_hi == in_w) { /* whole rows: one run */
+        const int32_t h_lo = ih0 > 0 ? ih0 : 0, h_hi = ih0 + p->k_h < p->in_h ? ih0 + p->k_h : p->in_h;
+        rows = h_hi > h_lo ? h_hi - h_lo : 0;
+        *count = rows * in_w;
+        return fm_dsp_sum8(x + h_lo * in_w, rows * in_w);
+    }
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int32_t ih = ih0 + kh * p->dil_h;
+        if (ih < 0 || ih >= p->in_h) continue;
+        sum += fm_dsp_sum8(x + ih * in_w + w_lo, w_hi - w_lo);
+        ++rows;
+    }
+    *count = rows * (w_hi - w_lo);
+    return sum;
+}
+
 /* 1 when the constant arrays hold a fixedpoint multiplier at i: in [2^30, 2^31) or 0. The kernels do
  * not know the compiled mode; ort-int uses the same arrays with mantissas in [2^23, 2^24) (and
  * ort-exact has none), so only these values take the inline fixed-point rules. */
