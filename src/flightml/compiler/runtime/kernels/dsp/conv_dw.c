@@ -92,10 +92,12 @@ static inline __attribute__((always_inline)) void fm_dw_tap(const fm_dw_t *d, co
     fm_dw_word(d->xo, v, x4, w02, w1, stride, a, b);
 }
 
-/* One output row of one channel into out (pairs of outputs; k3: 3 taps along h, written out). */
+/* One output row of one channel into out (pairs of outputs; k3: 3 taps along h, written out; fast: q->fast,
+ * a constant in the k3 calls). */
 static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d, const fm_dsp_chq_t *q,
                                                                const fm_requant_t *rq, const int32_t *bias,
-                                                               int32_t c, int32_t stride, int k3, int8_t *out) {
+                                                               int32_t c, int32_t stride, int k3, int32_t fast,
+                                                               int8_t *out) {
     const int32_t out_w = d->out_w, in_w = d->in_w, init = q->init, k_h = d->k_h;
     const int32_t step = stride == 1 ? 2 : 4, last = out_w - 2;
     const int8_t *r0 = d->row[0], *r1 = d->row[1], *r2 = d->row[2];
@@ -120,9 +122,12 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
         } else {
             for (kh = 0; kh < k_h; ++kh) fm_dw_tap(d, d->row[kh], s, inside, d->w02[kh], d->w1[kh], stride, &a, &b);
         }
-        if (q->fast) {
-            out[ow] = fm_dsp_rqk(a, q->fast, q->mult, q->add, q->rshift);
-            out[ow + 1] = fm_dsp_rqk(b, q->fast, q->mult, q->add, q->rshift);
+        if (fast == FM_DSP_FIXED) {
+            out[ow] = fm_dsp_rq8(a, q->mult, q->add, q->rshift);
+            out[ow + 1] = fm_dsp_rq8(b, q->mult, q->add, q->rshift);
+        } else if (fast == FM_DSP_TFLM) {
+            out[ow] = fm_dsp_rqt(a, q->mult, q->add, q->rshift);
+            out[ow + 1] = fm_dsp_rqt(b, q->mult, q->add, q->rshift);
         } else {
             out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
             out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
@@ -216,16 +221,26 @@ static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, con
             d->w02[kh] = ok ? w02[kh] : 0;
             d->w1[kh] = ok ? w1[kh] : 0;
         }
-        if (d->stride == 1) {
-            if (k_h == 3) {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 1, out);
+        if (k_h != 3) {
+            if (d->stride == 1) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 0, q->fast, out);
             } else {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 0, out);
+                fm_dw_outrow(d, q, rq, bias, c, 2, 0, q->fast, out);
             }
-        } else if (k_h == 3) {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 1, out);
+        } else if (d->stride == 1) {
+            if (q->fast == FM_DSP_FIXED) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_FIXED, out);
+            } else if (q->fast == FM_DSP_TFLM) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_TFLM, out);
+            } else {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, 0, out);
+            }
+        } else if (q->fast == FM_DSP_FIXED) {
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_FIXED, out);
+        } else if (q->fast == FM_DSP_TFLM) {
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_TFLM, out);
         } else {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 0, out);
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, 0, out);
         }
     }
 }
