@@ -24,22 +24,16 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
     }
 }
 
-/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h or its double-rounding
- * one where it applies (constants loaded per output: per-channel is the usual quantization), else the
- * mode's fm_requant. */
+/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h where it applies (its
+ * constants loaded per output: per-channel is the usual quantization), else the mode's fm_requant. */
 static void fm_fc_out(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias, int32_t n0,
                       int8_t *output) {
     fm_dsp_rq8_t q;
     int32_t j;
     for (j = 0; j < nb; ++j) {
         const int32_t a = bias != 0 ? __qadd(acc[j], bias[n0 + j]) : acc[j];
-        if (fm_dsp_rq8_load(rq, n0 + j, &q)) {
-            output[j] = fm_dsp_rq8(a, q.mult, q.add, q.rshift);
-        } else if (a > -0x40000000 && a < 0x40000000 && fm_dsp_rqt_load(rq, n0 + j, &q)) {
-            output[j] = fm_dsp_rqt(a, q.mult, q.add, q.rshift);
-        } else {
-            output[j] = (int8_t)fm_requant(a, rq, n0 + j);
-        }
+        output[j] = fm_dsp_rq8_load(rq, n0 + j, &q) ? fm_dsp_rq8(a, q.mult, q.add, q.rshift)
+                                                    : (int8_t)fm_requant(a, rq, n0 + j);
     }
 }
 
