@@ -67,6 +67,31 @@ static void fm_mm_pointwise(const int8_t *x, int32_t plane, int32_t n, int32_t i
     for (; c < n; ++c, x += plane) col[c] = x[0];
 }
 
+/* x[0 .. 2] to d (a halfword and a byte: nothing read past the window). */
+static inline __attribute__((always_inline)) void fm_mm_copy3(int8_t *d, const int8_t *x) {
+    uint16_t h;
+    __builtin_memcpy(&h, x, 2);
+    __builtin_memcpy(d, &h, 2);
+    d[2] = x[2];
+}
+
+/* The patch of a window of 3 taps along w wholly inside the input, cc channels from x (its first
+ * value; channels `plane` apart, rows `row` apart, k_h rows): 3 x 3 written out. */
+static void fm_mm_inside3(const int8_t *x, int32_t plane, int32_t row, int32_t cc, int32_t k_h, int8_t *dst) {
+    int32_t c, kh;
+    if (k_h == 3) {
+        for (c = 0; c < cc; ++c, x += plane, dst += 9) {
+            fm_mm_copy3(dst, x);
+            fm_mm_copy3(dst + 3, x + row);
+            fm_mm_copy3(dst + 6, x + 2 * row);
+        }
+        return;
+    }
+    for (c = 0; c < cc; ++c, x += plane) {
+        for (kh = 0; kh < k_h; ++kh, dst += 3) fm_mm_copy3(dst, x + kh * row);
+    }
+}
+
 /* The patch of output position (oh, ow), input channels [c0, c0 + cc) of the group: int8 values in col,
  * the groups of 4 widened into xq. */
 static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t oh, int32_t ow, int32_t c0,
@@ -81,6 +106,11 @@ static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t
     fm_taps(iw0, dil_w, in_w, k_w, &kw_lo, &kw_hi);
     if (k_h == 1 && k_w == 1 && kh_lo < kh_hi && kw_lo < kw_hi) {
         fm_mm_pointwise(x + ih0 * in_w + iw0, plane, cc, k->in_offset, col, xq);
+        return;
+    }
+    if (k_w == 3 && dil_w == 1 && kh_lo == 0 && kh_hi == k_h && kw_lo == 0 && kw_hi == 3) { /* inside */
+        fm_mm_inside3(x + ih0 * in_w + iw0, plane, k->dil_h * in_w, cc, k_h, col);
+        fm_dsp_widen(col, cc * k_h * 3 / 4, k->in_offset, xq, 4);
         return;
     }
     for (c = 0; c < cc; ++c, x += plane) {
