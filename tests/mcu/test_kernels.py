@@ -46,7 +46,7 @@ def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, targe
     sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
     main = tmp_path / "kernel_check_main.c"
     check = Path(__file__).parent / "kernel_check.c"
-    flags = f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#define FM_CHECK_TFLM {int(mode == "tflm")}\n'
+    flags = f"#define FM_CHECK_ORT_INT {int(mode == 'ort_int')}\n#define FM_CHECK_TFLM {int(mode == 'tflm')}\n"
     main.write_text(f'{flags}#include "{check}"\n', encoding="utf-8")
     t = get_target(target)
     build_program(sources, t, [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
