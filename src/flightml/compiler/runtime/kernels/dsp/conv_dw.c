@@ -136,11 +136,10 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
 }
 
 /* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
- * everything in registers (the output stores could alias a struct); stride and fast are constants; an odd
- * width computes its last output alone. */
+ * everything in registers (the output stores could alias a struct); stride and fast (an inline rule) are
+ * constants; an odd width computes its last output alone. */
 static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                               const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                                int32_t stride, int32_t fast, int32_t tap_step,
                                                                int8_t *out) {
     const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
@@ -160,13 +159,8 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                        stride, &a, &b);
             fm_dw_word(xo, fm_dsp_ld4(x + 2 * tap_step), stride == 1 ? 0 : x[2 * tap_step + 4] + in_offset, w02_2,
                        w1_2, stride, &a, &b);
-            if (fast) {
-                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
-                out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
-            } else {
-                out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
-                out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
-            }
+            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
             ow += 2;
             x += step;
             if (ow >= out_w) break;
@@ -174,35 +168,31 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                 a = fm_dw_one(xo, fm_dsp_ld4(x), w02_0, w1_0, init);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + tap_step), w02_1, w1_1, a);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + 2 * tap_step), w02_2, w1_2, a);
-                out[ow] = fast ? fm_dsp_rqk(a, fast, mult, add, rshift) : fm_dsp_chq_out(a, q, rq, bias, c);
+                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
                 break;
             }
         }
     }
 }
 
-/* fm_dw_plane3 with stride and fast as constants, out of line (its loop keeps its values in registers). */
+/* fm_dw_plane3 with stride and fast (an inline rule) as constants, out of line (its loop keeps its values
+ * in registers). */
 static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                         const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                        const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                         int8_t *out) {
     const int32_t tap = p->dil_h * pw, fast = q->fast;
     if (tap == 8 && d->stride == 1 && fast == FM_DSP_FIXED) { /* rows of up to 6 outputs: constant offsets */
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_FIXED, 8, out);
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, 8, out);
     } else if (tap == 8 && d->stride == 1 && fast == FM_DSP_TFLM) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_TFLM, 8, out);
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, 8, out);
     } else if (d->stride == 1 && fast == FM_DSP_FIXED) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_FIXED, tap, out);
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, tap, out);
     } else if (d->stride == 1 && fast == FM_DSP_TFLM) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, FM_DSP_TFLM, tap, out);
-    } else if (d->stride == 1) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, tap, out);
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, tap, out);
     } else if (fast == FM_DSP_FIXED) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, FM_DSP_FIXED, tap, out);
-    } else if (fast == FM_DSP_TFLM) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, FM_DSP_TFLM, tap, out);
+        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_FIXED, tap, out);
     } else {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, tap, out);
+        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_TFLM, tap, out);
     }
 }
 
@@ -221,26 +211,22 @@ static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, con
             d->w02[kh] = ok ? w02[kh] : 0;
             d->w1[kh] = ok ? w1[kh] : 0;
         }
-        if (k_h != 3) {
+        if (k_h != 3 || !q->fast) { /* other taps, or the mode's fm_requant: a loop over the taps */
             if (d->stride == 1) {
                 fm_dw_outrow(d, q, rq, bias, c, 1, 0, q->fast, out);
             } else {
                 fm_dw_outrow(d, q, rq, bias, c, 2, 0, q->fast, out);
             }
-        } else if (d->stride == 1) {
+        } else if (d->stride == 1) { /* the inline rules: taps written out */
             if (q->fast == FM_DSP_FIXED) {
                 fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_FIXED, out);
-            } else if (q->fast == FM_DSP_TFLM) {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_TFLM, out);
             } else {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 1, 0, out);
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_TFLM, out);
             }
         } else if (q->fast == FM_DSP_FIXED) {
             fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_FIXED, out);
-        } else if (q->fast == FM_DSP_TFLM) {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_TFLM, out);
         } else {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 1, 0, out);
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_TFLM, out);
         }
     }
 }
@@ -307,14 +293,14 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
             fm_dw_pad_copy(p, x, pw, rows, buf);
             x = buf;
         }
-        if (pw > 0 && k_h == 3) {
+        if (pw > 0 && k_h == 3 && q.fast) { /* the mode's fm_requant: the row loop below */
             d.w02[0] = w02[0];
             d.w02[1] = w02[1];
             d.w02[2] = w02[2];
             d.w1[0] = w1[0];
             d.w1[1] = w1[1];
             d.w1[2] = w1[2];
-            fm_dw_plane3_call(&d, buf, pw, p, &q, rq, bias, c, output + c * oplane);
+            fm_dw_plane3_call(&d, buf, pw, p, &q, output + c * oplane);
             continue;
         }
         fm_dw_channel(&d, x, w02, w1, &pp, &q, rq, bias, c, output + c * oplane);
