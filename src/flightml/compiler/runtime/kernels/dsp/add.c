@@ -118,18 +118,17 @@ static inline __attribute__((always_inline)) void fm_add_tflm_loop(const int8_t 
     }
 }
 
-static __attribute__((noinline)) void fm_add_tflm_run(const int8_t *a, const int8_t *b, int32_t n, int32_t a_n,
-                                                      int32_t b_n, const fm_add_tflm_t *k, int8_t *out) {
-    if (a_n == n && b_n == n) { /* residual connections */
-        fm_add_tflm_loop(a, b, n, n, n, k, 0, out);
-    } else {
-        fm_add_tflm_loop(a, b, n, a_n, b_n, k, 1, out);
-    }
-}
-
+/* out[i] for i < n by the fixedpoint rule (k) or, when t is not NULL, the tflm rule (t); residual
+ * connections (same sizes) without the modulo. */
 static __attribute__((noinline)) void fm_add_run(const int8_t *a, const int8_t *b, int32_t n, int32_t a_n,
-                                                 int32_t b_n, const fm_add_fast_t *k, int8_t *out) {
-    if (a_n == n && b_n == n) { /* residual connections */
+                                                 int32_t b_n, const fm_add_fast_t *k, const fm_add_tflm_t *t,
+                                                 int8_t *out) {
+    const int residual = a_n == n && b_n == n;
+    if (t != 0 && residual) {
+        fm_add_tflm_loop(a, b, n, n, n, t, 0, out);
+    } else if (t != 0) {
+        fm_add_tflm_loop(a, b, n, a_n, b_n, t, 1, out);
+    } else if (residual) {
         fm_add_loop(a, b, n, n, n, k, 0, out);
     } else {
         fm_add_loop(a, b, n, a_n, b_n, k, 1, out);
@@ -145,11 +144,11 @@ int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t
     if (p == 0 || rq == 0 || a == 0 || b == 0 || output == 0) return FM_ERR_NULL;
     if (p->a_size < 1 || p->b_size < 1 || p->size % p->a_size != 0 || p->size % p->b_size != 0) return FM_ERR_PARAM;
     if (fm_add_fast(rq, &k)) {
-        fm_add_run(a, b, n, p->a_size, p->b_size, &k, output);
+        fm_add_run(a, b, n, p->a_size, p->b_size, &k, 0, output);
         return FM_OK;
     }
     if (fm_add_tflm(rq, &t)) {
-        fm_add_tflm_run(a, b, n, p->a_size, p->b_size, &t, output);
+        fm_add_run(a, b, n, p->a_size, p->b_size, &k, &t, output);
         return FM_OK;
     }
     for (i = 0; i < n; ++i) output[i] = (int8_t)fm_requant_add(a[i % p->a_size], b[i % p->b_size], rq);
