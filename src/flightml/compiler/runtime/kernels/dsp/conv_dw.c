@@ -11,10 +11,12 @@
  * Words reaching into the padding are shifted in the input zero point (widens to 0; rows of at least 4);
  * rows outside the input along h take zero weights (and read row 0). An odd output width computes
  * its last pair at out_w - 2 (one output twice, same value). 3 taps along h (the usual 3 x 3) are
- * written out, with the weights in registers. Requantization as conv_mm.c.
+ * written out, with the weights in registers, for the two inline rules (fixedpoint, tflm; the mode's
+ * fm_requant takes the loop over the taps). Requantization as conv_mm.c.
  * Small planes (the narrow layers of KWS and VWW; rows narrower than 4 included) are first copied into
  * a padded plane on the stack (FM_DSP_DW_PLANE bytes, the padding filled with the zero point once per
- * layer): no border pairs, no rows outside, and with 3 taps along h an out-of-line loop (fm_dw_plane3). */
+ * layer): no border pairs, no rows outside, and with 3 taps along h and an inline rule an out-of-line
+ * loop (fm_dw_plane3). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
