@@ -103,9 +103,10 @@ static int conv_case(int pooled, int big, int dw) {
     p.k_w = big ? span(1, 3) : span(1, 5);
     p.in_h = big ? span(1, 6) : span(1, 3);
     p.in_w = big ? span(1, 8) : span(1, 24);
-    if (big && rnd(2)) { /* pointwise */
+    if (big && rnd(2)) { /* pointwise; half of them 4 or 8 channels per group (the narrow path) */
         p.k_h = 1;
         p.k_w = 1;
+        if (rnd(2)) p.in_c = groups * (rnd(2) ? 4 : 8);
     }
     if (dw) {
         p.groups = p.in_c = p.out_c = span(1, 9);

@@ -176,6 +176,72 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
     }
 }
 
+/* Outputs out[i], i < np, of one output channel of a narrow pointwise layer (n4 = 1 or 2 groups of 4 input
+ * channels): its widened weight row in registers against the positions widened at xq (4 * n4 int16
+ * each); n4 and fast constants. */
+static inline __attribute__((always_inline)) void fm_mm_narrow_loop(const int16_t *xq, int32_t np, const int8_t *w,
+                                                                    int32_t n4, int32_t w_offset,
+                                                                    const fm_dsp_chq_t *q, int32_t fast,
+                                                                    const fm_requant_t *rq, const int32_t *bias,
+                                                                    int32_t c, int8_t *out) {
+    const int16x2_t wo = fm_dsp_pair(w_offset);
+    const uint32_t v0 = fm_dsp_ld4(w), v1 = n4 == 2 ? fm_dsp_ld4(w + 4) : 0u;
+    const int16x2_t a_lo = fm_dsp_wlo(wo, v0), a_hi = fm_dsp_hi(wo, v0);
+    const int16x2_t b_lo = fm_dsp_wlo(wo, v1), b_hi = fm_dsp_hi(wo, v1);
+    const int32_t init = q->init, mult = q->mult, add = q->add, rshift = q->rshift;
+    int32_t i;
+    for (i = 0; i < np; ++i, xq += 4 * n4) {
+        int32_t acc = __smlad(fm_dsp_ld2(xq + 2), a_hi, __smlad(fm_dsp_ld2(xq), a_lo, init));
+        if (n4 == 2) acc = __smlad(fm_dsp_ld2(xq + 6), b_hi, __smlad(fm_dsp_ld2(xq + 4), b_lo, acc));
+        out[i] = fast ? fm_dsp_rqk(acc, fast, mult, add, rshift) : fm_dsp_chq_out(acc, q, rq, bias, c);
+    }
+}
+
+/* fm_mm_narrow_loop with n4 and the requantization kind as constants. */
+static __attribute__((noinline)) void fm_mm_narrow_row(const int16_t *xq, int32_t np, const int8_t *w, int32_t n4,
+                                                       int32_t w_offset, const fm_dsp_chq_t *q,
+                                                       const fm_requant_t *rq, const int32_t *bias, int32_t c,
+                                                       int8_t *out) {
+    if (n4 == 1 && q->fast == FM_DSP_FIXED) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, FM_DSP_FIXED, rq, bias, c, out);
+    } else if (n4 == 1 && q->fast == FM_DSP_TFLM) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, FM_DSP_TFLM, rq, bias, c, out);
+    } else if (n4 == 1) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, 0, rq, bias, c, out);
+    } else if (q->fast == FM_DSP_FIXED) {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, FM_DSP_FIXED, rq, bias, c, out);
+    } else if (q->fast == FM_DSP_TFLM) {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, FM_DSP_TFLM, rq, bias, c, out);
+    } else {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, 0, rq, bias, c, out);
+    }
+}
+
+/* Pointwise layers with 4 or 8 input channels per group, every position inside the input: positions
+ * widened a block at a time into xq (the widened buffers of the general path), then each output channel
+ * against the block (fm_mm_narrow_row: no per-position calls, weights widened once per block). */
+static void fm_mm_narrow(const fm_mm_ctx_t *k, const fm_conv_params_t *p, const fm_requant_t *rq,
+                         const int8_t *weights, const int32_t *bias, int8_t *col, int16_t *xq, int8_t *output) {
+    const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups, oplane = p->out_h * p->out_w;
+    const int32_t block = 2 * FM_DSP_COLB / cin_g, out_w = p->out_w;
+    fm_dsp_chq_t q;
+    int32_t g, pa, np, i, n;
+    for (g = 0; g < p->groups; ++g) {
+        const int8_t *x = k->input + g * cin_g * k->plane;
+        for (pa = 0; pa < oplane; pa += np) {
+            np = oplane - pa < block ? oplane - pa : block;
+            for (i = 0; i < np; ++i) {
+                fm_mm_pointwise(x + fm_mm_at(k, pa + i, out_w), k->plane, cin_g, k->in_offset, col, xq + i * cin_g);
+            }
+            for (n = g * cout_g; n < (g + 1) * cout_g; ++n) {
+                fm_dsp_chq_load(rq, bias, n, cin_g, &q);
+                fm_mm_narrow_row(xq, np, weights + n * cin_g, cin_g / 4, p->w_offset, &q, rq, bias, n,
+                                 output + n * oplane + pa);
+            }
+        }
+    }
+}
+
 static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                     const int32_t *bias, int8_t *output) {
     int8_t col[2 * FM_MM_CHUNK];
@@ -204,6 +270,11 @@ static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, co
     k.pad_left = p->pad_left;
     k.in_offset = in_offset;
     k.pad = (int8_t)(-in_offset);
+    k.input = input;
+    if (inside && (cin_g == 4 || cin_g == 8)) {
+        fm_mm_narrow(&k, p, rq, weights, bias, col, xq, output);
+        return;
+    }
     for (g = 0; g < p->groups; ++g) {
         k.input = input + g * cin_g * k.plane;
         for (n0 = g * cout_g; n0 < (g + 1) * cout_g; n0 += FM_MM_ROWS) {
