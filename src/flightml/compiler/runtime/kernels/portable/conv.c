@@ -4,6 +4,13 @@
  * serves both channels, each weight load both positions); border positions take the per-point path. */
 #include "fm_kernels.h"
 
+/* Inlined at each call site so constant arguments (channel count, offsets, taps) specialize the loops. */
+#if defined(__GNUC__)
+#define FM_INLINE inline __attribute__((always_inline))
+#else
+#define FM_INLINE inline
+#endif
+
 /* First and one-past-last kernel tap k in [0, k) with 0 <= base + k * dil < size. */
 static void fm_tap_range(int32_t base, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi) {
     int32_t a = 0;
@@ -23,7 +30,10 @@ typedef struct {
     const int8_t *w;   /* channel oc's weights (oc + 1's follow after cin_g * taps) */
     int32_t oc, two;   /* first channel; 1 when oc + 1 is computed too (same group) */
     int32_t cin_g, plane, taps;
+    int32_t wsum[2];   /* weights without offset: the sum of each channel's weights over the whole window */
 } fm_conv_ctx_t;
+
+static int32_t fm_conv_wsum(const fm_conv_ctx_t *k, int32_t c, int32_t kh_lo, int32_t kh_hi);
 
 static void fm_conv_ctx(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                         const int8_t *weights, const int32_t *bias, int32_t oc, fm_conv_ctx_t *k) {
@@ -38,6 +48,8 @@ static void fm_conv_ctx(const fm_conv_params_t *p, const fm_requant_t *rq, const
     k->taps = p->k_h * p->k_w;
     k->x = input + (oc / per_group) * k->cin_g * k->plane;
     k->w = weights + oc * k->cin_g * k->taps;
+    k->wsum[0] = p->w_offset == 0 ? fm_conv_wsum(k, 0, 0, p->k_h) : 0;
+    k->wsum[1] = p->w_offset == 0 && k->two ? fm_conv_wsum(k, 1, 0, p->k_h) : 0;
 }
 
 /* Requantized output of channel oc + c at (oh, ow), any padding (border positions). */
@@ -67,7 +79,7 @@ static int8_t fm_conv_point(const fm_conv_ctx_t *k, int32_t c, int32_t oh, int32
  * acc = {pos a w0, pos b w0, pos a w1, pos b w1}, in registers: n taps, input step xs, weight step ws.
  * (x + io) * (w + wo) as the reference: |x + io|, |w + wo| <= 255 and the compiler bounds the sum to int32.
  * `two` is a constant per call site (inlined): 0 leaves acc[2], acc[3] alone. */
-static inline void fm_dot(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t xs, int32_t ws,
+static FM_INLINE void fm_dot(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t xs, int32_t ws,
                           int32_t sb, int32_t io, int32_t wo, int32_t two, int32_t *acc) {
     int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
     int32_t i;
@@ -90,38 +102,67 @@ static inline void fm_dot(const int8_t *x, const int8_t *w0, const int8_t *w1, i
 }
 
 /* The window of positions (ih0, iw0) and (ih0, iw0 + sb) (sb = 0: one position), rows kh_lo..kh_hi, all
- * taps inside the input along W, for channel oc and oc + 1 when `two`: acc as fm_dot. Input channels
- * innermost when there are several (pointwise and most convolutions), else the window's columns. */
-static void fm_conv_pair2(const fm_conv_ctx_t *k, int32_t two, int32_t ih0, int32_t iw0, int32_t sb,
-                          int32_t kh_lo, int32_t kh_hi, int32_t *acc) {
+ * taps inside the input along W, for channel oc and oc + 1 when `two`: acc as fm_dot, with input offset io
+ * and weight offset wo (constants where inlined). Input channels innermost when there are several
+ * (pointwise and most convolutions), else the window's columns (3 unrolled). */
+static FM_INLINE void fm_conv_window(const fm_conv_ctx_t *k, int32_t two, int32_t ih0, int32_t iw0, int32_t sb,
+                                  int32_t kh_lo, int32_t kh_hi, int32_t io, int32_t wo, int32_t *acc) {
     const fm_conv_params_t *p = k->p;
-    const int8_t *w1 = k->w + k->cin_g * k->taps;
-    const int32_t io = p->in_offset;
-    const int32_t wo = p->w_offset;
+    const int8_t *w1 = two ? k->w + k->cin_g * k->taps : k->w;
     int32_t kh, kw;
     acc[0] = acc[1] = acc[2] = acc[3] = 0;
     for (kh = kh_lo; kh < kh_hi; ++kh) {
         const int8_t *x_row = k->x + (ih0 + kh * p->dil_h) * p->in_w + iw0;
         const int32_t at = kh * p->k_w;
-        if (k->cin_g == 1) { /* depthwise and single-input-channel layers; 3 columns unrolled */
-            const int32_t n = p->k_w;
-            if (two && n == 3) fm_dot(x_row, k->w + at, w1 + at, 3, p->dil_w, 1, sb, io, wo, 1, acc);
-            else if (two) fm_dot(x_row, k->w + at, w1 + at, n, p->dil_w, 1, sb, io, wo, 1, acc);
-            else if (n == 3) fm_dot(x_row, k->w + at, k->w, 3, p->dil_w, 1, sb, io, wo, 0, acc);
-            else fm_dot(x_row, k->w + at, k->w, n, p->dil_w, 1, sb, io, wo, 0, acc);
-            continue;
-        }
-        for (kw = 0; kw < p->k_w; ++kw) {
-            const int8_t *xk = x_row + kw * p->dil_w;
-            if (two) fm_dot(xk, k->w + at + kw, w1 + at + kw, k->cin_g, k->plane, k->taps, sb, io, wo, 1, acc);
-            else fm_dot(xk, k->w + at + kw, k->w, k->cin_g, k->plane, k->taps, sb, io, wo, 0, acc);
+        if (k->cin_g == 1 && p->k_w == 3) {
+            fm_dot(x_row, k->w + at, w1 + at, 3, p->dil_w, 1, sb, io, wo, two, acc);
+        } else if (k->cin_g == 1) {
+            fm_dot(x_row, k->w + at, w1 + at, p->k_w, p->dil_w, 1, sb, io, wo, two, acc);
+        } else {
+            for (kw = 0; kw < p->k_w; ++kw) {
+                fm_dot(x_row + kw * p->dil_w, k->w + at + kw, w1 + at + kw, k->cin_g, k->plane, k->taps, sb, io, wo,
+                       two, acc);
+            }
         }
     }
 }
 
+/* Sum over the window rows kh_lo..kh_hi of channel oc + c's weights (with their offset). */
+static int32_t fm_conv_wsum(const fm_conv_ctx_t *k, int32_t c, int32_t kh_lo, int32_t kh_hi) {
+    const int32_t k_w = k->p->k_w;
+    const int8_t *w = k->w + c * k->cin_g * k->taps;
+    int32_t ic, i, sum = 0;
+    for (ic = 0; ic < k->cin_g; ++ic) {
+        for (i = kh_lo * k_w; i < kh_hi * k_w; ++i) sum += (int32_t)w[ic * k->taps + i] + k->p->w_offset;
+    }
+    return sum;
+}
+
+/* fm_conv_window for a channel pair or one channel. Weights without offset (int8 symmetric: the common
+ * case) drop both offsets from the inner loop: sum (x + io) * w = sum x * w + io * wsum, each partial sum
+ * bounded by the full sum's bound (|x|, |io| <= 128 <= 255). */
+static void fm_conv_pair2(const fm_conv_ctx_t *k, const int32_t *wsum, int32_t ih0, int32_t iw0, int32_t sb,
+                          int32_t kh_lo, int32_t kh_hi, int32_t *acc) {
+    const int32_t io = k->p->in_offset;
+    if (k->p->w_offset != 0) {
+        if (k->two) fm_conv_window(k, 1, ih0, iw0, sb, kh_lo, kh_hi, io, k->p->w_offset, acc);
+        else fm_conv_window(k, 0, ih0, iw0, sb, kh_lo, kh_hi, io, k->p->w_offset, acc);
+        return;
+    }
+    if (k->two) fm_conv_window(k, 1, ih0, iw0, sb, kh_lo, kh_hi, 0, 0, acc);
+    else fm_conv_window(k, 0, ih0, iw0, sb, kh_lo, kh_hi, 0, 0, acc);
+    acc[0] += io * wsum[0];
+    acc[1] += io * wsum[0];
+    acc[2] += io * wsum[1];
+    acc[3] += io * wsum[1];
+}
+
+#define FM_RUN 8 /* positions requantized per call */
+
 /* Requantized outputs of row oh, columns [ow0, ow0 + count), of the pair's channels, written to
  * dst[c * dst_stride + 0 .. count). Columns whose taps all lie inside the input along W go through
- * fm_conv_pair2 two at a time (a last odd one alone); border columns take the per-point path. */
+ * fm_conv_pair2 two at a time (a last odd one alone), requantized FM_RUN at a time; border columns take
+ * the per-point path. */
 static void fm_conv_row(const fm_conv_ctx_t *k, int32_t oh, int32_t ow0, int32_t count, int8_t *dst,
                         int32_t dst_stride) {
     const fm_conv_params_t *p = k->p;
@@ -130,21 +171,33 @@ static void fm_conv_row(const fm_conv_ctx_t *k, int32_t oh, int32_t ow0, int32_t
     const int32_t ih0 = oh * p->stride_h - p->pad_top;
     int32_t lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
     int32_t hi = p->in_w - span + p->pad_left > 0 ? (p->in_w - span + p->pad_left - 1) / p->stride_w + 1 : 0;
-    int32_t acc[4];
-    int32_t ow, c, kh_lo, kh_hi;
+    int32_t run[2 * FM_RUN], acc[4], wsum[2];
+    int32_t ow, c, j, n, kh_lo, kh_hi;
     if (lo < ow0) lo = ow0;
     if (lo > end) lo = end; /* all columns border (in_w < kernel span): none past the row */
     if (hi > end) hi = end;
     if (hi < lo) hi = lo;
     fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
+    wsum[0] = k->wsum[0];
+    wsum[1] = k->wsum[1];
+    if (hi > lo && p->w_offset == 0 && (kh_lo > 0 || kh_hi < p->k_h)) { /* rows cut by the padding */
+        for (c = 0; c <= k->two; ++c) wsum[c] = fm_conv_wsum(k, c, kh_lo, kh_hi);
+    }
     for (ow = ow0; ow < lo; ++ow) {
         for (c = 0; c <= k->two; ++c) dst[c * dst_stride + ow - ow0] = fm_conv_point(k, c, oh, ow);
     }
-    for (; ow < hi; ow += 2) {
-        const int32_t n = hi - ow < 2 ? 1 : 2;
-        fm_conv_pair2(k, k->two, ih0, ow * p->stride_w - p->pad_left, (n - 1) * p->stride_w, kh_lo, kh_hi, acc);
+    for (; ow < hi; ow += n) {
+        n = hi - ow < FM_RUN ? hi - ow : FM_RUN;
+        for (j = 0; j < n; j += 2) {
+            const int32_t sb = j + 1 < n ? p->stride_w : 0;
+            fm_conv_pair2(k, wsum, ih0, (ow + j) * p->stride_w - p->pad_left, sb, kh_lo, kh_hi, acc);
+            run[j] = acc[0];
+            run[j + 1] = acc[1]; /* past n when sb = 0: never read */
+            run[FM_RUN + j] = acc[2];
+            run[FM_RUN + j + 1] = acc[3];
+        }
         for (c = 0; c <= k->two; ++c) {
-            fm_requant_n(acc + 2 * c, k->bias, n, k->rq, k->oc + c, 0, dst + c * dst_stride + ow - ow0);
+            fm_requant_n(run + c * FM_RUN, k->bias, n, k->rq, k->oc + c, 0, dst + c * dst_stride + ow - ow0);
         }
     }
     for (ow = hi; ow < end; ++ow) {
