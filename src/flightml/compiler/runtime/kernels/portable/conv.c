@@ -304,3 +304,13 @@ int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, 
     }
     return FM_OK;
 }
+
+int fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, output);
+}
+
+int fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_maxpool_s8(p, pool, rq, input, weights, bias, output);
+}
