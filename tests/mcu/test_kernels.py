@@ -22,8 +22,10 @@ WHAT = {
     2: "fm_conv_maxpool_s8",
     3: "fm_fc_s8",
     4: "fm_add_s8",
-    5: "fm_avgpool_s8",
-    6: "fm_avgpool_div_s8",
+    5: "fm_conv_pair_s8",
+    6: "fm_conv_maxpool_pair_s8",
+    7: "fm_avgpool_s8",
+    8: "fm_avgpool_div_s8",
     9: "a status code",
 }
 
