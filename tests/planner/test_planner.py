@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightml.compiler.planner import ALIGN, Buffer, place
+from flightml.compiler.ir import Graph, Layer, QTensor
+from flightml.compiler.ops import scratch_bytes
+from flightml.compiler.planner import ALIGN, Buffer, place, plan, plan_json
 
 
 def check(buffers: list[Buffer], arena: int) -> None:
@@ -41,3 +43,35 @@ def test_chain_reuses_memory() -> None:
     arena = place(bufs)
     check(bufs, arena)
     assert arena == 1024
+
+
+def _fc(i: int, x: str, y: str, k: int, n: int) -> Layer:
+    params = {"rows": 1, "in_features": k, "out_features": n, "in_offset": 0, "w_offset": 0, "per_channel": 0}
+    params.update(out_zp=0, act_min=-128, act_max=127)
+    return Layer("fc", f"fc{i}", "Gemm", [x], y, (1, n), params, index=i)
+
+
+def _fc_chain(widths: list[int]) -> Graph:
+    names = [f"t{i}" for i in range(len(widths))]
+    tensors = {t: QTensor(t, (1, w), 1.0, 0) for t, w in zip(names, widths, strict=True)}
+    layers = [_fc(i, names[i], names[i + 1], widths[i], widths[i + 1]) for i in range(len(widths) - 1)]
+    return Graph(tensors, layers, names[0], names[-1], "fixedpoint", "0" * 64)
+
+
+def test_scratch_placed_with_tensors_and_reused() -> None:
+    """Each kernel's scratch lives during its layer only, overlaps none of that layer's tensors, and the
+    layers share one region: the arena is the worst layer's tensors + scratch, not the sum."""
+    graph = _fc_chain([64, 600, 300, 40, 8])
+    p = plan(graph)
+    assert sorted(p.scratch) == [0, 1, 2, 3]
+    for i, s in p.scratch.items():
+        assert (s.first, s.last) == (i, i) and s.size == scratch_bytes(graph.layers[i]) > 0
+        assert s.offset % ALIGN == 0 and s.offset + s.size <= p.arena_bytes
+    # DSP fc: min(N, 64) int32 accumulators + min(K, 512) widened int16 inputs (above the portable 80 B)
+    assert [p.scratch[i].size for i in range(4)] == [4 * 64 + 2 * 64, 256 + 1024, 4 * 40 + 2 * 300, 4 * 8 + 2 * 40]
+    check([*p.buffers, *p.scratch.values()], p.arena_bytes)
+    tensors_only = place([Buffer(b.tensor, b.size, b.first, b.last) for b in p.buffers])
+    assert p.arena_bytes < tensors_only + sum(s.size for s in p.scratch.values())
+    assert p.arena_bytes == p.peak_live_bytes()  # 600 + 300 + 1,280 at layer 1; every other layer fits beside it
+    doc = plan_json(graph, p)
+    assert doc["scratch_bytes"] == 1280 and doc["layers"][1]["scratch"] == {"offset": p.scratch[1].offset, "size": 1280}

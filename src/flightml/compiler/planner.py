@@ -3,16 +3,19 @@
 The model input is read from the caller's buffer and the model output written to the caller's
 buffer when the last layer produces it, so neither takes arena space. Every other stored tensor is
 a buffer live from the layer that writes it to the last layer that reads it (inclusive), so a
-layer's output never overlaps its inputs. Offsets are aligned to ALIGN bytes.
+layer's output never overlaps its inputs. A layer whose kernel declares scratch (the op module's
+`scratch_bytes`) gets a scratch buffer live during that layer only, placed with the tensors (so it
+overlaps none of the layer's inputs and output, and reuses space across layers). Offsets are
+aligned to ALIGN bytes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flightml.compiler.ir import Graph
-from flightml.compiler.ops import BY_KIND
+from flightml.compiler.ops import BY_KIND, scratch_bytes
 
 ALIGN = 4
 
@@ -36,17 +39,21 @@ class Buffer:
 
 @dataclass
 class Plan:
+    """Stored tensors (`buffers`) and per-layer kernel scratch (layer index -> buffer) in one arena."""
+
     buffers: list[Buffer]
     arena_bytes: int
     output_in_arena: bool
+    scratch: dict[int, Buffer] = field(default_factory=dict)
 
     def offset(self, tensor: str) -> int:
         return next(b.offset for b in self.buffers if b.tensor == tensor)
 
     def peak_live_bytes(self) -> int:
-        """max over layers of the bytes of buffers live at that layer (a lower bound of any arena)."""
-        steps = {s for b in self.buffers for s in (b.first, b.last)}
-        return max((sum(b.size for b in self.buffers if b.first <= s <= b.last) for s in steps), default=0)
+        """max over layers of the bytes of buffers and scratch live at that layer (a lower bound of any arena)."""
+        every = [*self.buffers, *self.scratch.values()]
+        steps = {s for b in every for s in (b.first, b.last)}
+        return max((sum(b.size for b in every if b.first <= s <= b.last) for s in steps), default=0)
 
 
 def _align(n: int) -> int:
@@ -87,10 +94,17 @@ def place(buffers: list[Buffer]) -> int:
     return _align(max((b.offset + b.size for b in buffers), default=0))
 
 
+def scratch_buffers(graph: Graph) -> dict[int, Buffer]:
+    """Layer index -> its kernel's scratch (live during that layer only), for layers that declare some."""
+    sizes = {layer.index: scratch_bytes(layer) for layer in graph.layers}
+    return {i: Buffer(f"scratch of layer {i}", n, i, i) for i, n in sizes.items() if n > 0}
+
+
 def plan(graph: Graph) -> Plan:
     buffers, output_in_arena = lifetimes(graph)
-    arena = place(buffers)
-    return Plan(sorted(buffers, key=lambda b: (b.first, b.tensor)), arena, output_in_arena)
+    scratch = scratch_buffers(graph)
+    arena = place([*buffers, *scratch.values()])
+    return Plan(sorted(buffers, key=lambda b: (b.first, b.tensor)), arena, output_in_arena, scratch)
 
 
 def plan_json(graph: Graph, p: Plan) -> dict[str, Any]:
@@ -98,8 +112,9 @@ def plan_json(graph: Graph, p: Plan) -> dict[str, Any]:
     consts = graph.consts()
     return {
         "arena_bytes": p.arena_bytes,
-        "naive_arena_bytes": sum(_align(b.size) for b in p.buffers),
+        "naive_arena_bytes": sum(_align(b.size) for b in [*p.buffers, *p.scratch.values()]),
         "peak_live_bytes": p.peak_live_bytes(),
+        "scratch_bytes": max((b.size for b in p.scratch.values()), default=0),
         "weight_bytes": int(sum(v.nbytes for v in consts.values())),
         "input": {"tensor": graph.input, "location": "caller"},
         "output": {"tensor": graph.storage(graph.output), "location": "arena" if p.output_in_arena else "caller"},
@@ -117,6 +132,9 @@ def plan_json(graph: Graph, p: Plan) -> dict[str, Any]:
                 "macs": BY_KIND[layer.kind].cost(layer),
                 "inputs": [graph.storage(n) for n in layer.inputs],
                 "output": layer.output,
+                "scratch": {"offset": p.scratch[layer.index].offset, "size": p.scratch[layer.index].size}
+                if layer.index in p.scratch
+                else None,
             }
             for layer in graph.layers
         ],

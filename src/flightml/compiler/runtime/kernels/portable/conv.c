@@ -108,15 +108,15 @@ static void fm_conv_block(const fm_conv_params_t *p, const int8_t *input, const 
 /* Requantized outputs of row oh, columns [ow0, ow0 + count), of channel oc (and oc + 1 when `two`),
  * written to dst[k * dst_stride + 0 .. count). Columns whose taps all lie inside the input along W go
  * through fm_conv_block in full blocks (the last block of a run is shifted left to stay full; its
- * already written outputs are recomputed, not rewritten); border columns take the per-point path. */
+ * already written outputs are recomputed, not rewritten); border columns take the per-point path.
+ * acc: 2 * FM_BLOCK int32 of work memory. */
 static void fm_conv_row(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                         const int8_t *weights, const int32_t *bias, int32_t oc, int32_t two, int32_t oh,
-                        int32_t ow0, int32_t count, int8_t *dst, int32_t dst_stride) {
+                        int32_t ow0, int32_t count, int32_t *acc, int8_t *dst, int32_t dst_stride) {
     const int32_t end = ow0 + count;
     const int32_t span = (p->k_w - 1) * p->dil_w;
     int32_t lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
     int32_t hi = p->in_w - span + p->pad_left > 0 ? (p->in_w - span + p->pad_left - 1) / p->stride_w + 1 : 0;
-    int32_t acc[2 * FM_BLOCK];
     int32_t ow, k;
     if (lo < ow0) lo = ow0;
     if (lo > end) lo = end; /* all columns border (in_w < kernel span): none past the row */
@@ -163,47 +163,52 @@ static int fm_conv_check(const fm_conv_params_t *p) {
 
 /* Every convolution entry point of fm_kernels.h (one algorithm here). */
 static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                       const int8_t *weights, const int32_t *bias, int8_t *output) {
+                       const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     int32_t oc, oh, two;
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
     for (oc = 0; oc < p->out_c; oc += 1 + two) {
         int8_t *out_c = output + oc * p->out_h * p->out_w;
         two = fm_pair(p, oc);
         for (oh = 0; oh < p->out_h; ++oh) {
-            fm_conv_row(p, rq, input, weights, bias, oc, two, oh, 0, p->out_w, out_c + oh * p->out_w,
-                        p->out_h * p->out_w);
+            fm_conv_row(p, rq, input, weights, bias, oc, two, oh, 0, p->out_w, (int32_t *)scratch,
+                        out_c + oh * p->out_w, p->out_h * p->out_w);
         }
     }
     return FM_OK;
 }
 
 int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-               const int8_t *weights, const int32_t *bias, int8_t *output) {
-    return fm_conv_any(p, rq, input, weights, bias, output);
+               const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, scratch, output);
 }
 
 int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output) {
-    return fm_conv_any(p, rq, input, weights, bias, output);
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, scratch, output);
 }
 
 int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output) {
-    return fm_conv_any(p, rq, input, weights, bias, output);
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, scratch, output);
 }
 
-/* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. */
+/* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. Scratch:
+ * acc[2 * FM_BLOCK] (int32), then conv[2 * FM_POOL_SPAN] and best[2 * FM_POOL_SPAN] (int8). */
 #define FM_POOL_SPAN 64
 
 int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                       const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+                       const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                       int8_t *output) {
     const int32_t span = (pool->k_w - 1) * pool->dil_w + 1;
     const int32_t plane = pool->out_h * pool->out_w;
-    int8_t conv[2 * FM_POOL_SPAN];
-    int8_t best[2 * FM_POOL_SPAN];
+    int32_t *acc = (int32_t *)scratch;
+    int8_t *conv = (int8_t *)(acc + 2 * FM_BLOCK);
+    int8_t *best = conv + 2 * FM_POOL_SPAN;
     int32_t oc, ph, pw0, group, kh, kw, kh_lo, kh_hi, j, k, two, simple;
-    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {
+        return FM_ERR_NULL;
+    }
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
     if (pool->stride_w < 1 || pool->stride_h < 1 || span > FM_POOL_SPAN) return FM_ERR_PARAM;
     group = (FM_POOL_SPAN - span) / pool->stride_w + 1;
@@ -223,8 +228,8 @@ int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, 
                 const int32_t c1 = w_last > pool->in_w ? pool->in_w : w_last;
                 for (j = 0; j < 2 * FM_POOL_SPAN; ++j) best[j] = -128;
                 for (kh = kh_lo; kh < kh_hi; ++kh) {
-                    fm_conv_row(p, rq, input, weights, bias, oc, two, h0 + kh * pool->dil_h, c0, c1 - c0, conv,
-                                FM_POOL_SPAN);
+                    fm_conv_row(p, rq, input, weights, bias, oc, two, h0 + kh * pool->dil_h, c0, c1 - c0, acc,
+                                conv, FM_POOL_SPAN);
                     for (k = 0; k <= two; ++k) {
                         const int8_t *cv = conv + k * FM_POOL_SPAN;
                         int8_t *bv = best + k * FM_POOL_SPAN;
