@@ -20,22 +20,23 @@ _MODEL_C = """\
 
 %(arrays)s
 static union {
-    int32_t align; /* kernel scratch is 4-byte aligned */
+    int64_t align; /* kernel scratch is 8-byte aligned */
     int8_t bytes[%(arena)d];
 } synth_arena;
 
 int synth_invoke(const int8_t *input, int8_t *output) {
+    int8_t *a = synth_arena.bytes;
+    int8_t *scratch = a + 1088; /* kernel scratch: 1,280 B, the most any layer needs */
     int rc;
     int i;
-    for (i = 0; i < 64; ++i) synth_arena.bytes[i] = input[i];
-    rc = fm_conv_s8(&c1_p, &c1_rq, synth_arena.bytes, c1_weights, c1_bias, synth_arena.bytes + 1088, synth_arena.bytes + 64);
+    for (i = 0; i < 64; ++i) a[i] = input[i];
+    rc = fm_conv_s8(&c1_p, &c1_rq, a, c1_weights, c1_bias, scratch, a + 64);
     if (rc) return rc;
-    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, synth_arena.bytes + 64, c2_weights, c2_bias, synth_arena.bytes + 1088,
-                            synth_arena.bytes + 576);
+    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, a + 64, c2_weights, c2_bias, scratch, a + 576);
     if (rc) return rc;
-    rc = fm_fc_s8(&f1_p, &f1_rq, synth_arena.bytes + 576, f1_weights, f1_bias, synth_arena.bytes + 1088, synth_arena.bytes);
+    rc = fm_fc_s8(&f1_p, &f1_rq, a + 576, f1_weights, f1_bias, scratch, a);
     if (rc) return rc;
-    return fm_fc_s8(&f2_p, &f2_rq, synth_arena.bytes, f2_weights, f2_bias, synth_arena.bytes + 1088, output);
+    return fm_fc_s8(&f2_p, &f2_rq, a, f2_weights, f2_bias, scratch, output);
 }
 """
 

@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 from flightml.compiler.ir import Graph, Layer, QTensor
 from flightml.compiler.ops import scratch_bytes
-from flightml.compiler.planner import ALIGN, Buffer, place, plan, plan_json
+from flightml.compiler.planner import SCRATCH_ALIGN, Buffer, place, plan, plan_json
 
 
 def check(buffers: list[Buffer], arena: int) -> None:
     for i, a in enumerate(buffers):
-        assert a.offset >= 0 and a.offset % ALIGN == 0
+        assert a.offset >= 0 and a.offset % a.align == 0
         assert a.offset + a.size <= arena
         for b in buffers[i + 1 :]:
             if a.overlaps_in_time(b):
@@ -66,7 +66,7 @@ def test_scratch_placed_with_tensors_and_reused() -> None:
     assert sorted(p.scratch) == [0, 1, 2, 3]
     for i, s in p.scratch.items():
         assert (s.first, s.last) == (i, i) and s.size == scratch_bytes(graph.layers[i]) > 0
-        assert s.offset % ALIGN == 0 and s.offset + s.size <= p.arena_bytes
+        assert s.offset % SCRATCH_ALIGN == 0 and s.offset + s.size <= p.arena_bytes
     # DSP fc: min(N, 64) int32 accumulators + min(K, 512) widened int16 inputs (above the portable 80 B)
     assert [p.scratch[i].size for i in range(4)] == [4 * 64 + 2 * 64, 256 + 1024, 4 * 40 + 2 * 300, 4 * 8 + 2 * 40]
     check([*p.buffers, *p.scratch.values()], p.arena_bytes)

@@ -18,6 +18,7 @@ from flightml.compiler.ir import Graph
 from flightml.compiler.ops import BY_KIND, scratch_bytes
 
 ALIGN = 4
+SCRATCH_ALIGN = 8  # kernels may store pairs of int32 to scratch with STRD (fm_kernels.h)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Buffer:
     first: int
     last: int
     offset: int = -1
+    align: int = ALIGN
 
     def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -56,8 +58,8 @@ class Plan:
         return max((sum(b.size for b in every if b.first <= s <= b.last) for s in steps), default=0)
 
 
-def _align(n: int) -> int:
-    return (n + ALIGN - 1) // ALIGN * ALIGN
+def _align(n: int, to: int = ALIGN) -> int:
+    return (n + to - 1) // to * to
 
 
 def lifetimes(graph: Graph) -> tuple[list[Buffer], bool]:
@@ -81,14 +83,15 @@ def lifetimes(graph: Graph) -> tuple[list[Buffer], bool]:
 
 
 def place(buffers: list[Buffer]) -> int:
-    """Greedy placement, largest first: lowest aligned offset free of time-overlapping buffers."""
+    """Greedy placement, largest first: lowest offset (aligned to the buffer's `align`) free of
+    time-overlapping buffers."""
     placed: list[Buffer] = []
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor)):
         offset = 0
         for other in sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset):
             if offset + buf.size <= other.offset:
                 break
-            offset = max(offset, _align(other.offset + other.size))
+            offset = max(offset, _align(other.offset + other.size, buf.align))
         buf.offset = offset
         placed.append(buf)
     return _align(max((b.offset + b.size for b in buffers), default=0))
@@ -97,7 +100,7 @@ def place(buffers: list[Buffer]) -> int:
 def scratch_buffers(graph: Graph) -> dict[int, Buffer]:
     """Layer index -> its kernel's scratch (live during that layer only), for layers that declare some."""
     sizes = {layer.index: scratch_bytes(layer) for layer in graph.layers}
-    return {i: Buffer(f"scratch of layer {i}", n, i, i) for i, n in sizes.items() if n > 0}
+    return {i: Buffer(f"scratch of layer {i}", n, i, i, align=SCRATCH_ALIGN) for i, n in sizes.items() if n > 0}
 
 
 def plan(graph: Graph) -> Plan:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from types import ModuleType
 
 from flightml.compiler.ir import Layer
-
 from flightml.compiler.ops import (
     add,
     avgpool,

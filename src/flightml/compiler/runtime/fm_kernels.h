@@ -3,7 +3,7 @@
  *
  * Conventions for every kernel:
  * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
- * - scratch (convolution and fully connected kernels): work memory, 4-byte aligned, at least the bytes the
+ * - scratch (convolution and fully connected kernels): work memory, 8-byte aligned, at least the bytes the
  *   compiler declares for the layer's shape (scratch_bytes in the op module), placed by the planner in
  *   the arena; its contents are not kept between calls. Kernels keep no work buffer on the stack.
  * - tensors are int8, batch 1, row-major NCHW (1-D layers use H = 1): x[c][h][w].
