@@ -13,7 +13,6 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
     const int32_t k = p->in_features, in_off = p->in_offset, w_off = p->w_offset; /* read once: acc may alias p */
     const int32_t k4 = k & ~3;
     int32_t c0, j, i;
-    for (j = 0; k4 == 0 && j < nb; ++j) acc[j] = 0;
     for (c0 = 0; c0 < k4; c0 += FM_DSP_CHUNK) { /* the first pass starts the accumulators at 0 */
         const int32_t n4 = (k4 - c0 < FM_DSP_CHUNK ? k4 - c0 : FM_DSP_CHUNK) / 4;
         const int8_t *w = weights + n0 * k + c0;
@@ -24,9 +23,11 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
         }
         for (; j < nb; ++j) acc[j] = fm_dsp_mac1(xq, w + j * k, n4, w_off, c0 == 0 ? 0 : acc[j]);
     }
-    for (i = k4; i < k; ++i) {
+    for (i = k4; i < k; ++i) { /* k < 4: the accumulators start at 0 here */
         const int32_t xi = (int32_t)x[i] + in_off;
-        for (j = 0; j < nb; ++j) acc[j] += xi * ((int32_t)weights[(n0 + j) * k + i] + w_off);
+        for (j = 0; j < nb; ++j) {
+            acc[j] = (i == 0 ? 0 : acc[j]) + xi * ((int32_t)weights[(n0 + j) * k + i] + w_off);
+        }
     }
 }
 
