@@ -75,3 +75,15 @@ def test_scratch_placed_with_tensors_and_reused() -> None:
     assert p.arena_bytes == p.peak_live_bytes()  # 600 + 300 + 1,280 at layer 1; every other layer fits beside it
     doc = plan_json(graph, p)
     assert doc["scratch_bytes"] == 1280 and doc["layers"][1]["scratch"] == {"offset": p.scratch[1].offset, "size": 1280}
+
+
+def test_tensor_rewritten_in_place_is_live_from_its_first_write() -> None:
+    """A layer that rewrites its input (MaxPool left in place after a Conv) keeps the tensor live from the
+    first write, so the first layer's scratch cannot overlap it (found by the random-model property test)."""
+    graph = _fc_chain([16, 8, 4])
+    graph.layers[1].inputs, graph.layers[1].output = ["t1"], "t1"
+    graph.layers.append(_fc(2, "t1", "t2", 8, 4))
+    p = plan(graph)
+    t1 = next(b for b in p.buffers if b.tensor == "t1")
+    assert (t1.first, t1.last) == (0, 2)
+    check([*p.buffers, *p.scratch.values()], p.arena_bytes)

@@ -66,19 +66,21 @@ def lifetimes(graph: Graph) -> tuple[list[Buffer], bool]:
     """Arena buffers of a graph (input excluded) and whether the output needs one."""
     last_layer = len(graph.layers) - 1
     out = graph.storage(graph.output)
-    produced: dict[str, int] = {}
+    produced: dict[str, int] = {}  # last layer writing each tensor
+    first_write: dict[str, int] = {}  # first (a layer may rewrite its input in place: MaxPool after Conv)
     last_read: dict[str, int] = {}
     for i, layer in enumerate(graph.layers):
         for name in layer.inputs:
             last_read[graph.storage(name)] = i
         produced[layer.output] = i
+        first_write.setdefault(layer.output, i)
     output_in_arena = produced.get(out) != last_layer or out in last_read
     buffers = []
-    for name, first in produced.items():
+    for name, last_write in produced.items():
         if name == out and not output_in_arena:
             continue
-        end = last_layer if name == out else last_read.get(name, first)
-        buffers.append(Buffer(name, graph.tensors[name].size, first, end))
+        end = last_layer if name == out else max(last_read.get(name, last_write), last_write)
+        buffers.append(Buffer(name, graph.tensors[name].size, first_write[name], end))
     return buffers, output_in_arena
 
 
