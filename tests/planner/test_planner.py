@@ -67,8 +67,8 @@ def test_scratch_placed_with_tensors_and_reused() -> None:
     for i, s in p.scratch.items():
         assert (s.first, s.last) == (i, i) and s.size == scratch_bytes(graph.layers[i]) > 0
         assert s.offset % SCRATCH_ALIGN == 0 and s.offset + s.size <= p.arena_bytes
-    # DSP fc: min(N, 64) int32 accumulators + min(K, 512) widened int16 inputs (above the portable 80 B)
-    assert [p.scratch[i].size for i in range(4)] == [4 * 64 + 2 * 64, 256 + 1024, 4 * 40 + 2 * 300, 4 * 8 + 2 * 40]
+    # DSP fc: 64 int32 accumulators + min(K, 512) widened int16 inputs (above the portable 80 B)
+    assert [p.scratch[i].size for i in range(4)] == [256 + 2 * 64, 256 + 1024, 256 + 2 * 300, 256 + 2 * 40]
     check([*p.buffers, *p.scratch.values()], p.arena_bytes)
     tensors_only = place([Buffer(b.tensor, b.size, b.first, b.last) for b in p.buffers])
     assert p.arena_bytes < tensors_only + sum(s.size for s in p.scratch.values())

@@ -80,9 +80,10 @@ PORTABLE_SCRATCH = 4 * 4 + 32 * 2  # kernels/portable/fc.c: acc[4], xo[FM_VEC]
 
 
 def scratch_bytes(layer: Layer) -> int:
-    """Scratch of fm_fc_s8 for this shape: DSP accumulators and widened inputs, or the portable kernel's."""
+    """Scratch of fm_fc_s8 for this shape: DSP_ROWS int32 accumulators then the widened inputs (the DSP
+    kernel's fixed layout), or the portable kernel's."""
     p = layer.params
-    dsp = 4 * min(p["out_features"], DSP_ROWS) + 2 * min(p["in_features"] // 4 * 4, DSP_CHUNK)
+    dsp = 4 * DSP_ROWS + 2 * min(p["in_features"] // 4 * 4, DSP_CHUNK)
     return max(dsp, PORTABLE_SCRATCH)
 
 
