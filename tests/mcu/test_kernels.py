@@ -17,7 +17,15 @@ RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" 
 RENAME = tuple(
     f"-D{f}=ref_{f}" for f in re.findall(r"^int (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
 )
-WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8", 9: "a status code"}
+WHAT = {
+    1: "fm_conv_s8",
+    2: "fm_conv_maxpool_s8",
+    3: "fm_fc_s8",
+    4: "fm_add_s8",
+    5: "fm_conv_pair_s8",
+    6: "fm_conv_maxpool_pair_s8",
+    9: "a status code",
+}
 
 
 def _build_check(tmp_path: Path, target: str, mode: str) -> Path:

@@ -1,6 +1,6 @@
 """Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
 
-Kernels `fm_conv_s8`, `fm_conv_dw_s8` and `fm_conv_mm_s8` (one contract; `kernel_for` picks the entry
+Kernels `fm_conv_s8`, `fm_conv_dw_s8`, `fm_conv_mm_s8` and `fm_conv_pair_s8` (one contract; `kernel_for` picks the entry
 point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1),
 weights int8 [M, C/g, kH, kW], bias int32 [M],
 per-tensor or per-channel requantization with the fused Relu/Clip clamp.
@@ -199,7 +199,7 @@ DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_P
 # Kernel work memory (scratch), as the kernels carve it:
 PAIR_TILE, PAIR_WIN, PAIR_ROWS = 128, 32, 16  # FM_PAIR_TILE, FM_PAIR_WIN, FM_PAIR_ROWS (kernels/dsp/conv_pair.c)
 MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512  # kernels/dsp/conv_mm.c: q, acc, xq, col
-PORTABLE_SCRATCH = 2 * 16 * 4  # kernels/portable/conv.c: acc[2 * FM_BLOCK]
+PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its entry points take non-NULL)
 
 
 def dw_plane_fits(p: Mapping[str, int]) -> bool:
@@ -210,19 +210,27 @@ def dw_plane_fits(p: Mapping[str, int]) -> bool:
     return rows * width <= DW_PLANE
 
 
+def pair_shape(p: Mapping[str, int]) -> bool:
+    """The Conv1d-style shape of fm_conv_pair_s8 (fm_kernels.h): 3 taps along w, stride 1 and no dilation
+    there, out_w >= 2, at most 16 input rows (input channels per group x k_h) per output."""
+    cin_g = p["in_c"] // p["groups"]
+    return p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
+
+
 def kernel_for(p: Mapping[str, int]) -> str:
     """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
-    3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); >= 4 output channels
-    per group and <= 64 taps per window (matrix multiply), except the 3-tap stride-1 rows with few input
-    rows per output (the SpectrumNet Conv1d: the DSP pair path of fm_conv_s8); anything else fm_conv_s8."""
-    cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
+    3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); the SpectrumNet
+    Conv1d shape (pair_shape: the DSP pair path alone, no scalar fallback linked); >= 4 output channels per
+    group and <= 64 taps per window (matrix multiply); anything else fm_conv_s8."""
+    cout_g = p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
     inside = (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
     rows_ok = inside and ((p["in_w"] >= 4 and p["pad_left"] <= 3) or dw_plane_fits(p))
     if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
         return "fm_conv_dw_s8"
-    pair = taps_w3 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
-    if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64 and not pair:
+    if pair_shape(p):
+        return "fm_conv_pair_s8"
+    if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64:
         return "fm_conv_mm_s8"
     return "fm_conv_s8"
 
@@ -241,7 +249,8 @@ def pair_scratch(p: Mapping[str, int], pooled: bool) -> int:
 def scratch_bytes(layer: Layer) -> int:
     """Scratch the convolution kernels need for this shape (the most of every kernel set's entry point)."""
     p = layer.params
-    dsp = {"fm_conv_dw_s8": DW_PLANE, "fm_conv_mm_s8": MM_SCRATCH, "fm_conv_s8": pair_scratch(p, False)}
+    pair = pair_scratch(p, False)
+    dsp = {"fm_conv_dw_s8": DW_PLANE, "fm_conv_mm_s8": MM_SCRATCH, "fm_conv_s8": pair, "fm_conv_pair_s8": pair}
     return max(dsp[kernel_for(p)], PORTABLE_SCRATCH)
 
 

@@ -75,9 +75,7 @@ int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, 
         return FM_ERR_NULL;
     }
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
-    if (fm_dsp_pair_ok(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
-        pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->out_h == p->out_h &&
-        pool->out_w == p->out_w / 2) {
+    if (fm_dsp_pool_pair_ok(p, pool)) {
         fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, scratch, output);
         return FM_OK;
     }
