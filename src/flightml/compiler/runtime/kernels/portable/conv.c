@@ -155,14 +155,14 @@ static int32_t fm_pair(const fm_conv_params_t *p, int32_t oc) {
     return oc + 1 < p->out_c && (oc + 1) / per_group == oc / per_group;
 }
 
-static int fm_conv_check(const fm_conv_params_t *p) {
+static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
     if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return FM_ERR_PARAM;
     if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return FM_ERR_PARAM;
     return FM_OK;
 }
 
 /* Every convolution entry point of fm_kernels.h (one algorithm here). */
-static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+static fm_status_t fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                        const int8_t *weights, const int32_t *bias, int8_t *output) {
     int32_t oc, oh, two;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
@@ -178,17 +178,17 @@ static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const 
     return FM_OK;
 }
 
-int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, int8_t *output) {
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
-int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, int8_t *output) {
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
-int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, int8_t *output) {
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
@@ -196,7 +196,7 @@ int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_
 /* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. */
 #define FM_POOL_SPAN 64
 
-int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
     const int32_t span = (pool->k_w - 1) * pool->dil_w + 1;
     const int32_t plane = pool->out_h * pool->out_w;
