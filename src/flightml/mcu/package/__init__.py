@@ -15,7 +15,6 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from flightml.artifacts import atomic_write_text
-from flightml.compiler.package import C_FLAGS
 from flightml.errors import InputError
 from flightml.faults.protect import SCRUB_CHUNK_BYTES, add_integrity_files
 
@@ -44,6 +43,6 @@ def add_board_files(c_dir: Path, name: str, scrub_chunk: int = SCRUB_CHUNK_BYTES
     for template, rel in BOARD_FILES.items():
         text = env.from_string(templates.joinpath(template).read_text(encoding="utf-8"))
         target = c_dir / rel
-        atomic_write_text(target, text.render(name=name, NAME=name.upper(), cflags=" ".join(C_FLAGS)))
+        atomic_write_text(target, text.render(name=name, NAME=name.upper()))
         written.append(target)
     return written
