@@ -1,5 +1,5 @@
 """Instructions per MAC of each kernel path on the layer shapes of the MLPerf Tiny models (Cortex-M4,
-DSP kernels; Cortex-M3, portable kernels), one single-layer model per shape.
+DSP kernels; Cortex-M3 and Cortex-M0 code, portable kernels), one single-layer model per shape.
 
 Each shape is a float ONNX model (tests/ops/qmodels.py) quantized per channel by ONNX Runtime,
 compiled fixedpoint, and run under QEMU with the instruction-counting plugin on 2 random inputs
@@ -93,11 +93,13 @@ def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--portable", action="store_true", help="also cortex-m3 (portable kernels; cortex-m0's RAM is too small)"
+        "--portable",
+        action="store_true",
+        help="also the portable kernels: cortex-m3, cortex-m0-mps2 (Cortex-M0 code; the micro:bit RAM is too small)",
     )
     parser.add_argument("--only", help="only shapes whose spec name contains this")
     args = parser.parse_args()
-    targets = ["cortex-m4", *(["cortex-m3"] if args.portable else [])]
+    targets = ["cortex-m4", *(["cortex-m3", "cortex-m0-mps2"] if args.portable else [])]
     print("| kind | layer | " + " | ".join(f"{t} instructions | per MAC" for t in targets) + " | bit-exact |")
     print("(Add and pooling: per element instead of per MAC)", file=sys.stderr)
     print("|---|---|" + "---|---|" * len(targets) + "---|")

@@ -4,7 +4,7 @@
  * the DSP ones; both call the same fm_requant: fixedpoint, or ort-int when this file is compiled with
  * FM_CHECK_ORT_INT 1 (its mantissas and exponents share the mult/shift arrays: the DSP set must not
  * take them for fixed-point constants). Exit code: 0 all equal, 1 + kernel id on the first difference,
- * 9 on a status difference. */
+ * 9 on a status difference (the pair entry points: 5 plain, 6 with max pooling). */
 #include <stdint.h>
 
 #include "fm_kernels.h"
@@ -17,6 +17,10 @@ fm_status_t ref_fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq,
                       const int32_t *bias, int8_t *output);
 fm_status_t ref_fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+fm_status_t ref_fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                        const int8_t *weights, const int32_t *bias, int8_t *output);
+fm_status_t ref_fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                                const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
 fm_status_t ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                  const int32_t *bias, int8_t *output);
 fm_status_t ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
@@ -78,6 +82,30 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
  * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2; small
  * planes through the padded copy, a third larger ones through the row path);
  * else the small shapes of every path. */
+/* The pair entry points (fm_kernels.h) on the same case: equal to the portable set on their shapes; the DSP
+ * set refuses every other shape (FM_ERR_PARAM) rather than link a scalar fallback. */
+static int pair_case(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                     const int32_t *bias, int32_t n) {
+    int32_t i, rd, rr;
+    int ok = p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && p->out_w >= 2 && (p->in_c / p->groups) * p->k_h <= 16;
+    if (pool != 0) {
+        ok = ok && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
+             pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->out_h == p->out_h &&
+             pool->out_w == p->out_w / 2;
+        rd = fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, y_ref);
+    } else {
+        rd = fm_conv_pair_s8(p, rq, x, w, bias, y_dsp);
+        rr = ref_fm_conv_pair_s8(p, rq, x, w, bias, y_ref);
+    }
+    if (!ok) return rd == FM_ERR_PARAM && rr == FM_OK ? 0 : 9;
+    if (rd != rr) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return pool != 0 ? 6 : 5;
+    }
+    return 0;
+}
+
 static int conv_case(int pooled, int big, int dw) {
     fm_conv_params_t p;
     fm_pool_params_t pool;
@@ -168,7 +196,7 @@ static int conv_case(int pooled, int big, int dw) {
     for (i = 0; i < n; ++i) {
         if (y_dsp[i] != y_ref[i]) return pooled ? 2 : 1;
     }
-    return 0;
+    return big || dw ? 0 : pair_case(&p, pooled ? &pool : 0, &rq, bias, n);
 }
 
 static int fc_case(void) {

@@ -18,6 +18,7 @@ from flightml.mcu.targets import TARGETS, Target
 
 pytestmark = pytest.mark.mcu
 PROBE = Path(__file__).parent / "counter_probe.c"
+UNALIGNED = Path(__file__).parent / "unaligned_probe.c"
 EXPECTED = {
     "insn": 45,
     "alu": 17,
@@ -44,6 +45,17 @@ def test_counters_exact_on_probe(tools: None, tmp_path: Path, name: str) -> None
     assert {k: v for k, v in delta.items() if v} == EXPECTED
     extra = timing.estimate_cycles(delta, target, 4) - timing.estimate_cycles(delta, target, 0)
     assert extra == 4 * (EXPECTED["taken"] + EXPECTED["flash_reads"])
+
+
+@pytest.mark.parametrize("name", ["cortex-m0", "cortex-m0-mps2", "cortex-m3"])
+def test_unaligned_load_faults_on_armv6m_code(tools: None, tmp_path: Path, name: str) -> None:
+    """ARMv6-M code faults on an unaligned word load, also when a Cortex-M3 runs it (cortex-m0-mps2)."""
+    target = TARGETS[name]
+    build_program([], target, [], [], tmp_path, tmp_path, main=UNALIGNED)
+    a = footprint.symbol_addresses(tmp_path / "prog.elf")
+    run = qemu.run_elf(tmp_path / "prog.elf", target, b"", [a["main"], a["fm_core_init"]], 30)
+    fault = {"cortex-m0": 10, "cortex-m0-mps2": 13, "cortex-m3": 0}[name]  # HardFault, UsageFault, none
+    assert run.exit_code == fault, run.stderr
 
 
 def _plugin_and_trace(elf: Path, target: Target, data: bytes, start: int, end: int) -> tuple[list[int], list[int]]:

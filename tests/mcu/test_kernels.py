@@ -18,7 +18,15 @@ RENAME = tuple(
     f"-D{f}=ref_{f}"
     for f in re.findall(r"^fm_status_t (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
 )
-WHAT = {1: "fm_conv_s8", 2: "fm_conv_maxpool_s8", 3: "fm_fc_s8", 4: "fm_add_s8", 9: "a status code"}
+WHAT = {
+    1: "fm_conv_s8",
+    2: "fm_conv_maxpool_s8",
+    3: "fm_fc_s8",
+    4: "fm_add_s8",
+    5: "fm_conv_pair_s8",
+    6: "fm_conv_maxpool_pair_s8",
+    9: "a status code",
+}
 
 
 @pytest.mark.parametrize(

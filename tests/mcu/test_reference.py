@@ -33,7 +33,7 @@ def test_reference_network_on_cortex_m4(staged: RunDir) -> None:
     assert 59000 <= macs <= 59200
     assert r["status"] == "ok" and r["bitexact"] == 1.0 and r["samples"] == 1000
     assert r["kernels"] == "dsp"
-    assert r["flash_bytes"] <= 40 * 1024 and r["weight_bytes"] == 33800  # measured 39,832 B
+    assert r["flash_bytes"] <= 39832 and r["weight_bytes"] == 33800  # issue 16 bound; measured 39,064 B
     assert r["ram_bytes"] <= 1536 and r["stack_bytes"] > 0
     assert r["instructions"]["median"] / macs <= 2.0  # the issue's bound; measured 1.77 (DSP kernels)
 

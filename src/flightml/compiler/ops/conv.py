@@ -1,6 +1,6 @@
 """Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
 
-Kernels `fm_conv_s8`, `fm_conv_dw_s8` and `fm_conv_mm_s8` (one contract; `kernel_for` picks the entry
+Kernels `fm_conv_s8`, `fm_conv_dw_s8`, `fm_conv_mm_s8` and `fm_conv_pair_s8` (one contract; `kernel_for` picks the entry
 point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1),
 weights int8 [M, C/g, kH, kW], bias int32 [M],
 per-tensor or per-channel requantization with the fused Relu/Clip clamp.
@@ -206,19 +206,27 @@ def dw_plane_fits(p: Mapping[str, int]) -> bool:
     return rows * width <= DW_PLANE
 
 
+def pair_shape(p: Mapping[str, int]) -> bool:
+    """The Conv1d-style shape of fm_conv_pair_s8 (fm_kernels.h): 3 taps along w, stride 1 and no dilation
+    there, out_w >= 2, at most 16 input rows (input channels per group x k_h) per output."""
+    cin_g = p["in_c"] // p["groups"]
+    return p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
+
+
 def kernel_for(p: Mapping[str, int]) -> str:
     """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
-    3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); >= 4 output channels
-    per group and <= 64 taps per window (matrix multiply), except the 3-tap stride-1 rows with few input
-    rows per output (the SpectrumNet Conv1d: the DSP pair path of fm_conv_s8); anything else fm_conv_s8."""
-    cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
+    3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); the SpectrumNet
+    Conv1d shape (pair_shape: the DSP pair path alone, no scalar fallback linked); >= 4 output channels per
+    group and <= 64 taps per window (matrix multiply); anything else fm_conv_s8."""
+    cout_g = p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
     inside = (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
     rows_ok = inside and ((p["in_w"] >= 4 and p["pad_left"] <= 3) or dw_plane_fits(p))
     if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
         return "fm_conv_dw_s8"
-    pair = taps_w3 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
-    if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64 and not pair:
+    if pair_shape(p):
+        return "fm_conv_pair_s8"
+    if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64:
         return "fm_conv_mm_s8"
     return "fm_conv_s8"
 

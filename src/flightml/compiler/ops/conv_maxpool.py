@@ -1,4 +1,5 @@
-"""Conv + MaxPool fused by passes.fuse_conv_maxpool (kernel `fm_conv_maxpool_s8`): the conv output is
+"""Conv + MaxPool fused by passes.fuse_conv_maxpool (kernel `fm_conv_maxpool_s8`, or
+`fm_conv_maxpool_pair_s8` for the SpectrumNet shape: kernel_for): the conv output is
 never stored whole, which removes the largest buffer of a Conv+Relu+MaxPool block from the arena.
 
 params = the conv's params plus the pool's params prefixed `pool_`; requant is applied per conv
@@ -53,10 +54,23 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
         layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS, {k: f"pool_{k}" for k in maxpool.POOL_KEYS}
     )
     return KernelCall(
-        "fm_conv_maxpool_s8",
+        kernel_for(layer.params),
         [params_struct(layer, "fm_conv_params_t", "p", conv.CONV_KEYS), pool_struct, requant_struct(layer, mode)],
         [f"&{c}_p", f"&{c}_pool", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
     )
+
+
+def kernel_for(p: Mapping[str, int]) -> str:
+    """fm_conv_maxpool_pair_s8 for the Conv1d shape (conv.pair_shape) with a 1 x 2 pool, stride 1 x 2, no
+    padding, over the whole conv output (fm_kernels.h: the DSP pair path alone); else fm_conv_maxpool_s8."""
+    pool = (p["pool_k_h"], p["pool_k_w"], p["pool_stride_h"], p["pool_stride_w"], p["pool_dil_w"])
+    whole = p["pool_pad_top"] == p["pool_pad_left"] == 0 and (p["pool_out_h"], p["pool_out_w"]) == (
+        p["out_h"],
+        p["out_w"] // 2,
+    )
+    if conv.pair_shape(p) and pool == (1, 2, 1, 2, 1) and whole:
+        return "fm_conv_maxpool_pair_s8"
+    return "fm_conv_maxpool_s8"
 
 
 def cost(layer: Layer) -> int:

@@ -107,6 +107,16 @@ fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, con
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, int8_t *output);
 
+/* Conv1d-style layers (the SpectrumNet family): 3 taps along w, stride 1 and no dilation there, out_w >= 2,
+ * (in_c / groups) * k_h <= 16; the fused form also a 1 x 2 max pool with stride 1 x 2, no padding, over the
+ * whole conv output (pool out_h == out_h, out_w == out_w / 2). The compiler calls these only for those
+ * shapes (ops/conv.py, ops/conv_maxpool.py: pair_shape); the DSP set handles nothing else (FM_ERR_PARAM),
+ * so a model on its pair path links no scalar fallback; the portable set handles every shape. */
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, int8_t *output);
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+
 /* Convolution + max pooling fused: the conv output is never stored whole (saves arena). The pool
  * params describe the pooling of the conv output (pool->in_h/in_w == p->out_h/out_w). */
 fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,

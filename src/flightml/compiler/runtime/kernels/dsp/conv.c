@@ -72,9 +72,7 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
     int32_t oc, ph, pw, kh, kw, kh_lo, kh_hi, kw_lo, kw_hi;
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
-    if (fm_dsp_pair_ok(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
-        pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->out_h == p->out_h &&
-        pool->out_w == p->out_w / 2) {
+    if (fm_dsp_pool_pair_ok(p, pool)) {
         fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, output);
         return FM_OK;
     }

@@ -31,8 +31,16 @@
 #define FM_PAIR_WIN 32   /* windows per tile */
 
 int fm_dsp_pair_ok(const fm_conv_params_t *p) {
+    if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return 0;
+    if (p->stride_h < 1 || p->dil_h < 1) return 0;
     return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && p->out_w >= 2 &&
            (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
+}
+
+int fm_dsp_pool_pair_ok(const fm_conv_params_t *p, const fm_pool_params_t *pool) {
+    return fm_dsp_pair_ok(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
+           pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->in_h == p->out_h &&
+           pool->in_w == p->out_w && pool->out_h == p->out_h && pool->out_w == p->out_w / 2;
 }
 
 /* Int8-rule constants of one channel and the bias as the accumulators' initial value. */
@@ -303,4 +311,21 @@ void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const 
                          pooled, output);
         }
     }
+}
+
+/* The pair path's own entry points (fm_kernels.h): only its shapes, so no scalar fallback is linked. */
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (!fm_dsp_pair_ok(p)) return FM_ERR_PARAM;
+    fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, output);
+    return FM_OK;
+}
+
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (!fm_dsp_pool_pair_ok(p, pool)) return FM_ERR_PARAM;
+    fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, output);
+    return FM_OK;
 }

@@ -37,6 +37,9 @@ static inline int8_t fm_dsp_chq_out(int32_t acc, const fm_dsp_chq_t *q, const fm
 /* 1 when the pair path (conv_pair.c) handles convolution p: 3 taps along w, stride 1, no dilation. */
 int fm_dsp_pair_ok(const fm_conv_params_t *p);
 
+/* 1 when the pair path also fuses `pool`: 1 x 2 windows, stride 1 x 2, no padding, over all of p's output. */
+int fm_dsp_pool_pair_ok(const fm_conv_params_t *p, const fm_pool_params_t *pool);
+
 /* Convolution p through the pair path; pooled = 1 fuses a max pool of 1 x 2 windows with stride
  * 1 x 2 and no padding (output out_h x out_w / 2), pooled = 0 is the plain convolution. */
 void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,

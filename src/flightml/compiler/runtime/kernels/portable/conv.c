@@ -1,9 +1,15 @@
 /* flightml portable kernels: convolution and convolution + max pooling. Hand-written, C99.
- * Rows of outputs are computed in blocks of FM_BLOCK positions whose taps are all inside the input
- * (no padding checks in the inner loop); border positions take the per-point path. */
+ * Outputs whose taps are all inside the input along W are computed two positions x two output channels
+ * at a time with the four sums in registers (no padding checks in the inner loop; each input load
+ * serves both channels, each weight load both positions); border positions take the per-point path. */
 #include "fm_kernels.h"
 
-#define FM_BLOCK 16
+/* Inlined at each call site so constant arguments (channel count, offsets, taps) specialize the loops. */
+#if defined(__GNUC__)
+#define FM_INLINE inline __attribute__((always_inline))
+#else
+#define FM_INLINE inline
+#endif
 
 /* First and one-past-last kernel tap k in [0, k) with 0 <= base + k * dil < size. */
 static void fm_tap_range(int32_t base, int32_t dil, int32_t size, int32_t k, int32_t *lo, int32_t *hi) {
@@ -15,144 +21,188 @@ static void fm_tap_range(int32_t base, int32_t dil, int32_t size, int32_t k, int
     *hi = b;
 }
 
-static int32_t fm_finish(const fm_requant_t *rq, const int32_t *bias, int32_t acc, int32_t oc) {
-    if (bias != 0) acc = fm_sat_add32(acc, bias[oc]);
-    return fm_requant(acc, rq, oc);
+/* What every output of one channel pair needs, computed once per pair (no division per output). */
+typedef struct {
+    const fm_conv_params_t *p;
+    const fm_requant_t *rq;
+    const int32_t *bias;
+    const int8_t *x;   /* the group's first input channel */
+    const int8_t *w;   /* channel oc's weights (oc + 1's follow after cin_g * taps) */
+    int32_t oc, two;   /* first channel; 1 when oc + 1 is computed too (same group) */
+    int32_t cin_g, plane, taps;
+    int32_t wsum[2];   /* weights without offset: the sum of each channel's weights over the whole window */
+} fm_conv_ctx_t;
+
+static int32_t fm_conv_wsum(const fm_conv_ctx_t *k, int32_t c, int32_t kh_lo, int32_t kh_hi);
+
+static void fm_conv_ctx(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                        const int8_t *weights, const int32_t *bias, int32_t oc, fm_conv_ctx_t *k) {
+    const int32_t per_group = p->out_c / p->groups;
+    k->p = p;
+    k->rq = rq;
+    k->bias = bias;
+    k->oc = oc;
+    k->two = oc + 1 < p->out_c && (oc + 1) / per_group == oc / per_group;
+    k->cin_g = p->in_c / p->groups;
+    k->plane = p->in_h * p->in_w;
+    k->taps = p->k_h * p->k_w;
+    k->x = input + (oc / per_group) * k->cin_g * k->plane;
+    k->w = weights + oc * k->cin_g * k->taps;
+    k->wsum[0] = p->w_offset == 0 ? fm_conv_wsum(k, 0, 0, p->k_h) : 0;
+    k->wsum[1] = p->w_offset == 0 && k->two ? fm_conv_wsum(k, 1, 0, p->k_h) : 0;
 }
 
-/* Sum of products of one output position (channel oc, row oh, column ow), any padding. */
-static int32_t fm_conv_point(const fm_conv_params_t *p, const int8_t *input, const int8_t *weights,
-                             int32_t oc, int32_t oh, int32_t ow) {
-    const int32_t cin_g = p->in_c / p->groups;
-    const int32_t c0 = (oc / (p->out_c / p->groups)) * cin_g;
+/* Requantized output of channel oc + c at (oh, ow), any padding (border positions). */
+static int8_t fm_conv_point(const fm_conv_ctx_t *k, int32_t c, int32_t oh, int32_t ow) {
+    const fm_conv_params_t *p = k->p;
     const int32_t ih0 = oh * p->stride_h - p->pad_top;
     const int32_t iw0 = ow * p->stride_w - p->pad_left;
-    const int32_t taps = p->k_h * p->k_w;
-    const int32_t plane = p->in_h * p->in_w;
-    const int32_t dw = p->dil_w;
-    const int32_t wo = p->w_offset;
-    const int8_t *w_oc = weights + oc * cin_g * taps;
+    const int8_t *w_oc = k->w + c * k->cin_g * k->taps;
     int32_t kh_lo, kh_hi, kw_lo, kw_hi, ic, kh, kw;
     int32_t acc = 0;
-    int32_t wsum = 0;
     fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
-    fm_tap_range(iw0, dw, p->in_w, p->k_w, &kw_lo, &kw_hi);
-    for (ic = 0; ic < cin_g; ++ic) {
+    fm_tap_range(iw0, p->dil_w, p->in_w, p->k_w, &kw_lo, &kw_hi);
+    for (ic = 0; ic < k->cin_g; ++ic) {
         for (kh = kh_lo; kh < kh_hi; ++kh) {
-            const int8_t *x_row = input + (c0 + ic) * plane + (ih0 + kh * p->dil_h) * p->in_w + iw0;
-            const int8_t *w_row = w_oc + ic * taps + kh * p->k_w;
+            const int8_t *x_row = k->x + ic * k->plane + (ih0 + kh * p->dil_h) * p->in_w + iw0;
+            const int8_t *w_row = w_oc + ic * k->taps + kh * p->k_w;
             for (kw = kw_lo; kw < kw_hi; ++kw) {
-                const int32_t wv = (int32_t)w_row[kw] + wo;
-                acc += (int32_t)x_row[kw * dw] * wv;
-                wsum += wv;
+                acc += ((int32_t)x_row[kw * p->dil_w] + p->in_offset) * ((int32_t)w_row[kw] + p->w_offset);
             }
         }
     }
-    return acc + p->in_offset * wsum; /* sum (x + io) * wv, partial sums within the full sum's bound */
+    if (k->bias != 0) acc = fm_sat_add32(acc, k->bias[k->oc + c]);
+    return (int8_t)fm_requant(acc, k->rq, k->oc + c);
 }
 
-/* Sums of products of n <= FM_BLOCK consecutive positions of row oh from column ow whose taps are all
- * inside the input along W (rows outside the input along H are skipped), for output channels oc and
- * oc + 1 when two (same group): acc[k * FM_BLOCK + j]. Each input load serves both channels. Uses
- * sum (x + io) * wv = sum x * wv + io * sum wv; both partial sums are bounded by the full sum's bound. */
-static void fm_conv_block(const fm_conv_params_t *p, const int8_t *input, const int8_t *weights, int32_t oc,
-                          int32_t two, int32_t oh, int32_t ow, int32_t n, int32_t *acc) {
-    const int32_t cin_g = p->in_c / p->groups;
-    const int32_t c0 = (oc / (p->out_c / p->groups)) * cin_g;
-    const int32_t ih0 = oh * p->stride_h - p->pad_top;
-    const int32_t iw0 = ow * p->stride_w - p->pad_left;
-    const int32_t sw = p->stride_w;
-    const int32_t taps = p->k_h * p->k_w;
-    const int8_t *w0 = weights + oc * cin_g * taps;
-    const int8_t *w1 = two ? w0 + cin_g * taps : w0;
-    const int8_t *x_g = input + c0 * p->in_h * p->in_w;
-    int32_t *acc1 = acc + FM_BLOCK;
-    int32_t kh_lo, kh_hi, ic, kh, kw, j;
-    int32_t wsum0 = 0;
-    int32_t wsum1 = 0;
-    fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
-    for (j = 0; j < 2 * FM_BLOCK; ++j) acc[j] = 0;
-    for (ic = 0; ic < cin_g; ++ic) {
-        for (kh = kh_lo; kh < kh_hi; ++kh) {
-            const int8_t *x_row = x_g + (ic * p->in_h + ih0 + kh * p->dil_h) * p->in_w + iw0;
-            const int32_t w_at = ic * taps + kh * p->k_w;
+/* The sums of products of two positions (input offsets 0 and sb from x) for channel weights w0 and w1,
+ * acc = {pos a w0, pos b w0, pos a w1, pos b w1}, in registers: n taps, input step xs, weight step ws.
+ * (x + io) * (w + wo) as the reference: |x + io|, |w + wo| <= 255 and the compiler bounds the sum to int32.
+ * `two` is a constant per call site (inlined): 0 leaves acc[2], acc[3] alone. */
+static FM_INLINE void fm_dot(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t xs, int32_t ws,
+                          int32_t sb, int32_t io, int32_t wo, int32_t two, int32_t *acc) {
+    int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t xa = (int32_t)x[i * xs] + io;
+        const int32_t xb = (int32_t)x[i * xs + sb] + io;
+        const int32_t v0 = (int32_t)w0[i * ws] + wo;
+        a0 += xa * v0;
+        b0 += xb * v0;
+        if (two) {
+            const int32_t v1 = (int32_t)w1[i * ws] + wo;
+            a1 += xa * v1;
+            b1 += xb * v1;
+        }
+    }
+    acc[0] = a0;
+    acc[1] = b0;
+    acc[2] = a1;
+    acc[3] = b1;
+}
+
+/* The window of positions (ih0, iw0) and (ih0, iw0 + sb) (sb = 0: one position), rows kh_lo..kh_hi, all
+ * taps inside the input along W, for channel oc and oc + 1 when `two`: acc as fm_dot, with input offset io
+ * and weight offset wo (constants where inlined). Input channels innermost when there are several
+ * (pointwise and most convolutions), else the window's columns (3 unrolled). */
+static FM_INLINE void fm_conv_window(const fm_conv_ctx_t *k, int32_t two, int32_t ih0, int32_t iw0, int32_t sb,
+                                  int32_t kh_lo, int32_t kh_hi, int32_t io, int32_t wo, int32_t *acc) {
+    const fm_conv_params_t *p = k->p;
+    const int8_t *w1 = two ? k->w + k->cin_g * k->taps : k->w;
+    int32_t kh, kw;
+    acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    for (kh = kh_lo; kh < kh_hi; ++kh) {
+        const int8_t *x_row = k->x + (ih0 + kh * p->dil_h) * p->in_w + iw0;
+        const int32_t at = kh * p->k_w;
+        if (k->cin_g == 1 && p->k_w == 3) {
+            fm_dot(x_row, k->w + at, w1 + at, 3, p->dil_w, 1, sb, io, wo, two, acc);
+        } else if (k->cin_g == 1) {
+            fm_dot(x_row, k->w + at, w1 + at, p->k_w, p->dil_w, 1, sb, io, wo, two, acc);
+        } else {
             for (kw = 0; kw < p->k_w; ++kw) {
-                /* 16-bit products: |x| <= 128, |w + w_offset| <= 255 */
-                const int16_t wv0 = (int16_t)(w0[w_at + kw] + p->w_offset);
-                const int16_t wv1 = (int16_t)(w1[w_at + kw] + p->w_offset);
-                const int8_t *xp = x_row + kw * p->dil_w;
-                wsum0 += wv0;
-                wsum1 += wv1;
-                if (sw == 1 && n == FM_BLOCK) {
-                    for (j = 0; j < FM_BLOCK; ++j) {
-                        acc[j] += (int16_t)(xp[j] * wv0);
-                        acc1[j] += (int16_t)(xp[j] * wv1);
-                    }
-                } else {
-                    for (j = 0; j < n; ++j) {
-                        acc[j] += (int16_t)(xp[j * sw] * wv0);
-                        acc1[j] += (int16_t)(xp[j * sw] * wv1);
-                    }
-                }
+                fm_dot(x_row + kw * p->dil_w, k->w + at + kw, w1 + at + kw, k->cin_g, k->plane, k->taps, sb, io, wo,
+                       two, acc);
             }
         }
     }
-    wsum0 *= p->in_offset;
-    wsum1 *= p->in_offset;
-    for (j = 0; j < FM_BLOCK; ++j) {
-        acc[j] += wsum0;
-        acc1[j] += wsum1;
-    }
 }
 
-/* Requantized outputs of row oh, columns [ow0, ow0 + count), of channel oc (and oc + 1 when `two`),
- * written to dst[k * dst_stride + 0 .. count). Columns whose taps all lie inside the input along W go
- * through fm_conv_block in full blocks (the last block of a run is shifted left to stay full; its
- * already written outputs are recomputed, not rewritten); border columns take the per-point path. */
-static void fm_conv_row(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                        const int8_t *weights, const int32_t *bias, int32_t oc, int32_t two, int32_t oh,
-                        int32_t ow0, int32_t count, int8_t *dst, int32_t dst_stride) {
+/* Sum over the window rows kh_lo..kh_hi of channel oc + c's weights (with their offset). */
+static int32_t fm_conv_wsum(const fm_conv_ctx_t *k, int32_t c, int32_t kh_lo, int32_t kh_hi) {
+    const int32_t k_w = k->p->k_w;
+    const int8_t *w = k->w + c * k->cin_g * k->taps;
+    int32_t ic, i, sum = 0;
+    for (ic = 0; ic < k->cin_g; ++ic) {
+        for (i = kh_lo * k_w; i < kh_hi * k_w; ++i) sum += (int32_t)w[ic * k->taps + i] + k->p->w_offset;
+    }
+    return sum;
+}
+
+/* fm_conv_window for a channel pair or one channel. Weights without offset (int8 symmetric: the common
+ * case) drop both offsets from the inner loop: sum (x + io) * w = sum x * w + io * wsum, each partial sum
+ * bounded by the full sum's bound (|x|, |io| <= 128 <= 255). */
+static void fm_conv_pair2(const fm_conv_ctx_t *k, const int32_t *wsum, int32_t ih0, int32_t iw0, int32_t sb,
+                          int32_t kh_lo, int32_t kh_hi, int32_t *acc) {
+    const int32_t io = k->p->in_offset;
+    if (k->p->w_offset != 0) {
+        if (k->two) fm_conv_window(k, 1, ih0, iw0, sb, kh_lo, kh_hi, io, k->p->w_offset, acc);
+        else fm_conv_window(k, 0, ih0, iw0, sb, kh_lo, kh_hi, io, k->p->w_offset, acc);
+        return;
+    }
+    if (k->two) fm_conv_window(k, 1, ih0, iw0, sb, kh_lo, kh_hi, 0, 0, acc);
+    else fm_conv_window(k, 0, ih0, iw0, sb, kh_lo, kh_hi, 0, 0, acc);
+    acc[0] += io * wsum[0];
+    acc[1] += io * wsum[0];
+    acc[2] += io * wsum[1];
+    acc[3] += io * wsum[1];
+}
+
+#define FM_RUN 8 /* positions requantized per call */
+
+/* Requantized outputs of row oh, columns [ow0, ow0 + count), of the pair's channels, written to
+ * dst[c * dst_stride + 0 .. count). Columns whose taps all lie inside the input along W go through
+ * fm_conv_pair2 two at a time (a last odd one alone), requantized FM_RUN at a time; border columns take
+ * the per-point path. */
+static void fm_conv_row(const fm_conv_ctx_t *k, int32_t oh, int32_t ow0, int32_t count, int8_t *dst,
+                        int32_t dst_stride) {
+    const fm_conv_params_t *p = k->p;
     const int32_t end = ow0 + count;
     const int32_t span = (p->k_w - 1) * p->dil_w;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top;
     int32_t lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
     int32_t hi = p->in_w - span + p->pad_left > 0 ? (p->in_w - span + p->pad_left - 1) / p->stride_w + 1 : 0;
-    int32_t acc[2 * FM_BLOCK];
-    int32_t ow, k;
+    int32_t run[2 * FM_RUN], acc[4], wsum[2];
+    int32_t ow, c, j, n, kh_lo, kh_hi;
     if (lo < ow0) lo = ow0;
     if (lo > end) lo = end; /* all columns border (in_w < kernel span): none past the row */
     if (hi > end) hi = end;
     if (hi < lo) hi = lo;
+    fm_tap_range(ih0, p->dil_h, p->in_h, p->k_h, &kh_lo, &kh_hi);
+    wsum[0] = k->wsum[0];
+    wsum[1] = k->wsum[1];
+    if (hi > lo && p->w_offset == 0 && (kh_lo > 0 || kh_hi < p->k_h)) { /* rows cut by the padding */
+        for (c = 0; c <= k->two; ++c) wsum[c] = fm_conv_wsum(k, c, kh_lo, kh_hi);
+    }
     for (ow = ow0; ow < lo; ++ow) {
-        for (k = 0; k <= two; ++k) {
-            dst[k * dst_stride + ow - ow0] =
-                (int8_t)fm_finish(rq, bias, fm_conv_point(p, input, weights, oc + k, oh, ow), oc + k);
+        for (c = 0; c <= k->two; ++c) dst[c * dst_stride + ow - ow0] = fm_conv_point(k, c, oh, ow);
+    }
+    for (; ow < hi; ow += n) {
+        n = hi - ow < FM_RUN ? hi - ow : FM_RUN;
+        for (j = 0; j < n; j += 2) {
+            const int32_t sb = j + 1 < n ? p->stride_w : 0;
+            fm_conv_pair2(k, wsum, ih0, (ow + j) * p->stride_w - p->pad_left, sb, kh_lo, kh_hi, acc);
+            run[j] = acc[0];
+            run[j + 1] = acc[1]; /* past n when sb = 0: never read */
+            run[FM_RUN + j] = acc[2];
+            run[FM_RUN + j + 1] = acc[3];
+        }
+        for (c = 0; c <= k->two; ++c) {
+            fm_requant_n(run + c * FM_RUN, k->bias, n, k->rq, k->oc + c, 0, dst + c * dst_stride + ow - ow0);
         }
     }
-    while (ow < hi) {
-        int32_t n = hi - ow < FM_BLOCK ? hi - ow : FM_BLOCK;
-        int32_t skip = 0;
-        if (n < FM_BLOCK && hi - lo >= FM_BLOCK) {
-            skip = FM_BLOCK - n;
-            n = FM_BLOCK;
-        }
-        fm_conv_block(p, input, weights, oc, two, oh, ow - skip, n, acc);
-        for (k = 0; k <= two; ++k) {
-            fm_requant_n(acc + k * FM_BLOCK + skip, bias, n - skip, rq, oc + k, 0, dst + k * dst_stride + ow - ow0);
-        }
-        ow += n - skip;
+    for (ow = hi; ow < end; ++ow) {
+        for (c = 0; c <= k->two; ++c) dst[c * dst_stride + ow - ow0] = fm_conv_point(k, c, oh, ow);
     }
-    for (; ow < end; ++ow) {
-        for (k = 0; k <= two; ++k) {
-            dst[k * dst_stride + ow - ow0] =
-                (int8_t)fm_finish(rq, bias, fm_conv_point(p, input, weights, oc + k, oh, ow), oc + k);
-        }
-    }
-}
-
-/* 1 when output channels oc and oc + 1 exist and belong to the same group (computed together). */
-static int32_t fm_pair(const fm_conv_params_t *p, int32_t oc) {
-    const int32_t per_group = p->out_c / p->groups;
-    return oc + 1 < p->out_c && (oc + 1) / per_group == oc / per_group;
 }
 
 static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
@@ -164,16 +214,14 @@ static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
 /* Every convolution entry point of fm_kernels.h (one algorithm here). */
 static fm_status_t fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                        const int8_t *weights, const int32_t *bias, int8_t *output) {
-    int32_t oc, oh, two;
+    fm_conv_ctx_t k;
+    int32_t oc, oh;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
-    for (oc = 0; oc < p->out_c; oc += 1 + two) {
+    for (oc = 0; oc < p->out_c; oc += 1 + k.two) {
         int8_t *out_c = output + oc * p->out_h * p->out_w;
-        two = fm_pair(p, oc);
-        for (oh = 0; oh < p->out_h; ++oh) {
-            fm_conv_row(p, rq, input, weights, bias, oc, two, oh, 0, p->out_w, out_c + oh * p->out_w,
-                        p->out_h * p->out_w);
-        }
+        fm_conv_ctx(p, rq, input, weights, bias, oc, &k);
+        for (oh = 0; oh < p->out_h; ++oh) fm_conv_row(&k, oh, 0, p->out_w, out_c + oh * p->out_w, p->out_h * p->out_w);
     }
     return FM_OK;
 }
@@ -202,6 +250,7 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
     const int32_t plane = pool->out_h * pool->out_w;
     int8_t conv[2 * FM_POOL_SPAN];
     int8_t best[2 * FM_POOL_SPAN];
+    fm_conv_ctx_t ck;
     int32_t oc, ph, pw0, group, kh, kw, kh_lo, kh_hi, j, k, two, simple;
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
@@ -210,7 +259,8 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
     /* no padding or dilation and every window inside the conv row: no per-tap bounds checks */
     simple = pool->pad_left == 0 && pool->dil_w == 1 && (pool->out_w - 1) * pool->stride_w + pool->k_w <= pool->in_w;
     for (oc = 0; oc < p->out_c; oc += 1 + two) {
-        two = fm_pair(p, oc);
+        fm_conv_ctx(p, rq, input, weights, bias, oc, &ck);
+        two = ck.two;
         for (ph = 0; ph < pool->out_h; ++ph) {
             const int32_t h0 = ph * pool->stride_h - pool->pad_top;
             fm_tap_range(h0, pool->dil_h, pool->in_h, pool->k_h, &kh_lo, &kh_hi);
@@ -223,8 +273,7 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
                 const int32_t c1 = w_last > pool->in_w ? pool->in_w : w_last;
                 for (j = 0; j < 2 * FM_POOL_SPAN; ++j) best[j] = -128;
                 for (kh = kh_lo; kh < kh_hi; ++kh) {
-                    fm_conv_row(p, rq, input, weights, bias, oc, two, h0 + kh * pool->dil_h, c0, c1 - c0, conv,
-                                FM_POOL_SPAN);
+                    fm_conv_row(&ck, h0 + kh * pool->dil_h, c0, c1 - c0, conv, FM_POOL_SPAN);
                     for (k = 0; k <= two; ++k) {
                         const int8_t *cv = conv + k * FM_POOL_SPAN;
                         int8_t *bv = best + k * FM_POOL_SPAN;
@@ -254,4 +303,14 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
         }
     }
     return FM_OK;
+}
+
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_any(p, rq, input, weights, bias, output);
+}
+
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+    return fm_conv_maxpool_s8(p, pool, rq, input, weights, bias, output);
 }
