@@ -11,12 +11,16 @@
     fp32 validation accuracy is the one chosen (evidence for the augmentation), and its test figures are
     checked against issue 18's bar (int8 >= baseline + 5 points, or >= real-to-real - 1; |int8 - fp32| <= 0.5);
 (d) labels that differ: busdemeo with end members as 'other' against the S/C/X/V test part (first
-    instrument): accuracy counting 'other' predictions as errors and as abstentions, abstention rate.
+    instrument): accuracy counting 'other' predictions as errors and as abstentions, abstention rate;
+(e) `--slopes` (no training): each class's spectral slope (least-squares, per um, over the bands) in
+    busdemeo through each instrument (systematics off) and in the seed-0 validation part, the evidence for
+    where sim-to-real loses its points.
 Each is run for several seeds (data, split and training seed together); accuracies are mean ± std,
 per-class recall the mean, confusion matrices summed over seeds. Usage:
 
     .venv/bin/python benchmarks/real_data.py [--seeds 5] [--epochs N] [--instruments A,B] [--scales 0,1]
         [--no-grid] [--no-labels] [--json FILE]
+    .venv/bin/python benchmarks/real_data.py --slopes
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from flightml.data.baseline import baseline_metrics
 from flightml.data.spectra import load_spectra
 from flightml.data.stage import SPECTRA, _Part, _split, build_spectra
 from flightml.data.taxonomy import map_label
-from flightml.onnx_io import ort_session
+from flightml.ort_session import ort_session
 
 STAGES = ["data", "train", "export", "quantize", "evaluate"]
 INSTRUMENTS = ("smass2-grid", "spectrophotometer-16", "camera-8")
@@ -108,6 +112,25 @@ def validation_accuracy(run_dir: Path, instrument: str, fit_csv: Path) -> float:
     session = ort_session(run_dir / "model_fp32.onnx")
     logits = session.run(None, {session.get_inputs()[0].name: spectra.x_test})[0]
     return float((logits.argmax(axis=1) == spectra.y_test).mean())
+
+
+def slopes_summary(instrument: str, fit_csv: Path) -> str:
+    """Per-class slope (mean ± std, per um) of busdemeo through `instrument` and of the validation CSV."""
+    config = load_config(
+        None,
+        {**COMMON, **SIM, "data.test_source": "csv", "data.test_csv_path": str(fit_csv), "instrument.file": instrument,
+         "instrument.systematics_scale": 0.0},
+    )  # fmt: skip
+    spectra = build_spectra(config)
+    rows = []
+    for k, name in enumerate(spectra.class_names):
+        cells = []
+        for x, y in ((spectra.x_train, spectra.y_train), (spectra.x_test, spectra.y_test)):
+            slope = np.polyfit(spectra.wavelengths, x[y == k, 0].T, 1)[0]
+            cells.append(f"{slope.mean():.3f} ± {slope.std():.3f} ({slope.size})")
+        rows.append([name, *cells])
+    head = ["class", "busdemeo through the instrument", "SMASSII validation part (seed 0)"]
+    return "\n".join([f"## Class slopes, per um: {instrument}", "", table(head, rows), ""])
 
 
 def progress(name: str, result: dict[str, Any]) -> None:
@@ -229,8 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-grid", action="store_true", help="skip (a) and (b), the 48-band linear grid")
     parser.add_argument("--no-labels", action="store_true", help="skip (d), the labels-differ runs")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--slopes", action="store_true", help="only (e): class slopes, synthetic against validation")
     args = parser.parse_args(argv)
     instruments = [name for name in args.instruments.split(",") if name]
+    if args.slopes:
+        with tempfile.TemporaryDirectory() as tmp:
+            fit_csv = write_split(0, Path(tmp))[0]
+            print("\n".join(slopes_summary(instrument, fit_csv) for instrument in instruments))
+        return 0
     scales = [float(s) for s in args.scales.split(",")]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:

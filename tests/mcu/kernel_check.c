@@ -10,19 +10,21 @@
 #include "fm_kernels.h"
 
 fm_status_t ref_fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                   const int32_t *bias, int8_t *output);
+                   const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t ref_fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                      const int32_t *bias, int8_t *output);
+                      const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t ref_fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                      const int32_t *bias, int8_t *output);
+                      const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t ref_fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                           const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+                           const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                           int8_t *output);
 fm_status_t ref_fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                        const int8_t *weights, const int32_t *bias, int8_t *output);
+                        const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t ref_fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                                const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+                                const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                                int8_t *output);
 fm_status_t ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                 const int32_t *bias, int8_t *output);
+                 const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
 fm_status_t ref_fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
                   int8_t *output);
@@ -33,6 +35,8 @@ static uint32_t seed = 12345u;
 static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
 static int32_t b[64], mult[64];
 static int8_t shift[64];
+/* kernel scratch, separate per set: the most any shape here needs (conv_mm.c: 2,440 bytes) */
+static uint64_t s_dsp[320], s_ref[320]; /* 8-byte aligned, as the planner places it */
 
 static uint32_t rnd(uint32_t n) {
     seed = seed * 1664525u + 1013904223u;
@@ -92,11 +96,11 @@ static int pair_case(const fm_conv_params_t *p, const fm_pool_params_t *pool, co
         ok = ok && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
              pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->out_h == p->out_h &&
              pool->out_w == p->out_w / 2;
-        rd = fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, y_ref);
+        rd = fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_maxpool_pair_s8(p, pool, rq, x, w, bias, s_ref, y_ref);
     } else {
-        rd = fm_conv_pair_s8(p, rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_pair_s8(p, rq, x, w, bias, y_ref);
+        rd = fm_conv_pair_s8(p, rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_pair_s8(p, rq, x, w, bias, s_ref, y_ref);
     }
     if (!ok) return rd == FM_ERR_PARAM && rr == FM_OK ? 0 : 9;
     if (rd != rr) return 9;
@@ -180,17 +184,17 @@ static int conv_case(int pooled, int big, int dw) {
         pool.out_w = out_dim(pool.in_w, pool.pad_left, pool.k_w, pool.dil_w, pool.stride_w, 0);
         if (pool.out_h < 1 || pool.out_w < 1) return 0;
         n = p.out_c * pool.out_h * pool.out_w;
-        rd = fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, y_ref);
+        rd = fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_maxpool_s8(&p, &pool, &rq, x, w, bias, s_ref, y_ref);
     } else if (dw || (!big && rnd(2))) { /* every entry point handles every shape */
-        rd = fm_conv_dw_s8(&p, &rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_dw_s8(&p, &rq, x, w, bias, y_ref);
+        rd = fm_conv_dw_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_dw_s8(&p, &rq, x, w, bias, s_ref, y_ref);
     } else if (big || rnd(2)) {
-        rd = fm_conv_mm_s8(&p, &rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_mm_s8(&p, &rq, x, w, bias, y_ref);
+        rd = fm_conv_mm_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_mm_s8(&p, &rq, x, w, bias, s_ref, y_ref);
     } else {
-        rd = fm_conv_s8(&p, &rq, x, w, bias, y_dsp);
-        rr = ref_fm_conv_s8(&p, &rq, x, w, bias, y_ref);
+        rd = fm_conv_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_conv_s8(&p, &rq, x, w, bias, s_ref, y_ref);
     }
     if (rd != rr) return 9;
     for (i = 0; i < n; ++i) {
@@ -212,7 +216,7 @@ static int fc_case(void) {
     fill(x, p.rows * p.in_features);
     fill(w, p.out_features * p.in_features);
     requant(&rq, p.out_features);
-    if (fm_fc_s8(&p, &rq, x, w, bias, y_dsp) != ref_fm_fc_s8(&p, &rq, x, w, bias, y_ref)) {
+    if (fm_fc_s8(&p, &rq, x, w, bias, s_dsp, y_dsp) != ref_fm_fc_s8(&p, &rq, x, w, bias, s_ref, y_ref)) {
         return 9;
     }
     n = p.rows * p.out_features;

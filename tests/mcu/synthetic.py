@@ -19,19 +19,24 @@ _MODEL_C = """\
 #include "fm_kernels.h"
 
 %(arrays)s
-static int8_t synth_arena[%(arena)d];
+static union {
+    int64_t align; /* kernel scratch is 8-byte aligned */
+    int8_t bytes[%(arena)d];
+} synth_arena;
 
 fm_status_t synth_invoke(const int8_t *input, int8_t *output) {
+    int8_t *a = synth_arena.bytes;
+    int8_t *scratch = a + 1088; /* kernel scratch: 1,280 B, the most any layer needs */
     fm_status_t rc;
     int i;
-    for (i = 0; i < 64; ++i) synth_arena[i] = input[i];
-    rc = fm_conv_s8(&c1_p, &c1_rq, synth_arena, c1_weights, c1_bias, synth_arena + 64);
+    for (i = 0; i < 64; ++i) a[i] = input[i];
+    rc = fm_conv_s8(&c1_p, &c1_rq, a, c1_weights, c1_bias, scratch, a + 64);
     if (rc) return rc;
-    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, synth_arena + 64, c2_weights, c2_bias, synth_arena + 576);
+    rc = fm_conv_maxpool_s8(&c2_p, &pool_p, &c2_rq, a + 64, c2_weights, c2_bias, scratch, a + 576);
     if (rc) return rc;
-    rc = fm_fc_s8(&f1_p, &f1_rq, synth_arena + 576, f1_weights, f1_bias, synth_arena);
+    rc = fm_fc_s8(&f1_p, &f1_rq, a + 576, f1_weights, f1_bias, scratch, a);
     if (rc) return rc;
-    return fm_fc_s8(&f2_p, &f2_rq, synth_arena, f2_weights, f2_bias, output);
+    return fm_fc_s8(&f2_p, &f2_rq, a, f2_weights, f2_bias, scratch, output);
 }
 """
 
@@ -97,8 +102,8 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
     arrays.append(f"static const fm_fc_params_t f1_p = {{1, 512, 64, {-OUT_ZP}, {w_offset}}};")
     arrays.append(f"static const fm_fc_params_t f2_p = {{1, 64, 4, {-OUT_ZP}, {w_offset}}};")
     weights = sum(np.asarray(p[f"{k}_w"]).size + 4 * np.asarray(p[f"{k}_b"]).size for k in ("c1", "c2", "f1", "f2"))
-    (c_dir / "model.c").write_text(_MODEL_C % {"arrays": "\n".join(arrays), "arena": 1088})
-    (c_dir / "model.h").write_text(_MODEL_H % {"arena": 1088, "weights": weights})
+    (c_dir / "model.c").write_text(_MODEL_C % {"arrays": "\n".join(arrays), "arena": 1088 + 1280})
+    (c_dir / "model.h").write_text(_MODEL_H % {"arena": 1088 + 1280, "weights": weights})
     layers = [
         ("conv1", "fm_conv_s8", 1536),
         ("conv2_pool", "fm_conv_maxpool_s8", 24576),
@@ -108,7 +113,7 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
     plan = {"layers": [{"node": n, "kernel": k, "macs": m} for n, k, m in layers]}
     (c_dir / "plan.json").write_text(json.dumps(plan))
     by_kind = {k: sum(c["bytes"] for c in consts if c["kind"] == k) for k in ("weights", "biases", "requant")}
-    sizes = {**by_kind, "luts": 0, "const": sum(by_kind.values()), "weights_and_biases": weights, "arena": 1088}
+    sizes = {**by_kind, "luts": 0, "const": sum(by_kind.values()), "weights_and_biases": weights, "arena": 1088 + 1280}
     api = {"input": {"size": 64}, "output": {"size": 4}}
     package = {"format": 1, "name": NAME, "mode": "fixedpoint", "api": api, "sizes": sizes, "constants": consts}
     (c_dir / "package.json").write_text(json.dumps({**package, **plan}))

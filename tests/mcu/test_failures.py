@@ -31,7 +31,7 @@ def _one(c_dir: Path, synth: tuple, target: str, timeout_s: float = 30.0) -> dic
 
 
 def test_ram_overflow_on_16k_part_is_a_link_error(synth: tuple, tmp_path: Path) -> None:
-    c_dir = _variant(synth, tmp_path, "static int8_t synth_arena[1088];", "static int8_t synth_arena[20000];")
+    c_dir = _variant(synth, tmp_path, "int8_t bytes[2368];", "int8_t bytes[20000];")
     r = _one(c_dir, synth, "cortex-m0")
     assert r["status"] == "link-error"
     assert re.search(r"RAM overflowed by \d+ bytes", r["reason"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flightml.mcu import qemu
+from flightml.mcu import qemu, stack
 from flightml.mcu.build import build_program
 from flightml.mcu.targets import get_target
 
@@ -29,6 +29,18 @@ WHAT = {
 }
 
 
+def _build_check(tmp_path: Path, target: str, mode: str) -> Path:
+    """kernel_check.c with both kernel sets and the requant mode, built for `target`: the build folder."""
+    sources = [(p, RENAME) for p in sorted((RUNTIME / "kernels" / "portable").glob("*.c"))]
+    sources += [(p, ()) for p in sorted((RUNTIME / "kernels" / "dsp").glob("*.c"))]
+    sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
+    main = tmp_path / "kernel_check_main.c"
+    check = Path(__file__).parent / "kernel_check.c"
+    main.write_text(f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#include "{check}"\n', encoding="utf-8")
+    build_program(sources, get_target(target), [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
+    return tmp_path / "build"
+
+
 @pytest.mark.parametrize(
     ("target", "mode"),
     [
@@ -40,14 +52,24 @@ WHAT = {
     ],
 )
 def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str, mode: str) -> None:
-    sources = [(p, RENAME) for p in sorted((RUNTIME / "kernels" / "portable").glob("*.c"))]
-    sources += [(p, ()) for p in sorted((RUNTIME / "kernels" / "dsp").glob("*.c"))]
-    sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
-    main = tmp_path / "kernel_check_main.c"
-    check = Path(__file__).parent / "kernel_check.c"
-    main.write_text(f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#include "{check}"\n', encoding="utf-8")
     t = get_target(target)
-    build_program(sources, t, [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
-    run = qemu.run_elf(tmp_path / "build" / "prog.elf", t, b"", [0, 0], timeout_s=60)
+    run = qemu.run_elf(_build_check(tmp_path, target, mode) / "prog.elf", t, b"", [0, 0], timeout_s=60)
     assert not run.timed_out
     assert run.exit_code == 0, f"DSP and portable {WHAT.get(run.exit_code or 0, 'kernels')} differ ({mode})"
+
+
+# A kernel function's own frame: saved registers, spills and small per-call state (the DSP depthwise
+# kernel's copy of its params is the largest, 448 B); a work buffer of 1 KB as the kernels once kept
+# on the stack would exceed it. Work memory comes from the planner's scratch (fm_kernels.h).
+KERNEL_FRAME_BYTES = 512
+
+
+def test_kernels_keep_no_work_buffer_on_the_stack(tools: None, tmp_path: Path) -> None:
+    """Every function of both kernel sets (gcc's -fcallgraph-info frames on Cortex-M4) has a small frame."""
+    build = _build_check(tmp_path, "cortex-m4", "fixedpoint")
+    frames = {}
+    for ci in sorted(build.glob("kernels__*.ci")):
+        frames.update({f"{ci.stem}: {name}": n for name, n in stack.read_callgraph([ci]).frames.items()})
+    assert len(frames) > 20
+    big = {name: n for name, n in frames.items() if n > KERNEL_FRAME_BYTES}
+    assert not big, f"kernel stack frames above {KERNEL_FRAME_BYTES} B (use the scratch argument): {big}"

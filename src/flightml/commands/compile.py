@@ -60,7 +60,8 @@ def handle(args: argparse.Namespace) -> int:
     plan = read_json(args.out / "plan.json", "memory plan")
     macs = sum(layer["macs"] for layer in plan["layers"])
     print(
-        f"{args.out}: {len(graph.layers)} layers, {macs} MACs, arena {plan['arena_bytes']} B, "
+        f"{args.out}: {len(graph.layers)} layers, {macs} MACs, arena {plan['arena_bytes']} B "
+        f"(kernel scratch up to {plan['scratch_bytes']} B), "
         f"weights {plan['weight_bytes']} B ({args.requant})"
     )
     return 0

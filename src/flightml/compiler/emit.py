@@ -146,6 +146,12 @@ def arena_macros(graph: Graph, p: Plan, name: str) -> dict[str, dict[str, str]]:
             "offset": f"{b.offset}u",
             "comment": c_comment(f"tensor {b.tensor} int8 [{shape}], {b.size} B, live layers {b.first}-{b.last}"),
         }
+    for i, b in p.scratch.items():
+        macros[b.tensor] = {
+            "macro": f"{name.upper()}_ARENA_S{i}_OFFSET",
+            "offset": f"{b.offset}u",
+            "comment": c_comment(f"kernel scratch of layer {i} ({graph.layers[i].kind}), {b.size} B"),
+        }
     return macros
 
 
@@ -168,6 +174,8 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str, fault_ho
         call = BY_KIND[layer.kind].emit_c(layer, graph.mode)
         ptrs = {f"IN{i}": _pointer(graph, p, t, name) for i, t in enumerate(layer.inputs)}
         ptrs["OUT"] = _pointer(graph, p, layer.output, name)
+        if layer.index in p.scratch:
+            ptrs["SCRATCH"] = f"{name}_arena.bytes + {name.upper()}_ARENA_S{layer.index}_OFFSET"
         for ctype, sname, fields in call.structs:
             raw = fields.get("")
             if raw is not None:

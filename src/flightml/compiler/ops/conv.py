@@ -196,6 +196,10 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 
 DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
+# Kernel work memory (scratch), as the kernels carve it:
+PAIR_TILE, PAIR_WIN, PAIR_ROWS = 128, 32, 16  # FM_PAIR_TILE, FM_PAIR_WIN, FM_PAIR_ROWS (kernels/dsp/conv_pair.c)
+MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512  # kernels/dsp/conv_mm.c: q, acc, xq, col
+PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its entry points take non-NULL)
 
 
 def dw_plane_fits(p: Mapping[str, int]) -> bool:
@@ -231,13 +235,32 @@ def kernel_for(p: Mapping[str, int]) -> str:
     return "fm_conv_s8"
 
 
+def pair_scratch(p: Mapping[str, int], pooled: bool) -> int:
+    """Scratch bytes of the DSP pair path (fm_dsp_conv_pairs: widened weights, window offsets, widened
+    inputs of one tile of windows), 0 for shapes off that path (fm_dsp_pair_ok)."""
+    rows = p["in_c"] // p["groups"] * p["k_h"]
+    if not (p["k_w"] == 3 and p["stride_w"] == 1 and p["dil_w"] == 1 and p["out_w"] >= 2 and rows <= PAIR_ROWS):
+        return 0
+    windows = p["out_h"] * (p["out_w"] // 2 if pooled else (p["out_w"] + 1) // 2)
+    per_tile = min(PAIR_TILE // rows, PAIR_WIN, windows)
+    return 16 * rows + 4 * per_tile + 8 * rows * per_tile
+
+
+def scratch_bytes(layer: Layer) -> int:
+    """Scratch the convolution kernels need for this shape (the most of every kernel set's entry point)."""
+    p = layer.params
+    pair = pair_scratch(p, False)
+    dsp = {"fm_conv_dw_s8": DW_PLANE, "fm_conv_mm_s8": MM_SCRATCH, "fm_conv_s8": pair, "fm_conv_pair_s8": pair}
+    return max(dsp[kernel_for(p)], PORTABLE_SCRATCH)
+
+
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     return KernelCall(
         kernel_for(layer.params),
         [params_struct(layer, "fm_conv_params_t", "p", CONV_KEYS), requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
     )
 
 

@@ -47,6 +47,14 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(out.shape[0], *layer.out_shape[1:])
 
 
+PORTABLE_SCRATCH = 2 * 2 * 64  # kernels/portable/conv.c: conv and best rows (2 * FM_POOL_SPAN each)
+
+
+def scratch_bytes(layer: Layer) -> int:
+    """Scratch of fm_conv_maxpool_s8 for this shape (DSP pooled pair path or the portable kernel)."""
+    return max(conv.pair_scratch(layer.params, True), PORTABLE_SCRATCH)
+
+
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
@@ -56,7 +64,7 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
     return KernelCall(
         kernel_for(layer.params),
         [params_struct(layer, "fm_conv_params_t", "p", conv.CONV_KEYS), pool_struct, requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_pool", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+        [f"&{c}_p", f"&{c}_pool", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
     )
 
 

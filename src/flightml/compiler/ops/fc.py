@@ -75,13 +75,25 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(b, *layer.out_shape[1:])
 
 
+DSP_CHUNK, DSP_ROWS = 512, 64  # FM_DSP_CHUNK, FM_DSP_ROWS (kernels/dsp/fm_dsp.h)
+PORTABLE_SCRATCH = 4 * 4 + 32 * 2  # kernels/portable/fc.c: acc[4], xo[FM_VEC]
+
+
+def scratch_bytes(layer: Layer) -> int:
+    """Scratch of fm_fc_s8 for this shape: DSP_ROWS int32 accumulators then the widened inputs (the DSP
+    kernel's fixed layout), or the portable kernel's."""
+    p = layer.params
+    dsp = 4 * DSP_ROWS + 2 * min(p["in_features"] // 4 * 4, DSP_CHUNK)
+    return max(dsp, PORTABLE_SCRATCH)
+
+
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c = layer.cname
     bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     return KernelCall(
         "fm_fc_s8",
         [params_struct(layer, "fm_fc_params_t", "p", FC_KEYS), requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "OUT"],
+        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
     )
 
 

@@ -2,14 +2,17 @@
  * (kernels/dsp/) implements exactly these functions with exactly these signatures.
  *
  * Conventions for every kernel:
- * - argument order: params, requant, input(s), weights, bias, output; returns fm_status_t (FM_OK = 0).
+ * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
+ * - scratch (convolution and fully connected kernels): work memory, 8-byte aligned, at least the bytes the
+ *   compiler declares for the layer's shape (scratch_bytes in the op module), placed by the planner in
+ *   the arena; its contents are not kept between calls. Kernels keep no work buffer on the stack.
  * - tensors are int8, batch 1, row-major NCHW (1-D layers use H = 1): x[c][h][w].
  * - activations are int8 in [-128, 127] with zero points in [-128, 127] (uint8 models are shifted
  *   by -128 at compile time); offsets are minus zero points, in [-127, 128].
  * - conv weights: int8 [out_c][in_c / groups][k_h][k_w]; fc weights: int8 [out_features][in_features];
  *   bias: int32 [out_c] (or NULL), added with int32 saturation after the products.
  * - the compiler guarantees that the sum of products fits in int32 (|sum| < 2^31).
- * - output must not alias any input.
+ * - output must not alias any input; scratch aliases neither inputs nor output.
  */
 #ifndef FM_KERNELS_H
 #define FM_KERNELS_H
@@ -94,7 +97,7 @@ typedef struct {
 
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-               const int8_t *weights, const int32_t *bias, int8_t *output);
+               const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* The same convolution, entry points the compiler calls by layer shape so that a kernel set links only
  * the paths a model uses (each handles every shape; the DSP set has a fast path for the named one):
@@ -103,9 +106,9 @@ fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const 
  * padded copy fits 256 bytes: see conv_dw.c), and convolutions with at least 4 output channels per group and at most 64 taps
  * per window (matrix multiply over the patch). */
 fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output);
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output);
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* Conv1d-style layers (the SpectrumNet family): 3 taps along w, stride 1 and no dilation there, out_w >= 2,
  * (in_c / groups) * k_h <= 16; the fused form also a 1 x 2 max pool with stride 1 x 2, no padding, over the
@@ -113,18 +116,20 @@ fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, con
  * shapes (ops/conv.py, ops/conv_maxpool.py: pair_shape); the DSP set handles nothing else (FM_ERR_PARAM),
  * so a model on its pair path links no scalar fallback; the portable set handles every shape. */
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                    const int8_t *weights, const int32_t *bias, int8_t *output);
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                            int8_t *output);
 
 /* Convolution + max pooling fused: the conv output is never stored whole (saves arena). The pool
  * params describe the pooling of the conv output (pool->in_h/in_w == p->out_h/out_w). */
 fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                       const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output);
+                       const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                       int8_t *output);
 
 /* Fully connected: output[r][n] = requant(sum_k (x[r][k] + in_offset) * (w[n][k] + w_offset) + bias[n]). */
 fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-             const int32_t *bias, int8_t *output);
+             const int32_t *bias, void *scratch, int8_t *output);
 
 /* Max pooling over windows (padding ignored); output keeps the input quantization. */
 fm_status_t fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);

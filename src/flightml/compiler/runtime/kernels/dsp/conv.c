@@ -51,12 +51,12 @@ static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
 }
 
 fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-               const int8_t *weights, const int32_t *bias, int8_t *output) {
+               const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     int32_t oc, oh, ow;
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
     if (fm_dsp_pair_ok(p)) {
-        fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, output);
+        fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, scratch, output);
         return FM_OK;
     }
     for (oc = 0; oc < p->out_c; ++oc) {
@@ -68,12 +68,15 @@ fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const 
 }
 
 fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                       const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+                       const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                       int8_t *output) {
     int32_t oc, ph, pw, kh, kw, kh_lo, kh_hi, kw_lo, kw_hi;
-    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {
+        return FM_ERR_NULL;
+    }
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
     if (fm_dsp_pool_pair_ok(p, pool)) {
-        fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, output);
+        fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, scratch, output);
         return FM_OK;
     }
     for (oc = 0; oc < p->out_c; ++oc) {

@@ -13,13 +13,13 @@
  * its last pair at out_w - 2 (one output twice, same value). 3 taps along h (the usual 3 x 3) are
  * written out, with the weights in registers. Requantization as conv_mm.c.
  * Small planes (the narrow layers of KWS and VWW; rows narrower than 4 included) are first copied into
- * a padded plane on the stack (FM_DSP_DW_PLANE bytes, the padding filled with the zero point once per
+ * a padded plane in the scratch (FM_DSP_DW_PLANE bytes, the padding filled with the zero point once per
  * layer): no border pairs, no rows outside, and with 3 taps along h an out-of-line loop (fm_dw_plane3). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
 
-#define FM_DSP_DW_PLANE 256 /* bytes of the padded copy of a small channel plane (on the stack) */
+#define FM_DSP_DW_PLANE 256 /* bytes of the padded copy of a small channel plane (scratch) */
 
 /* Width and rows of the padded copy of one channel plane (pad_left zero points, the input row, zero
  * points up to the last pair's reads, a multiple of 4 wide; pad_top rows of zero points, the input rows,
@@ -244,13 +244,12 @@ static void fm_dw_pad_copy(const fm_conv_params_t *p, const int8_t *x, int32_t w
 }
 
 static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                    const int32_t *bias, int8_t *output) {
+                    const int32_t *bias, void *scratch, int8_t *output) {
     fm_dw_t d;
     fm_dsp_chq_t q;
     fm_conv_params_t pp = *p;
     int16x2_t w02[FM_DSP_DW_KH], w1[FM_DSP_DW_KH];
-    uint32_t plane_buf[FM_DSP_DW_PLANE / 4];
-    int8_t *buf = (int8_t *)plane_buf;
+    int8_t *buf = (int8_t *)scratch; /* FM_DSP_DW_PLANE bytes, used for small planes */
     const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
     int32_t c, kh, rows = 0;
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
@@ -303,10 +302,10 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
 /* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
  * go to fm_conv_s8. */
 fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                  const int32_t *bias, int8_t *output) {
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0 || !fm_dsp_dw_ok(p)) {
-        return fm_conv_s8(p, rq, input, weights, bias, output);
+                  const int32_t *bias, void *scratch, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0 || !fm_dsp_dw_ok(p)) {
+        return fm_conv_s8(p, rq, input, weights, bias, scratch, output);
     }
-    fm_dsp_conv_dw(p, rq, input, weights, bias, output);
+    fm_dsp_conv_dw(p, rq, input, weights, bias, scratch, output);
     return FM_OK;
 }

@@ -134,12 +134,24 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
     }
 }
 
-static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                    const int32_t *bias, int8_t *output) {
-    int8_t col[2 * FM_MM_CHUNK];
-    int16_t xq[2 * FM_DSP_COLB];
-    int32_t acc[2 * FM_MM_ROWS + 2];
-    fm_dsp_chq_t q[FM_MM_ROWS];
+/* acc[2j] = acc[2j + 1] = q[j].init, j < nb (pointer walks: one load and one STRD per channel). */
+static inline void fm_mm_init(int32_t *acc, const fm_dsp_chq_t *q, int32_t nb) {
+    const fm_dsp_chq_t *end = q + nb;
+    for (; q != end; ++q, acc += 2) {
+        const int32_t v = q->init;
+        acc[0] = v;
+        acc[1] = v;
+    }
+}
+
+/* Scratch, 2,440 bytes (ops/conv.py: MM_SCRATCH): q[FM_MM_ROWS], acc[2 * FM_MM_ROWS + 2],
+ * xq[2 * FM_DSP_COLB], col[2 * FM_MM_CHUNK]. */
+static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                    const int32_t *bias, void *scratch, int8_t *output) {
+    fm_dsp_chq_t *q = (fm_dsp_chq_t *)__builtin_assume_aligned(scratch, 8); /* pairs of acc: STRD */
+    int32_t *acc = (int32_t *)(q + FM_MM_ROWS);
+    int16_t *xq = (int16_t *)(acc + 2 * FM_MM_ROWS + 2);
+    int8_t *col = (int8_t *)(xq + 2 * FM_DSP_COLB);
     fm_mm_ctx_t k;
     const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups, taps = p->k_h * p->k_w;
     const int32_t len = cin_g * taps, oplane = p->out_h * p->out_w, in_offset = p->in_offset;
@@ -170,7 +182,7 @@ static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, co
             for (j = 0; j < nb; ++j) fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
             for (pa = 0; pa < oplane; pa += 2) { /* positions pa and pb (the last twice when the count is odd) */
                 pb = pa + 1 < oplane ? pa + 1 : pa;
-                for (j = 0; j < nb; ++j) acc[2 * j] = acc[2 * j + 1] = q[j].init;
+                fm_mm_init(acc, q, nb);
                 acc[2 * nb] = acc[2 * nb + 1] = 0;
                 for (c0 = 0; c0 < cin_g; c0 += cc) {
                     const int32_t n = (cin_g - c0 < cc ? cin_g - c0 : cc) * taps;
@@ -194,10 +206,10 @@ static void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, co
 /* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
  * go to fm_conv_s8. */
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                  const int32_t *bias, int8_t *output) {
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0 || !fm_dsp_mm_ok(p)) {
-        return fm_conv_s8(p, rq, input, weights, bias, output);
+                  const int32_t *bias, void *scratch, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0 || !fm_dsp_mm_ok(p)) {
+        return fm_conv_s8(p, rq, input, weights, bias, scratch, output);
     }
-    fm_dsp_conv_mm(p, rq, input, weights, bias, output);
+    fm_dsp_conv_mm(p, rq, input, weights, bias, scratch, output);
     return FM_OK;
 }

@@ -9,7 +9,7 @@
  *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, W13)
  *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, W13)
  * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. Inputs are
- * widened once per tile of windows (a 1 KB stack buffer), weights once per pair of channels and
+ * widened once per tile of windows (up to 1 KB of scratch), weights once per pair of channels and
  * tile, so the inner loop is loads and multiply-accumulates only; each window's four accumulators
  * (two positions x two channels) are requantized and stored straight from registers. The lane of
  * W13 holding the next row's first weight is never used; the very last row of the weight tensor is
@@ -27,7 +27,7 @@
 #include "fm_dsp_conv.h"
 
 #define FM_PAIR_ROWS 16  /* input rows (in_c / groups x k_h) per patch on this path */
-#define FM_PAIR_TILE 128 /* widened input rows per tile (windows x rows): 1 KB */
+#define FM_PAIR_TILE 128 /* widened input rows per tile (windows x rows): up to 1 KB of scratch */
 #define FM_PAIR_WIN 32   /* windows per tile */
 
 int fm_dsp_pair_ok(const fm_conv_params_t *p) {
@@ -252,8 +252,7 @@ static void fm_pair_general(const int16x2_t *xw, const int16x2_t *wq, int32_t ro
 /* Output channels [c_lo, c_hi) of a tile (widened inputs xt, output offsets dst). */
 static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *weights,
                          const int32_t *bias, const int16x2_t *xt, const int32_t *dst, int32_t n_win,
-                         int32_t c_lo, int32_t c_hi, int32_t oplane, int pooled, int8_t *output) {
-    int16x2_t wq[4 * FM_PAIR_ROWS];
+                         int32_t c_lo, int32_t c_hi, int32_t oplane, int pooled, int16x2_t *wq, int8_t *output) {
     fm_pair_rq_t q[2];
     const int32_t rows = (p->in_c / p->groups) * p->k_h;
     const int32_t maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
@@ -277,10 +276,14 @@ static void fm_pair_tile(const fm_conv_params_t *p, const fm_requant_t *rq, cons
     }
 }
 
+/* Scratch: wq (4 words per patch row), then dst (one word per window of a tile), then xt (2 words per
+ * patch row and window); per_tile = min(FM_PAIR_TILE / rows, FM_PAIR_WIN, windows of the layer). The
+ * compiler declares the same size (ops/conv.py: pair_scratch). */
 void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                       const int8_t *weights, const int32_t *bias, int pooled, int8_t *output) {
-    int16x2_t xt[2 * FM_PAIR_TILE];
-    int32_t dst[FM_PAIR_WIN];
+                       const int8_t *weights, const int32_t *bias, int pooled, void *scratch, int8_t *output) {
+    int16x2_t *wq = (int16x2_t *)scratch;
+    int32_t *dst;
+    int16x2_t *xt;
     fm_pair_ctx_t k;
     const int32_t cout_g = p->out_c / p->groups;
     int32_t g, n0, n_all, per_tile;
@@ -302,30 +305,36 @@ void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const 
     k.pooled = pooled;
     per_tile = FM_PAIR_TILE / k.rows < FM_PAIR_WIN ? FM_PAIR_TILE / k.rows : FM_PAIR_WIN;
     n_all = p->out_h * k.wpr;
+    if (per_tile > n_all) per_tile = n_all;
+    dst = (int32_t *)(wq + 4 * k.rows);
+    xt = (int16x2_t *)(dst + per_tile);
     for (g = 0; g < p->groups; ++g) {
         k.input = input + g * k.cin_g * k.plane;
         for (n0 = 0; n0 < n_all; n0 += per_tile) {
             const int32_t n = n_all - n0 < per_tile ? n_all - n0 : per_tile;
             fm_pair_widen(&k, n0, n, xt, dst);
             fm_pair_tile(p, rq, weights, bias, xt, dst, n, g * cout_g, (g + 1) * cout_g, p->out_h * k.dst_w,
-                         pooled, output);
+                         pooled, wq, output);
         }
     }
 }
 
 /* The pair path's own entry points (fm_kernels.h): only its shapes, so no scalar fallback is linked. */
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                    const int8_t *weights, const int32_t *bias, int8_t *output) {
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (!fm_dsp_pair_ok(p)) return FM_ERR_PARAM;
-    fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, output);
+    fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, scratch, output);
     return FM_OK;
 }
 
 fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
-    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                            int8_t *output) {
+    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {
+        return FM_ERR_NULL;
+    }
     if (!fm_dsp_pool_pair_ok(p, pool)) return FM_ERR_PARAM;
-    fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, output);
+    fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, scratch, output);
     return FM_OK;
 }

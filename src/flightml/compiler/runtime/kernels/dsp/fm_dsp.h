@@ -2,7 +2,7 @@
  * Hand-written, C99 + arm_acle.h. The CMSIS-NN technique: int8 values are widened to 16-bit lanes
  * with their offset added (SXTAB16 takes bytes 0 and 2 of a word, and bytes 1 and 3 in its ROR #8
  * form), then SMLAD does two 16 x 16 multiply-accumulates per instruction. Activations are widened
- * once into a small stack buffer (lane order: per group of four values, (x0, x2) then (x1, x3)) and
+ * once into a scratch buffer (lane order: per group of four values, (x0, x2) then (x1, x3)) and
  * reused for many output rows; weights are widened in the inner loop. Every value is exact:
  * (x + x_off) and (w + w_off) lie in [-255, 255], and the compiler guarantees the sum of products
  * fits in int32, so the results equal the portable kernels bit for bit. */
@@ -19,7 +19,7 @@
 
 #include "fm_kernels.h"
 
-#define FM_DSP_CHUNK 512 /* reduction values widened per pass (multiple of 4): 1 KB of stack */
+#define FM_DSP_CHUNK 512 /* reduction values widened per pass (multiple of 4): up to 1 KB of scratch */
 #define FM_DSP_ROWS 64   /* output rows accumulated per pass */
 
 /* Four int8 values from any address (unaligned word loads are legal on ARMv7E-M/ARMv8-M). */

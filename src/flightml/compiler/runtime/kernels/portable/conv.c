@@ -227,17 +227,20 @@ static fm_status_t fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq
 }
 
 fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-               const int8_t *weights, const int32_t *bias, int8_t *output) {
+               const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
 fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output) {
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                  const int8_t *weights, const int32_t *bias, int8_t *output) {
+                  const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
@@ -245,14 +248,17 @@ fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, con
 #define FM_POOL_SPAN 64
 
 fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                       const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
+                       const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                       int8_t *output) {
     const int32_t span = (pool->k_w - 1) * pool->dil_w + 1;
     const int32_t plane = pool->out_h * pool->out_w;
-    int8_t conv[2 * FM_POOL_SPAN];
-    int8_t best[2 * FM_POOL_SPAN];
+    int8_t *conv = (int8_t *)scratch; /* scratch: conv rows, then best (2 * FM_POOL_SPAN each) */
+    int8_t *best = conv + 2 * FM_POOL_SPAN;
     fm_conv_ctx_t ck;
     int32_t oc, ph, pw0, group, kh, kw, kh_lo, kh_hi, j, k, two, simple;
-    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {
+        return FM_ERR_NULL;
+    }
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
     if (pool->stride_w < 1 || pool->stride_h < 1 || span > FM_POOL_SPAN) return FM_ERR_PARAM;
     group = (FM_POOL_SPAN - span) / pool->stride_w + 1;
@@ -306,11 +312,13 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
 }
 
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                    const int8_t *weights, const int32_t *bias, int8_t *output) {
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
 fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                            const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output) {
-    return fm_conv_maxpool_s8(p, pool, rq, input, weights, bias, output);
+                            const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
+                            int8_t *output) {
+    return fm_conv_maxpool_s8(p, pool, rq, input, weights, bias, scratch, output);
 }

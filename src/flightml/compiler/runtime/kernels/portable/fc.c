@@ -6,10 +6,10 @@
 
 #define FM_VEC 32
 
-/* Four output features at a time: the input chunk x + io is widened to int16 once and shared. */
+/* Four output features at a time: the input chunk x + io is widened to int16 once (into xo, FM_VEC
+ * values) and shared. */
 static void fm_fc_row4(const int8_t *x, const int8_t *w, int32_t k, int32_t nb, int32_t io, int32_t wo,
-                       int32_t *acc) {
-    int16_t xo[FM_VEC];
+                       int16_t *xo, int32_t *acc) {
     int32_t i = 0;
     int32_t j, q;
     for (q = 0; q < 4; ++q) acc[q] = 0;
@@ -28,16 +28,17 @@ static void fm_fc_row4(const int8_t *x, const int8_t *w, int32_t k, int32_t nb, 
 }
 
 fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-             const int32_t *bias, int8_t *output) {
-    int32_t acc[4];
+             const int32_t *bias, void *scratch, int8_t *output) {
+    int32_t *acc = (int32_t *)scratch; /* acc[4], then xo[FM_VEC] (int16) */
     int32_t r, n;
-    if (p == 0 || rq == 0 || input == 0 || weights == 0 || output == 0) return FM_ERR_NULL;
+    if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (p->rows < 1 || p->in_features < 1 || p->out_features < 1) return FM_ERR_PARAM;
     for (r = 0; r < p->rows; ++r) {
         const int8_t *x = input + r * p->in_features;
         for (n = 0; n < p->out_features; n += 4) {
             const int32_t nb = p->out_features - n < 4 ? p->out_features - n : 4;
-            fm_fc_row4(x, weights + n * p->in_features, p->in_features, nb, p->in_offset, p->w_offset, acc);
+            fm_fc_row4(x, weights + n * p->in_features, p->in_features, nb, p->in_offset, p->w_offset,
+                       (int16_t *)(acc + 4), acc);
             fm_requant_n(acc, bias, nb, rq, n, 1, output);
             output += nb;
         }
