@@ -97,9 +97,9 @@ def test_package_reads_as_a_reviewer_needs(refnet, tmp_path: Path) -> None:
     sizes = {"int8_t": 1, "int32_t": 4, "float": 4}
     arrays = {n: sizes[t] * int(k) for t, n, k in re.findall(r"static const (\w+) (\w+)\[(\d+)\] = \{", model_c)}
     api = read_model_api(tmp_path / "c")
-    assert api.define("WEIGHT_BYTES") == sum(b for n, b in arrays.items() if n.endswith(("_weights", "_bias")))
-    assert api.define("WEIGHT_BYTES") == 33800
-    assert api.define("CONST_BYTES") == sum(arrays.values()) > 33800
+    assert api.sizes["weights_and_biases"] == sum(b for n, b in arrays.items() if n.endswith(("_weights", "_bias")))
+    assert api.sizes["weights_and_biases"] == 33800
+    assert api.sizes["const"] == sum(arrays.values()) > 33800
     header = (tmp_path / "c" / "model.h").read_text()
     scalars = re.findall(r"^#define SPECTRUMNET_\w+ (.*)$", header, re.M)
     assert scalars and all(v.startswith("(") or v.startswith("{") for v in scalars), scalars

@@ -89,10 +89,10 @@ int main(void) {
     bad |= spectrumnet_invoke_voted(in, out, 4) != FM_ERR_PARAM;
     bad |= spectrumnet_invoke_voted(0, out, 2) != FM_ERR_NULL;
     corrupt_run = 1;
-    bad |= spectrumnet_invoke_voted(in, out, 2) != SPECTRUMNET_ERR_VOTE;
-    bad |= spectrumnet_invoke_voted(in, out, 3) != SPECTRUMNET_VOTE_CORRECTED;
+    bad |= spectrumnet_invoke_voted(in, out, 2) != FM_ERR_VOTE;
+    bad |= spectrumnet_invoke_voted(in, out, 3) != FM_VOTE_CORRECTED;
     corrupt_run = 0;
-    bad |= spectrumnet_invoke_voted(in, out, 3) != SPECTRUMNET_VOTE_CORRECTED;
+    bad |= spectrumnet_invoke_voted(in, out, 3) != FM_VOTE_CORRECTED;
     printf("%s\n", bad ? "FAIL" : "OK");
     return bad;
 }

@@ -85,5 +85,5 @@ def test_bad_settings_and_directory(run_dir: RunDir, tmp_path) -> None:
         run_faults(c_dir, spectra, Settings(where="flash"), c_trials=0, costs=False)
     with pytest.raises(InputError, match="--flips"):
         run_faults(c_dir, spectra, Settings(flips=(0,)), c_trials=0, costs=False)
-    with pytest.raises(InputError, match=r"plan\.json"):
+    with pytest.raises(InputError, match=r"package\.json"):
         load_compiled(tmp_path)

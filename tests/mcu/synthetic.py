@@ -24,10 +24,10 @@ static union {
     int8_t bytes[%(arena)d];
 } synth_arena;
 
-int synth_invoke(const int8_t *input, int8_t *output) {
+fm_status_t synth_invoke(const int8_t *input, int8_t *output) {
     int8_t *a = synth_arena.bytes;
     int8_t *scratch = a + 1088; /* kernel scratch: 1,280 B, the most any layer needs */
-    int rc;
+    fm_status_t rc;
     int i;
     for (i = 0; i < 64; ++i) a[i] = input[i];
     rc = fm_conv_s8(&c1_p, &c1_rq, a, c1_weights, c1_bias, scratch, a + 64);
@@ -44,11 +44,12 @@ _MODEL_H = """\
 #ifndef SYNTH_MODEL_H
 #define SYNTH_MODEL_H
 #include <stdint.h>
+#include "fm_status.h"
 #define SYNTH_INPUT_SIZE 64
 #define SYNTH_OUTPUT_SIZE 4
 #define SYNTH_ARENA_BYTES %(arena)d
 #define SYNTH_WEIGHT_BYTES %(weights)d
-int synth_invoke(const int8_t *input, int8_t *output);
+fm_status_t synth_invoke(const int8_t *input, int8_t *output);
 #endif
 """
 
@@ -81,12 +82,16 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
         if any(src.glob("*.c")):  # each set is complete: kernels + fm_requant.c of the mode
             shutil.copytree(src, c_dir / "kernels" / kset, dirs_exist_ok=True)
             shutil.copy(RUNTIME / "requant" / "fixedpoint.c", c_dir / "kernels" / kset / "fm_requant.c")
-    arrays = []
+    arrays, consts = [], []
     conv = "{%d,1,%d, %d,1,%d, 1,3, 1,1, 1,1, 0,1, 1, %d, %d}"
     for key, ctype in (("w", "int8_t"), ("b", "int32_t"), ("mult", "int32_t"), ("shift", "int8_t")):
         for layer in ("c1", "c2", "f1", "f2"):
             cname = {"w": "weights", "b": "bias"}.get(key, key)  # the compiler's naming
-            arrays.append(_c_array(ctype, f"{layer}_{cname}", np.asarray(p[f"{layer}_{key}"])))
+            values = np.asarray(p[f"{layer}_{key}"])
+            arrays.append(_c_array(ctype, f"{layer}_{cname}", values))
+            kind = {"w": "weights", "b": "biases"}.get(key, "requant")
+            size = values.size * (1 if ctype == "int8_t" else 4)
+            consts.append({"name": f"{layer}_{cname}", "bytes": size, "kind": kind, "fault_class": kind})
     for layer in ("c1", "c2", "f1", "f2"):
         lo = -5 if layer != "f2" else -128
         rq = f"{{{layer}_mult, {layer}_shift, 0, 1, {OUT_ZP}, {lo}, 127}}"
@@ -105,8 +110,13 @@ def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
         ("fc1", "fm_fc_s8", 32768),
         ("fc2", "fm_fc_s8", 256),
     ]
-    plan = {"layers": [{"name": n, "kernel": k, "macs": m} for n, k, m in layers]}
+    plan = {"layers": [{"node": n, "kernel": k, "macs": m} for n, k, m in layers]}
     (c_dir / "plan.json").write_text(json.dumps(plan))
+    by_kind = {k: sum(c["bytes"] for c in consts if c["kind"] == k) for k in ("weights", "biases", "requant")}
+    sizes = {**by_kind, "luts": 0, "const": sum(by_kind.values()), "weights_and_biases": weights, "arena": 1088 + 1280}
+    api = {"input": {"size": 64}, "output": {"size": 4}}
+    package = {"format": 1, "name": NAME, "mode": "fixedpoint", "api": api, "sizes": sizes, "constants": consts}
+    (c_dir / "package.json").write_text(json.dumps({**package, **plan}))
     return c_dir
 
 

@@ -13,7 +13,7 @@ import pytest
 from flightml.artifacts import RunDir
 from flightml.mcu import footprint, qemu, timing, tracecount
 from flightml.mcu.build import build_elf, build_program
-from flightml.mcu.model_api import read_model_api, weight_symbols
+from flightml.mcu.model_api import read_model_api
 from flightml.mcu.targets import TARGETS, Target
 
 pytestmark = pytest.mark.mcu
@@ -80,11 +80,11 @@ def test_spectrumnet_m4_flash_reads_equal_trace_count(ref_run: RunDir, tmp_path:
     c_dir = ref_run.path("c", "fixedpoint")
     target = TARGETS["cortex-m4"]
     api = read_model_api(c_dir)
-    build = build_elf(c_dir, api, target, "dsp", weight_symbols(c_dir), tmp_path)
+    build = build_elf(c_dir, api, target, "dsp", api.weight_symbols, tmp_path)
     a = footprint.symbol_addresses(build.elf)
     data = np.random.default_rng(3).integers(-128, 128, api.input_size).astype(np.int8).tobytes()
     plugin, trace = _plugin_and_trace(build.elf, target, data, a["bench_start"], a["bench_end"])
-    assert plugin == trace and plugin[0] > api.define("WEIGHT_BYTES") // 4
+    assert plugin == trace and plugin[0] > api.sizes["weights_and_biases"] // 4
 
 
 def test_spectrumnet_dsp_timing_is_data_independent(ref_run: RunDir) -> None:

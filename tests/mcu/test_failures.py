@@ -40,16 +40,16 @@ def test_ram_overflow_on_16k_part_is_a_link_error(synth: tuple, tmp_path: Path) 
 
 @pytest.mark.parametrize(("target", "fault"), [("cortex-m0", "HardFault"), ("cortex-m4", "UsageFault")])
 def test_fault_is_reported(synth: tuple, tmp_path: Path, target: str, fault: str) -> None:
-    udf = '    int rc;\n    int i;\n    __asm__ volatile("udf #0");\n'
-    c_dir = _variant(synth, tmp_path, "    int rc;\n    int i;\n", udf)
+    udf = '    fm_status_t rc;\n    int i;\n    __asm__ volatile("udf #0");\n'
+    c_dir = _variant(synth, tmp_path, "    fm_status_t rc;\n    int i;\n", udf)
     r = _one(c_dir, synth, target)
     assert r["status"] == "fault" and fault in r["reason"]
     assert r["instructions"] is None
 
 
 def test_hang_is_a_timeout(synth: tuple, tmp_path: Path) -> None:
-    spin = "    int rc;\n    int i;\n    volatile int spin = 1;\n    while (spin) {\n    }\n"
-    c_dir = _variant(synth, tmp_path, "    int rc;\n    int i;\n", spin)
+    spin = "    fm_status_t rc;\n    int i;\n    volatile int spin = 1;\n    while (spin) {\n    }\n"
+    c_dir = _variant(synth, tmp_path, "    fm_status_t rc;\n    int i;\n", spin)
     r = _one(c_dir, synth, "cortex-m3", timeout_s=3.0)
     assert r["status"] == "timeout" and "hang" in r["reason"]
 

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.mcu
 RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
 # every kernel of fm_kernels.h: the portable copies are renamed ref_* (the DSP set includes some of them)
 RENAME = tuple(
-    f"-D{f}=ref_{f}" for f in re.findall(r"^int (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
+    f"-D{f}=ref_{f}"
+    for f in re.findall(r"^fm_status_t (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
 )
 WHAT = {
     1: "fm_conv_s8",

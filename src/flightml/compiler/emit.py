@@ -1,9 +1,10 @@
 """C files from a Graph and its Plan, via the Jinja templates; hand-written runtime copied alongside.
 
 Directory layout written (the contract the MCU build relies on):
-  model.h, model.c, fm_kernels.h, fm_requant.h, fm_status.h,
+  model.h, model.c, model_float.c (the float helpers), fm_kernels.h, fm_requant.h, fm_status.h,
   kernels/portable/*.c (+ kernels/dsp/*.[ch] when the DSP set exists; each set holds fm_requant.c for
-  the mode), harness/host_main.c, plan.json, ir.json, and model_int8.onnx or model_int8.tflite (the source model, so the
+  the mode), harness/host_main.c, plan.json, ir.json, package.json (flightml.compiler.package: what
+  the tools read instead of the C), and model_int8.onnx or model_int8.tflite (the source model, so the
   directory can be verified against the reference and ONNX Runtime on its own).
 No text from the model reaches the C except through `c_comment` (identifiers are generated).
 """
@@ -22,13 +23,14 @@ from flightml.artifacts import MARKER, atomic_output_dir, to_json
 from flightml.compiler.ir import Graph
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
 from flightml.compiler.ops import BY_KIND
+from flightml.compiler.package import FILE as PACKAGE_FILE
+from flightml.compiler.package import const_bytes, manifest, weight_bytes
 from flightml.compiler.planner import Plan, plan, plan_json
 from flightml.errors import InputError
 
 RUNTIME = Path(__file__).parent / "runtime"
 MODEL_FILE = "model_int8.onnx"
 SOURCE_FILES = (MODEL_FILE, "model_int8.tflite")  # the source model as copied into DIR (ONNX or TFLite)
-WEIGHT_KEYS = ("weights", "bias")
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
 REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c", "tflm": "tflm.c"}
@@ -153,11 +155,6 @@ def arena_macros(graph: Graph, p: Plan, name: str) -> dict[str, dict[str, str]]:
     return macros
 
 
-def weight_bytes(graph: Graph) -> int:
-    """Bytes of the weights and biases (the constants named `weights` and `bias`), not requant constants."""
-    return int(sum(v.nbytes for layer in graph.layers for k, v in layer.consts.items() if k in WEIGHT_KEYS))
-
-
 def _pointer(graph: Graph, p: Plan, tensor: str, name: str) -> str:
     tensor = graph.storage(tensor)
     if tensor == graph.input:
@@ -167,8 +164,11 @@ def _pointer(graph: Graph, p: Plan, tensor: str, name: str) -> str:
     return f"{name}_arena.bytes + {name.upper()}_ARENA_T{[b.tensor for b in p.buffers].index(tensor)}_OFFSET"
 
 
-def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[str, str]:
-    """Generated file name -> text (model.h, model.c, harness/host_main.c)."""
+def render(graph: Graph, p: Plan, name: str, command: str, source: str, fault_hook: str = "") -> dict[str, str]:
+    """Generated file name -> text (model.h, model.c, model_float.c, harness/host_main.c).
+
+    `fault_hook` (fault-injection builds only, flightml.faults): model.c with writable constant arrays and
+    a call `fault_hook(k, arena)` before each layer k and after the last; otherwise the flight code."""
     structs, calls = [], []
     for layer in graph.layers:
         call = BY_KIND[layer.kind].emit_c(layer, graph.mode)
@@ -204,7 +204,7 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
         "arena_bytes": p.arena_bytes,
         "arena_decl": max(p.arena_bytes, 4),
         "weight_bytes": weight_bytes(graph),
-        "const_bytes": int(sum(v.nbytes for v in graph.consts().values())),
+        "const_bytes": const_bytes(graph),
         "macs": sum(BY_KIND[layer.kind].cost(layer) for layer in graph.layers),
         "n_layers": len(graph.layers),
         "input_shape": list(t_in.shape),
@@ -223,6 +223,9 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
         "arena_offsets": list(arena_macros(graph, p, name).values()),
         "structs": structs,
         "calls": calls,
+        "const": "" if fault_hook else "const ",
+        "hook": fault_hook,
+        "hook_arena": f"{name}_arena.bytes" if p.arena_bytes else "(int8_t *)NULL",
         "output_copy": p.output_in_arena,
         "output_offset": arena_macros(graph, p, name)[graph.storage(graph.output)]["macro"]
         if p.output_in_arena
@@ -231,6 +234,7 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str) -> dict[
     return {
         "model.h": _ENV.get_template("model.h.j2").render(ctx),
         "model.c": _ENV.get_template("model.c.j2").render(ctx),
+        "model_float.c": _ENV.get_template("model_float.c.j2").render(ctx),
         "harness/host_main.c": _ENV.get_template("host_main.c.j2").render(ctx),
     }
 
@@ -280,6 +284,8 @@ def write_dir(
     }
     files["plan.json"] = to_json({**plan_json(graph, p), "provenance": provenance})
     files["ir.json"] = to_json({**graph.to_json(), "provenance": provenance})
+    package = manifest(graph, p, name, arena_macros(graph, p, name), plan_json(graph, p)["layers"])
+    files[PACKAGE_FILE] = to_json({**package, "provenance": provenance})
     files[MARKER] = to_json({"written_by": "flightml compile", "flightml": __version__})
     with atomic_output_dir(Path(out)) as tmp:
         for rel, text in sorted(files.items()):

@@ -16,6 +16,7 @@ from typing import Any
 
 from flightml.compiler.ir import Graph
 from flightml.compiler.ops import BY_KIND, scratch_bytes
+from flightml.compiler.package import const_bytes, weight_bytes
 
 ALIGN = 4
 SCRATCH_ALIGN = 8  # kernels may store pairs of int32 to scratch with STRD (fm_kernels.h)
@@ -114,13 +115,13 @@ def plan(graph: Graph) -> Plan:
 
 def plan_json(graph: Graph, p: Plan) -> dict[str, Any]:
     """plan.json: arena size, every buffer (offset, size, lifetime) and the layers in call order."""
-    consts = graph.consts()
     return {
         "arena_bytes": p.arena_bytes,
         "naive_arena_bytes": sum(_align(b.size) for b in [*p.buffers, *p.scratch.values()]),
         "peak_live_bytes": p.peak_live_bytes(),
         "scratch_bytes": max((b.size for b in p.scratch.values()), default=0),
-        "weight_bytes": int(sum(v.nbytes for v in consts.values())),
+        "weight_bytes": weight_bytes(graph),  # weights and biases, as NAME_WEIGHT_BYTES
+        "const_bytes": const_bytes(graph),  # every constant array, as NAME_CONST_BYTES
         "input": {"tensor": graph.input, "location": "caller"},
         "output": {"tensor": graph.storage(graph.output), "location": "arena" if p.output_in_arena else "caller"},
         "buffers": [

@@ -20,14 +20,14 @@ from string import Template
 from typing import Any
 
 from flightml import __version__
+from flightml.compiler.package import C_FLAGS
 from flightml.faults.model import Compiled
 from flightml.faults.protect import SCRUB_CHUNK_BYTES, render
 from flightml.mcu.targets import TARGETS
 from flightml.verify.build import CFLAGS
 
 COST_TARGET = "cortex-m4"
-ARM_FLAGS = ("-std=c99", "-O2", *TARGETS[COST_TARGET].cpu_flags, "-ffunction-sections", "-fdata-sections", "-Wall",
-             "-Wextra")
+ARM_FLAGS = (*C_FLAGS, "-O2", *TARGETS[COST_TARGET].cpu_flags, "-ffunction-sections", "-fdata-sections")
 BENCH_FUNCTIONS = ("invoke", "selftest", "scrub_step", "voted2", "voted3")
 
 
@@ -104,8 +104,8 @@ MCU_DISPATCH = """
 
 /* faults.cost: sample k of the MCU harness runs bench function k (invoke, selftest, scrub_step,
  * voted x2, voted x3). */
-int fmcost_invoke(const int8_t *input, int8_t *output);
-int fmcost_invoke(const int8_t *input, int8_t *output) {
+fm_status_t fmcost_invoke(const int8_t *input, int8_t *output);
+fm_status_t fmcost_invoke(const int8_t *input, int8_t *output) {
     static int32_t k;
     switch (k++) {
     case 0: return ${name}_invoke(input, output);
@@ -138,7 +138,7 @@ def mcu_instructions(compiled: Compiled, work: Path, target_name: str = COST_TAR
         f.write(Template(MCU_DISPATCH).substitute(name=n))
     with open(mcu / "model.h", "a", encoding="utf-8") as f:
         f.write(f"#define FMCOST_INPUT_SIZE {upper}_INPUT_SIZE\n#define FMCOST_OUTPUT_SIZE {upper}_OUTPUT_SIZE\n"
-                "int fmcost_invoke(const int8_t *input, int8_t *output);\n")
+                "fm_status_t fmcost_invoke(const int8_t *input, int8_t *output);\n")
     target = TARGETS[target_name]
     in_size = compiled.graph.tensors[compiled.graph.input].size
     try:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from flightml.compiler.ir import Graph
+from flightml.compiler.package import FAULT_CLASS, const_kind
 
-# Array key (suffix after the layer's C name) -> fault class (`--where`).
-CLASSES = {"weights": "weights", "bias": "biases", "mult": "requant", "shift": "requant", "scale": "requant"}
 WHERE = ("weights", "biases", "requant", "arena", "all")
 
 
@@ -31,7 +30,7 @@ class Region:
 
     @property
     def fault_class(self) -> str:
-        return CLASSES.get(self.key, "requant")
+        return FAULT_CLASS[const_kind(self.key)]
 
     @property
     def nbytes(self) -> int:

@@ -15,19 +15,19 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from flightml.compiler.package import C_FLAGS
 from flightml.errors import FlightmlError, InputError
+from flightml.mcu import exit_codes
 from flightml.mcu.model_api import ModelApi, kernel_sources
 from flightml.mcu.targets import Target
 from flightml.mcu.toolchain import CROSS_GCC
 
 CFLAGS = (
-    "-std=c99",
+    *C_FLAGS,  # the host build's standard and warning flags (-Werror -Wconversion included)
     "-O2",
     "-ffreestanding",
     "-ffunction-sections",
     "-fdata-sections",
-    "-Wall",
-    "-Wextra",
     "-fstack-usage",
     "-fcallgraph-info=su",
 )
@@ -136,9 +136,10 @@ def build_program(
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     (work / "link.ld").write_text(linker_script(target, weight_symbols), encoding="utf-8")
+    (work / exit_codes.HEADER).write_text(exit_codes.header(), encoding="utf-8")
     rt = runtime_dir()
     support = [rt / name for name in ("fm_startup.c", "fm_libc.c", target.core_init)]
-    flags = [*CFLAGS, *target.cpu_flags, *(f"-I{d}" for d in (*includes, rt))]
+    flags = [*CFLAGS, *target.cpu_flags, *(f"-I{d}" for d in (work, *includes, rt))]
     jobs = [(src, work / _object_name(src, base), extra) for src, extra in sources]
     jobs += [(src, work / _object_name(src, base), ()) for src in (main, *support)]
     with ThreadPoolExecutor(max_workers=4) as pool:

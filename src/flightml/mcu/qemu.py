@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -31,12 +30,6 @@ class RunResult:
     output: bytes
     snapshots: list[tuple[int, dict[str, int]]]
     stderr: str
-
-
-def exit_codes() -> dict[int, str]:
-    """Harness exit code -> meaning, parsed from runtime/fm_exit_codes.h (the single source)."""
-    text = (Path(str(resources.files("flightml.mcu") / "runtime")) / "fm_exit_codes.h").read_text("utf-8")
-    return {int(code): why.strip() for code, why in re.findall(r"#define FM_EXIT_\w+ (\d+)\s*/\* (.*?) \*/", text)}
 
 
 def _cache_dir() -> Path:

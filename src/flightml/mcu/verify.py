@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from flightml.errors import InputError
-from flightml.mcu import counts, footprint, qemu, stack, timing
+from flightml.mcu import counts, exit_codes, footprint, qemu, stack, timing
 from flightml.mcu.build import Build, BuildError, LinkError, build_elf
-from flightml.mcu.model_api import ModelApi, const_symbols, has_kernel_set, read_model_api, weight_symbols
+from flightml.mcu.model_api import ModelApi, has_kernel_set, read_model_api
 from flightml.mcu.targets import TARGETS, Target, get_target
 from flightml.mcu.toolchain import ENABLE_HINT, missing_tools
 
@@ -151,7 +151,7 @@ def _verify_one(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"fm-{target.name}-") as tmp:
         try:
-            build = build_elf(c_dir, api, target, kernels, weight_symbols(c_dir), Path(tmp))
+            build = build_elf(c_dir, api, target, kernels, api.weight_symbols, Path(tmp))
         except (BuildError, LinkError) as exc:
             result = _empty("link-error", str(exc), settings)
             result["kernels"] = kernels
@@ -176,7 +176,7 @@ def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, 
         ram_bytes=fp.ram_bytes,
         arena_bytes=fp.arena_bytes,
     )
-    notes = check_defines(api, fp, footprint.symbol_sizes(build.elf), const_symbols(c_dir), weight_symbols(c_dir))
+    notes = check_defines(api, fp, footprint.symbol_sizes(build.elf))
     try:
         graph = stack.read_callgraph(sorted(build.elf.parent.glob("*.ci")))
         result["stack_bytes"], unknown = stack.worst_stack(graph, api.invoke)
@@ -189,18 +189,18 @@ def _measure_static(c_dir: Path, api: ModelApi, build: Build, result: dict[str, 
     return notes
 
 
-def check_defines(
-    api: ModelApi, fp: footprint.Footprint, sizes: dict[str, int], consts: list[str], weights: list[str]
-) -> list[str]:
-    """Differences between model.h's #defines and the linked ELF (empty when they agree): ARENA_BYTES,
-    CONST_BYTES (every constant array) and WEIGHT_BYTES (weights and biases)."""
+def check_defines(api: ModelApi, fp: footprint.Footprint, sizes: dict[str, int]) -> list[str]:
+    """Differences between the package's sizes (package.json, the values of model.h's NAME_ARENA_BYTES,
+    NAME_CONST_BYTES and NAME_WEIGHT_BYTES) and the linked ELF (empty when they agree)."""
     problems = []
-    arena = api.define("ARENA_BYTES")
-    if arena is not None and arena > 0 and not arena <= fp.arena_bytes < arena + 4:
+    arena = api.sizes.get("arena", 0)
+    if arena > 0 and not arena <= fp.arena_bytes < arena + 4:
         problems.append(f"{api.name.upper()}_ARENA_BYTES={arena} but the linked arena is {fp.arena_bytes} bytes")
-    for what, names in (("CONST_BYTES", consts), ("WEIGHT_BYTES", weights)):
-        declared = api.define(what)
-        linked = sum(sizes.get(name, 0) for name in names)
+    for what, key, names in (
+        ("CONST_BYTES", "const", api.const_symbols),
+        ("WEIGHT_BYTES", "weights_and_biases", api.weight_symbols),
+    ):
+        declared, linked = api.sizes.get(key), sum(sizes.get(name, 0) for name in names)
         if declared is not None and declared != linked:
             problems.append(f"{api.name.upper()}_{what}={declared} but the linked arrays are {linked} bytes")
     return problems
@@ -230,7 +230,7 @@ def _run(
         return
     if run.exit_code != 0:
         lines = run.stderr.strip().splitlines()
-        why = qemu.exit_codes().get(run.exit_code or 0, lines[-1] if lines else "QEMU error or core lockup")
+        why = exit_codes.meanings().get(run.exit_code or 0, lines[-1] if lines else "QEMU error or core lockup")
         result.update(status="fault", reason=f"exit code {run.exit_code}: {why}")
         return
     got = np.frombuffer(run.output, dtype=np.int8)

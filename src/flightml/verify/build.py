@@ -1,7 +1,7 @@
 """Host builds of a compiled C directory with the system C compiler (`cc`, or $CC), linked with -lm
 (ort-exact Add uses C99 fmaf).
 
-Sources = model.c + kernels/<set>/*.c (+ harness/host_main.c for the executable). Builds are cached
+Sources = model.c + model_float.c + kernels/<set>/*.c (+ harness/host_main.c for the executable). Builds are cached
 under the system temp directory, keyed by the sha256 of the sources and flags, and written atomically.
 """
 
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from flightml.compiler.package import C_FLAGS, FLOAT_SOURCE, MODEL_SOURCE, read_package
 from flightml.errors import InputError, ToolMissing, VerdictFail
 
-CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-Wconversion", "-O2")
+CFLAGS = (*C_FLAGS, "-O2")
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
 
 
@@ -30,14 +31,21 @@ def cc() -> str:
     return found
 
 
-def sources(c_dir: Path, kernel_set: str = "portable") -> list[Path]:
-    c_dir = Path(c_dir)
-    if not (c_dir / "model.c").is_file() or not (c_dir / "model.h").is_file():
-        raise InputError(f"{c_dir}: not a compiled model directory (model.c/model.h missing)")
-    kernels = sorted((c_dir / "kernels" / kernel_set).glob("*.c"))
+def kernel_files(c_dir: Path, kernel_set: str = "portable") -> list[Path]:
+    """kernels/<set>/*.c of a compiled directory; InputError when there are none."""
+    kernels = sorted((Path(c_dir) / "kernels" / kernel_set).glob("*.c"))
     if not kernels:
         raise InputError(f"{c_dir}: kernels/{kernel_set}/ holds no kernels")
-    return [c_dir / "model.c", *kernels]
+    return kernels
+
+
+def sources(c_dir: Path, kernel_set: str = "portable") -> list[Path]:
+    """The model, its float helpers and the kernel set: every source of a host build."""
+    c_dir = Path(c_dir)
+    model = [c_dir / MODEL_SOURCE, c_dir / FLOAT_SOURCE]
+    if not all(f.is_file() for f in model) or not (c_dir / "model.h").is_file():
+        raise InputError(f"{c_dir}: not a compiled model directory ({MODEL_SOURCE}/{FLOAT_SOURCE}/model.h missing)")
+    return [*model, *kernel_files(c_dir, kernel_set)]
 
 
 def build(files: list[Path], include: list[Path], kind: str, extra: tuple[str, ...] = ()) -> Path:
@@ -85,8 +93,9 @@ MULTI_MAIN = """/* flightml multi-model host harness (generated for test builds)
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include "fm_status.h"
 {decls}
-typedef int (*fm_invoke_fn)(const int8_t *, int8_t *);
+typedef fm_status_t (*fm_invoke_fn)(const int8_t *, int8_t *);
 static const fm_invoke_fn fns[] = {{ {fns} }};
 static const long in_sizes[] = {{ {ins} }};
 static const long out_sizes[] = {{ {outs} }};
@@ -103,8 +112,8 @@ int main(int argc, char **argv) {{
     fout = fopen(argv[3], "wb");
     if (fin == 0 || fout == 0) return 1;
     while (fread(in, 1, (size_t)in_sizes[i], fin) == (size_t)in_sizes[i]) {{
-        const int status = fns[i](in, out);
-        if (status != 0) {{ fprintf(stderr, "status %d\\n", status); rc = 2; break; }}
+        const fm_status_t status = fns[i](in, out);
+        if (status != FM_OK) {{ fprintf(stderr, "status %d\\n", (int)status); rc = 2; break; }}
         fwrite(out, 1, (size_t)out_sizes[i], fout);
     }}
     fclose(fin);
@@ -117,18 +126,13 @@ int main(int argc, char **argv) {{
 def build_multi(c_dirs: list[Path], work: Path, extra: tuple[str, ...] = ()) -> Path:
     """One host executable (written in `work`) holding many compiled models of one requant mode with
     distinct API names; run model i with `run_harness(exe, x, out_size, index=i)`."""
-    import json
-
-    metas = [json.loads((Path(d) / "ir.json").read_text(encoding="utf-8")) for d in c_dirs]
-    names = [json.loads((Path(d) / "plan.json").read_text(encoding="utf-8"))["provenance"]["name"] for d in c_dirs]
-    if len({m["mode"] for m in metas}) > 1 or len(set(names)) != len(names):
+    packages = [read_package(Path(d)) for d in c_dirs]
+    names = [p["name"] for p in packages]
+    if len({p["mode"] for p in packages}) > 1 or len(set(names)) != len(names):
         raise InputError("build_multi: models must share one requant mode and have distinct names")
-    sizes = [
-        (int(np.prod(m["tensors"][m["input"]]["shape"])), int(np.prod(m["tensors"][m["output"]]["shape"])))
-        for m in metas
-    ]
+    sizes = [(int(p["api"]["input"]["size"]), int(p["api"]["output"]["size"])) for p in packages]
     main = MULTI_MAIN.format(
-        decls="".join(f"int {n}_invoke(const int8_t *input, int8_t *output);\n" for n in names),
+        decls="".join(f"fm_status_t {n}_invoke(const int8_t *input, int8_t *output);\n" for n in names),
         fns=", ".join(f"{n}_invoke" for n in names),
         ins=", ".join(str(s[0]) for s in sizes),
         outs=", ".join(str(s[1]) for s in sizes),
@@ -136,12 +140,12 @@ def build_multi(c_dirs: list[Path], work: Path, extra: tuple[str, ...] = ()) -> 
     work.mkdir(parents=True, exist_ok=True)
     objects = []
     for i, d in enumerate(c_dirs):
-        objects.append(_object(Path(d) / "model.c", [Path(d)], work / f"m{i}.o", extra))
+        objects.append(_object(Path(d) / MODEL_SOURCE, [Path(d)], work / f"m{i}.o", extra))
     first = Path(c_dirs[0])
-    for k in sources(first)[1:]:
+    for k in kernel_files(first):
         objects.append(_object(k, [first], work / f"k_{k.stem}.o", extra))
     (work / "main.c").write_text(main, encoding="utf-8")
-    objects.append(_object(work / "main.c", [], work / "main.o", extra))
+    objects.append(_object(work / "main.c", [first], work / "main.o", extra))
     exe = work / "multi"
     proc = subprocess.run(
         [cc(), *extra, *map(str, objects), "-o", str(exe), "-lm"], capture_output=True, text=True, check=False

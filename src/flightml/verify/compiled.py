@@ -1,7 +1,7 @@
 """`flightml.CompiledModel(DIR)`: a compiled C directory called from Python through ctypes.
 
 The shared library is built on first use from the same sources and flags as the host harness
-(plus -shared -fPIC). Shapes and quantization come from DIR/ir.json; the API prefix from plan.json.
+(plus -shared -fPIC). The API prefix, shapes, quantization and sizes come from DIR/package.json.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from flightml.artifacts import read_json
 from flightml.compiler import qparams
+from flightml.compiler.package import read_package
 from flightml.errors import InputError, VerdictFail
 from flightml.verify.build import build, sources
 
@@ -37,20 +37,19 @@ class CompiledModel:
 
     def __init__(self, c_dir: Path | str, kernel_set: str = "portable") -> None:
         self.dir = Path(c_dir)
-        ir: dict[str, Any] = read_json(self.dir / "ir.json", "compiled model IR (ir.json)")
-        plan: dict[str, Any] = read_json(self.dir / "plan.json", "memory plan (plan.json)")
-        self.name: str = plan["provenance"]["name"]
-        self.mode: str = ir["mode"]
-        self.arena_bytes: int = plan["arena_bytes"]
-        self.weight_bytes: int = plan["weight_bytes"]
-        t_in, t_out = ir["tensors"][ir["input"]], ir["tensors"][ir["output"]]
+        package: dict[str, Any] = read_package(self.dir)
+        self.name: str = package["name"]
+        self.mode: str = package["mode"]
+        self.arena_bytes: int = package["sizes"]["arena"]
+        self.weight_bytes: int = package["sizes"]["weights_and_biases"]
+        t_in, t_out = package["api"]["input"], package["api"]["output"]
         self.input_shape = tuple(t_in["shape"][1:])
         self.output_shape = tuple(t_out["shape"][1:])
         self.input_q = (t_in["scale"], t_in["zero_point"], t_in["unsigned"])
         self.output_q = (t_out["scale"], t_out["zero_point"], t_out["unsigned"])
         lib_path = build(sources(self.dir, kernel_set), [self.dir], "so")
         self._lib = ctypes.CDLL(str(lib_path))
-        # the raw `int NAME_invoke(const int8_t *input, int8_t *output)`, called with buffer addresses
+        # the raw `fm_status_t NAME_invoke(const int8_t *input, int8_t *output)`, called with buffer addresses
         self.invoke = getattr(self._lib, f"{self.name}_invoke")
         self.invoke.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self.invoke.restype = ctypes.c_int

@@ -96,7 +96,7 @@ typedef struct {
 } fm_transpose_params_t;
 
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
-int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* The same convolution, entry points the compiler calls by layer shape so that a kernel set links only
@@ -105,9 +105,9 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
  * k_h <= 8, out_w >= 2, every window starting inside the row; in_w >= 4 and pad_left <= 3, or a plane whose
  * padded copy fits 256 bytes: see conv_dw.c), and convolutions with at least 4 output channels per group and at most 64 taps
  * per window (matrix multiply over the patch). */
-int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
-int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* Conv1d-style layers (the SpectrumNet family): 3 taps along w, stride 1 and no dilation there, out_w >= 2,
@@ -115,55 +115,55 @@ int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_
  * whole conv output (pool out_h == out_h, out_w == out_w / 2). The compiler calls these only for those
  * shapes (ops/conv.py, ops/conv_maxpool.py: pair_shape); the DSP set handles nothing else (FM_ERR_PARAM),
  * so a model on its pair path links no scalar fallback; the portable set handles every shape. */
-int fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                     const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
-int fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                             const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                             int8_t *output);
 
 /* Convolution + max pooling fused: the conv output is never stored whole (saves arena). The pool
  * params describe the pooling of the conv output (pool->in_h/in_w == p->out_h/out_w). */
-int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                        int8_t *output);
 
 /* Fully connected: output[r][n] = requant(sum_k (x[r][k] + in_offset) * (w[n][k] + w_offset) + bias[n]). */
-int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
              const int32_t *bias, void *scratch, int8_t *output);
 
 /* Max pooling over windows (padding ignored); output keeps the input quantization. */
-int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
+fm_status_t fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
 
 /* Average pooling: acc = sum of (x + in_offset) over the window's valid positions, requantized with the
  * requant entry (count - 1) (rq->per_channel = 1: one constant per possible divisor count). */
-int fm_avgpool_s8(const fm_avgpool_params_t *p, const fm_requant_t *rq, const int8_t *input, int8_t *output);
+fm_status_t fm_avgpool_s8(const fm_avgpool_params_t *p, const fm_requant_t *rq, const int8_t *input, int8_t *output);
 
 /* Average pooling as ONNX Runtime's QLinearAveragePool: float32 sum over the window (rows, then columns) of
  * scales[0] * (x + in_offset), divided by the count, y = nearbyint(sum / scales[1] + out_zp_raw) - raw_shift. */
-int fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output);
+fm_status_t fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output);
 
 /* Concat along one axis: per outer step, chunk[i] values of input i, copied or requantized by its table. */
-int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
+fm_status_t fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
  * b[i % b_size]). Either input may be a constant array. */
-int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
+fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output);
 
 /* TFLite's int8 average pool (input and output quantized alike): sum of the valid positions' raw values
  * divided by their count, rounded half away from zero, clamped to [act_min, act_max]. */
-int fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
+fm_status_t fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
 
 
 /* Softmax over each row of `depth` values, TFLite's integer algorithm (reference_ops::Softmax, int8 in and
  * out); the probability is requantized by out_mult/out_shift with one rounding (TFLite's for scale 1/256). */
-int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *output);
+fm_status_t fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *output);
 
 /* Softmax as ONNX Runtime's QLinearSoftmax: table[d] (d = row max - x, 0..255) summed in float32,
  * y = nearbyint(table[d] * table[256] / sum) + out_zp, clamped to int8. */
-int fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output);
+fm_status_t fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output);
 
 /* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
-int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
+fm_status_t fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */

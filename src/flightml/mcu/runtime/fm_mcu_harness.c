@@ -1,7 +1,8 @@
 /* flightml MCU harness: the role of the host harness on an emulated core. Reads N samples of
  * FM_INPUT_SIZE int8 from input.bin (semihosting, QEMU's working directory), runs FM_INVOKE on each
  * between the bench_start/bench_end markers (the instruction-count plugin snapshots at their entry
- * addresses) and writes FM_OUTPUT_SIZE int8 per sample to output.bin. Exit codes: fm_exit_codes.h.
+ * addresses) and writes FM_OUTPUT_SIZE int8 per sample to output.bin. Exit codes: fm_exit_codes.h
+ * (written by the build from flightml.mcu.exit_codes).
  * fm_mcu_model.h (generated per build) maps FM_INVOKE/FM_INPUT_SIZE/FM_OUTPUT_SIZE to the model. */
 #include <stdint.h>
 
@@ -43,9 +44,9 @@ int main(void) {
     for (uint32_t i = 0; i < samples; i++) {
         if (transfer(FM_SH_READ, in, in_buf, FM_INPUT_SIZE) != 0) return FM_EXIT_IO;
         bench_start();
-        int rc = FM_INVOKE(in_buf, out_buf);
+        fm_status_t rc = FM_INVOKE(in_buf, out_buf);
         bench_end();
-        if (rc != 0) return FM_EXIT_INVOKE;
+        if (rc != FM_OK) return FM_EXIT_INVOKE;
         if (transfer(FM_SH_WRITE, out, out_buf, FM_OUTPUT_SIZE) != 0) return FM_EXIT_IO;
     }
     (void)fm_semihost(FM_SH_CLOSE, &fd_in);

@@ -126,7 +126,8 @@ def render(run: RunDir, figures: Figures) -> Section | None:
         macs = sum(layer["macs"] for layer in plan["layers"])
         md += [
             f"**{mode}**: arena {plan['arena_bytes']} B (peak live {plan['peak_live_bytes']} B, without reuse "
-            f"{plan['naive_arena_bytes']} B), constants {plan['weight_bytes']} B in flash, {macs} MACs.",
+            f"{plan['naive_arena_bytes']} B), constants {plan['const_bytes']} B in flash "
+            f"(weights and biases {plan['weight_bytes']} B), {macs} MACs.",
             "",
         ]
         rows = [

@@ -135,7 +135,7 @@ static __attribute__((noinline)) void fm_add_run(const int8_t *a, const int8_t *
     }
 }
 
-int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
+fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output) {
     fm_add_fast_t k;
     fm_add_tflm_t t;

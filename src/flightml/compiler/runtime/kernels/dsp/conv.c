@@ -44,13 +44,13 @@ static __attribute__((noinline)) int32_t fm_conv_out(const fm_conv_params_t *p, 
     return fm_requant(bias != 0 ? __qadd(acc, bias[oc]) : acc, rq, oc);
 }
 
-static int fm_conv_check(const fm_conv_params_t *p) {
+static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
     if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return FM_ERR_PARAM;
     if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return FM_ERR_PARAM;
     return FM_OK;
 }
 
-int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     int32_t oc, oh, ow;
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
@@ -67,7 +67,7 @@ int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *
     return FM_OK;
 }
 
-int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                        int8_t *output) {
     int32_t oc, ph, pw, kh, kw, kh_lo, kh_hi, kw_lo, kw_hi;

@@ -310,7 +310,7 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
 
 /* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
  * go to fm_conv_s8. */
-int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                   const int32_t *bias, void *scratch, int8_t *output) {
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0 || !fm_dsp_dw_ok(p)) {
         return fm_conv_s8(p, rq, input, weights, bias, scratch, output);

@@ -318,7 +318,7 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
 
 /* Shapes off this path (never emitted by the compiler for this entry), NULL arguments and bad params
  * go to fm_conv_s8. */
-int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                   const int32_t *bias, void *scratch, int8_t *output) {
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0 || !fm_dsp_mm_ok(p)) {
         return fm_conv_s8(p, rq, input, weights, bias, scratch, output);

@@ -320,7 +320,7 @@ void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const 
 }
 
 /* The pair path's own entry points (fm_kernels.h): only its shapes, so no scalar fallback is linked. */
-int fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                     const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (!fm_dsp_pair_ok(p)) return FM_ERR_PARAM;
@@ -328,7 +328,7 @@ int fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int
     return FM_OK;
 }
 
-int fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                             const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                             int8_t *output) {
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {

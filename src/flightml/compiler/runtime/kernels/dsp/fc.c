@@ -44,7 +44,7 @@ static void fm_fc_out(const int32_t *acc, int32_t nb, const fm_requant_t *rq, co
     }
 }
 
-int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
              const int32_t *bias, void *scratch, int8_t *output) {
     int32_t *acc = (int32_t *)scratch;
     int32_t r, n0;

@@ -1,7 +1,7 @@
 /* flightml portable kernels: elementwise Add with requantization. Hand-written, C99. */
 #include "fm_kernels.h"
 
-int fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
+fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               int8_t *output) {
     int32_t i;
     if (p == 0 || rq == 0 || a == 0 || b == 0 || output == 0) return FM_ERR_NULL;

@@ -1,7 +1,7 @@
 /* flightml portable kernels: TFLite's int8 average pool (rounded integer division). Hand-written, C99. */
 #include "fm_kernels.h"
 
-int fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output) {
+fm_status_t fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output) {
     const fm_pool_params_t *p = ap == 0 ? 0 : &ap->pool;
     int32_t c, oh, ow, kh, kw;
     if (p == 0 || input == 0 || output == 0) return FM_ERR_NULL;

@@ -205,14 +205,14 @@ static void fm_conv_row(const fm_conv_ctx_t *k, int32_t oh, int32_t ow0, int32_t
     }
 }
 
-static int fm_conv_check(const fm_conv_params_t *p) {
+static fm_status_t fm_conv_check(const fm_conv_params_t *p) {
     if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return FM_ERR_PARAM;
     if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return FM_ERR_PARAM;
     return FM_OK;
 }
 
 /* Every convolution entry point of fm_kernels.h (one algorithm here). */
-static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+static fm_status_t fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                        const int8_t *weights, const int32_t *bias, int8_t *output) {
     fm_conv_ctx_t k;
     int32_t oc, oh;
@@ -226,19 +226,19 @@ static int fm_conv_any(const fm_conv_params_t *p, const fm_requant_t *rq, const 
     return FM_OK;
 }
 
-int fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
-int fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
-int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
@@ -247,7 +247,7 @@ int fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_
 /* Pooled columns are processed in groups whose conv columns fit in FM_POOL_SPAN values. */
 #define FM_POOL_SPAN 64
 
-int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                        const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                        int8_t *output) {
     const int32_t span = (pool->k_w - 1) * pool->dil_w + 1;
@@ -311,13 +311,13 @@ int fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, 
     return FM_OK;
 }
 
-int fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                     const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (scratch == 0) return FM_ERR_NULL;
     return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
-int fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
+fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
                             const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
                             int8_t *output) {
     return fm_conv_maxpool_s8(p, pool, rq, input, weights, bias, scratch, output);

@@ -27,7 +27,7 @@ static void fm_fc_row4(const int8_t *x, const int8_t *w, int32_t k, int32_t nb, 
     }
 }
 
-int fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
              const int32_t *bias, void *scratch, int8_t *output) {
     int32_t *acc = (int32_t *)scratch; /* acc[4], then xo[FM_VEC] (int16) */
     int32_t r, n;

@@ -1,7 +1,7 @@
 /* flightml portable kernels: max and average pooling, concat. Hand-written, C99. */
 #include "fm_kernels.h"
 
-int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output) {
+fm_status_t fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output) {
     int32_t c, oh, ow, kh, kw;
     if (p == 0 || input == 0 || output == 0) return FM_ERR_NULL;
     if (p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 || p->dil_w < 1) return FM_ERR_PARAM;
@@ -25,7 +25,7 @@ int fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output
     return FM_OK;
 }
 
-int fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output) {
+fm_status_t fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output) {
     const fm_pool_params_t *p = ap == 0 ? 0 : &ap->pool;
     int32_t c, oh, ow, kh, kw;
     if (p == 0 || rq == 0 || input == 0 || output == 0) return FM_ERR_NULL;
@@ -54,7 +54,7 @@ int fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const i
     return FM_OK;
 }
 
-int fm_avgpool_ort_s8(const fm_avgpool_params_t *ap, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output) {
+fm_status_t fm_avgpool_ort_s8(const fm_avgpool_params_t *ap, const fm_avgpool_ort_t *q, const int8_t *input, int8_t *output) {
     const fm_pool_params_t *p = ap == 0 ? 0 : &ap->pool;
     int32_t c, oh, ow, kh, kw;
     if (p == 0 || q == 0 || q->scales == 0 || input == 0 || output == 0) return FM_ERR_NULL;
@@ -89,7 +89,7 @@ int fm_avgpool_ort_s8(const fm_avgpool_params_t *ap, const fm_avgpool_ort_t *q, 
     return FM_OK;
 }
 
-int fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output) {
+fm_status_t fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output) {
     int32_t o, i, k;
     if (p == 0 || inputs == 0 || output == 0 || p->chunk == 0) return FM_ERR_NULL;
     for (o = 0; o < p->outer; ++o) {

@@ -72,7 +72,7 @@ static int32_t fm_sm_scaled(int32_t d, const fm_softmax_params_t *p) {
     return fm_sm_srdhm((int32_t)v, p->input_mult);
 }
 
-int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *output) {
+fm_status_t fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *output) {
     int32_t r, c;
     if (p == 0 || input == 0 || output == 0) return FM_ERR_NULL;
     if (p->depth < 1 || p->input_shift < 0 || p->input_shift > 30 || p->diff_min > 0 || p->out_mult < 0)
@@ -110,7 +110,7 @@ int fm_softmax_s8(const fm_softmax_params_t *p, const int8_t *input, int8_t *out
     return FM_OK;
 }
 
-int fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output) {
+fm_status_t fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, const int8_t *input, int8_t *output) {
     int32_t r, c;
     if (p == 0 || table == 0 || input == 0 || output == 0) return FM_ERR_NULL;
     if (p->depth < 1) return FM_ERR_PARAM;

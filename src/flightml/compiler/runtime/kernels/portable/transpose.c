@@ -1,7 +1,7 @@
 /* flightml portable kernels: transpose (a strided copy). Hand-written, C99. */
 #include "fm_kernels.h"
 
-int fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output) {
+fm_status_t fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output) {
     int32_t a, b, c, d;
     if (p == 0 || input == 0 || output == 0) return FM_ERR_NULL;
     if (p->s0 < 0 || p->s1 < 0 || p->s2 < 0 || p->s3 < 0) return FM_ERR_PARAM;
