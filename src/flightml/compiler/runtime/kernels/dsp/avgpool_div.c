@@ -7,7 +7,7 @@
 #include "../portable/avgpool_div.c"
 #undef fm_avgpool_div_s8
 
-int fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output) {
+fm_status_t fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output) {
     const fm_pool_params_t *p = ap == 0 ? 0 : &ap->pool;
     const int32_t lo = ap != 0 ? ap->act_min : 0, hi = ap != 0 ? ap->act_max : 0;
     int32_t c, oh, ow, count, sum, avg;

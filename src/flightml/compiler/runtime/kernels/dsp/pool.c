@@ -9,7 +9,7 @@
 #include "../portable/pool.c"
 #undef fm_avgpool_s8
 
-int fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output) {
+fm_status_t fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output) {
     const fm_pool_params_t *p = ap == 0 ? 0 : &ap->pool;
     int32_t c, oh, ow, count;
     if (p == 0 || rq == 0 || input == 0 || output == 0 || p->dil_w != 1 || p->stride_h < 1 || p->stride_w < 1 ||
