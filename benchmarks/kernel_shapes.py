@@ -36,6 +36,7 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
         ("pointwise 1x1", "KWS DS-CNN 64->64 on 25x5", conv("kws_pw", (64, 25, 5), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 32->64 on 12x12", conv("vww_pw", (32, 12, 12), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 128->128 on 6x6", conv("vww_pw2", (128, 6, 6), 128, (1, 1)), 0),
+        ("pointwise 1x1", "VWW MobileNet 8->16 on 48x48", conv("vww_pw8", (8, 48, 48), 16, (1, 1)), 0),
         ("pointwise 1x1 s2", "IC ResNet-8 shortcut 16->32", conv("ic_sc", (16, 32, 32), 32, (1, 1), **s2), 0),
         ("conv 3x3", "IC ResNet-8 16->16 on 32x32", conv("ic_c1", (16, 32, 32), 16, (3, 3), **p1), 0),
         ("conv 3x3 s2", "IC ResNet-8 32->64 on 16x16", conv("ic_c2", (32, 16, 16), 64, (3, 3), **s2, **p1), 0),

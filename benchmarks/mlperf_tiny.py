@@ -1,16 +1,17 @@
 """The four MLPerf Tiny reference models through flightml, from .tflite and from the tf2onnx ONNX, beside
 the published MLPerf Tiny results, in one table.
 
-For each model and route: compile (requant mode `tflm`, TFLite's rounding), bit-exactness of the C
-against TFLite Micro's interpreter (reference kernels) on the host and on each emulated core, on N
-inputs (all -128, all 127, then uniform random; seed 0), instructions per inference (QEMU plugin,
+For each model and route: compile (requant mode `tflm`, TFLite's rounding, or `--mode`), bit-exactness of
+the C against TFLite Micro's interpreter (reference kernels) on the host and, in tflm mode, on each
+emulated core (in other modes each core is compared with the host C, and the host C with TFLite Micro in
+LSB), on N inputs (all -128, all 127, then uniform random; seed 0), instructions per inference (QEMU plugin,
 median) and per MAC, flash, RAM (arena + I/O buffers) and stack; TFLite Micro's arena (its
 RecordingMicroAllocator after one invoke: head = planned activations and scratch, total = with the
 persistent tail). Then the published latencies (PROVENANCE.md of the models directory) converted to
 cycles at the board's clock. flightml's cycles are estimated (each core file's timing table, clock and
 flash wait states, typical case with the flash accelerator), not measured.
 
-Usage: .venv/bin/python benchmarks/mlperf_tiny.py [--models DIR] [--samples N] [--targets LIST]
+Usage: .venv/bin/python benchmarks/mlperf_tiny.py [--models DIR] [--samples N] [--targets LIST] [--mode MODE]
 Default DIR: ../shared/models/mlperf-tiny beside the repository (the unedited reference models).
 Goals (issue 15): bitexact_vs_tflm 1.0 on the host and cortex-m4; flightml arena <= TFLM's arena.
 """
@@ -41,7 +42,6 @@ MODELS = {
     "IC": "pretrainedResnet_quant",
     "AD": "ad01_int8",
 }
-MODE = "tflm"
 ROW = re.compile(
     r"^\| (?P<board>[^|]+)\((?P<core>Cortex-M\d+), (?P<mhz>\d+) MHz\) \| (?P<sw>[^|]+)\|(?P<ms>(?:[^|]+\|){4})"
 )
@@ -67,10 +67,11 @@ def published(provenance: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_route(model: Path, tflite: Path, out: Path, n: int, targets: list[str]) -> dict[str, Any]:
-    """Compile one model file and measure it against TFLite Micro (the .tflite's interpreter)."""
+def run_route(model: Path, tflite: Path, out: Path, n: int, targets: list[str], mode: str) -> dict[str, Any]:
+    """Compile one model file in requant `mode` and measure it against TFLite Micro (the .tflite's
+    interpreter; the cores against it in tflm mode, against the host C otherwise)."""
     try:
-        compile_model(model, out, "model", MODE, command=f"benchmarks/mlperf_tiny.py: {model.name}")
+        compile_model(model, out, "model", mode, command=f"benchmarks/mlperf_tiny.py: {model.name}")
     except InputError as exc:
         return {"error": str(exc).splitlines()[0]}
     cm = CompiledModel(out)
@@ -80,7 +81,7 @@ def run_route(model: Path, tflite: Path, out: Path, n: int, targets: list[str]) 
     report = verify_mcu_targets(
         out,
         x,
-        y_tflm,
+        y_tflm if mode == "tflm" else y_c,
         targets,
         timeout_s=3600.0,
         clock_mhz=None,  # each core file's part: clock and flash wait states
@@ -89,7 +90,7 @@ def run_route(model: Path, tflite: Path, out: Path, n: int, targets: list[str]) 
     )
     agree = ""
     if not is_tflite(model):  # ONNX Runtime (exact oracle session) on the tf2onnx model
-        y_ort = ort_int8(model, load_graph(model, MODE), x).reshape(n, -1)
+        y_ort = ort_int8(model, load_graph(model, mode), x).reshape(n, -1)
         diff = np.abs(y_ort.astype(int) - y_c)
         agree = f"; C = ORT {np.mean(np.all(diff == 0, axis=1)):.2f} (max {diff.max()} LSB)"
     return {
@@ -128,7 +129,7 @@ def target_row(key: str, route: str, r: dict[str, Any], arena: dict[str, int], c
 
 HEADER = [
     "| model | route | MACs | host: bitexact_vs_tflm (ONNX route: and vs ONNX Runtime) "
-    "| arena B: flightml (TFLM head / total) | core | bitexact_vs_tflm "
+    "| arena B: flightml (TFLM head / total) | core | bit-exact (tflm: vs TFLM; else vs host C) "
     "| instructions | cycles (estimated, typical; the core file's part) | per MAC | flash B | RAM B | stack B "
     "| published: software, ms = M cycles |",
     "|" + "---|" * 14,
@@ -141,11 +142,12 @@ def main() -> int:
     parser.add_argument("--models", type=Path, default=here.parent / "shared" / "models" / "mlperf-tiny")
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--targets", default="cortex-m4,cortex-m33,cortex-m7")
+    parser.add_argument("--mode", default="tflm", help="requant mode (default tflm: bit-exact with TFLite Micro)")
     args = parser.parse_args()
     targets = args.targets.split(",")
     pub = published(args.models / "PROVENANCE.md")
     lines = [
-        f"samples per model: {args.samples} (all -128, all 127, random, seed 0); requant mode {MODE}; "
+        f"samples per model: {args.samples} (all -128, all 127, random, seed 0); requant mode {args.mode}; "
         "instructions counted under QEMU; flightml cycles estimated by the core's timing model, not measured",
         "",
         *HEADER,
@@ -155,7 +157,7 @@ def main() -> int:
             tflite = args.models / f"{stem}.tflite"
             arena = tflm_arena(tflite)
             for route, path in (("tflite", tflite), ("onnx", args.models / f"{stem}_tf2onnx.onnx")):
-                r = run_route(path, tflite, Path(tmp) / f"{stem}_{route}", args.samples, targets)
+                r = run_route(path, tflite, Path(tmp) / f"{stem}_{route}", args.samples, targets, args.mode)
                 if "error" in r:
                     lines.append(f"| {key} | {route} | | not compiled: {r['error']} |" + " |" * 10)
                 else:

@@ -1,10 +1,12 @@
 /* Property check run under QEMU: the DSP kernel set equals the portable set bit for bit on
  * pseudo-random shapes, offsets, requantization constants (fast and fallback paths) and data.
  * The portable kernels are compiled with -Dfm_conv_s8=ref_fm_conv_s8 (and so on) and linked beside
- * the DSP ones; both call the same fm_requant: fixedpoint, or ort-int when this file is compiled with
+ * the DSP ones; both call the same fm_requant: fixedpoint, ort-int when this file is compiled with
  * FM_CHECK_ORT_INT 1 (its mantissas and exponents share the mult/shift arrays: the DSP set must not
- * take them for fixed-point constants). Exit code: 0 all equal, 1 + kernel id on the first difference,
- * 9 on a status difference (the pair entry points: 5 plain, 6 with max pooling). */
+ * take them for fixed-point constants), or tflm with FM_CHECK_TFLM 1 (multipliers stored negated: the
+ * DSP set's double-rounding rule). Average pooling (integer and TFLite's) every tenth case. Exit code: 0 all
+ * equal, 1 + kernel id on the first difference, 9 on a status difference (the pair entry points: 5 plain,
+ * 6 with max pooling; average pooling: 7 integer, 8 TFLite's). */
 #include <stdint.h>
 
 #include "fm_kernels.h"
@@ -28,6 +30,8 @@ fm_status_t ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const 
 fm_status_t ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
 fm_status_t ref_fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
                   int8_t *output);
+int ref_fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output);
+int ref_fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
 int main(void);
 
 #define CASES 500
@@ -54,6 +58,15 @@ static void fill(int8_t *a, int32_t n) {
 #ifndef FM_CHECK_ORT_INT
 #define FM_CHECK_ORT_INT 0
 #endif
+#ifndef FM_CHECK_TFLM
+#define FM_CHECK_TFLM 0
+#endif
+
+/* A multiplier of the compiled mode's kind: in [2^30, 2^31), negated in tflm. */
+static int32_t multiplier(void) {
+    const int32_t m = span(1 << 30, 0x7FFFFFFF);
+    return FM_CHECK_TFLM ? -m : m;
+}
 
 static void requant(fm_requant_t *rq, int32_t channels) {
     int32_t i;
@@ -62,7 +75,7 @@ static void requant(fm_requant_t *rq, int32_t channels) {
             mult[i] = span(1 << 23, (1 << 24) - 1);
             shift[i] = (int8_t)span(-36, -25);
         } else { /* inline rules (shifts -2 .. -23, and to -31), fm_requant fallback */
-            mult[i] = span(1 << 30, 0x7FFFFFFF);
+            mult[i] = multiplier();
             shift[i] = (int8_t)(rnd(8) == 0 ? span(-1, 2) : rnd(8) == 0 ? span(-31, -15) : span(-14, -2));
         }
         /* biases near the int32 limits: saturating addition (the DSP conv's general path) */
@@ -123,9 +136,10 @@ static int conv_case(int pooled, int big, int dw) {
     p.k_w = big ? span(1, 3) : span(1, 5);
     p.in_h = big ? span(1, 6) : span(1, 3);
     p.in_w = big ? span(1, 8) : span(1, 24);
-    if (big && rnd(2)) { /* pointwise */
+    if (big && rnd(2)) { /* pointwise; half of them 4 or 8 channels per group (the narrow path) */
         p.k_h = 1;
         p.k_w = 1;
+        if (rnd(2)) p.in_c = groups * (rnd(2) ? 4 : 8);
     }
     if (dw) {
         p.groups = p.in_c = p.out_c = span(1, 9);
@@ -236,8 +250,13 @@ static int add_case(void) {
     p.a_size = rnd(4) ? p.size : 1;
     p.b_size = rnd(4) ? p.size : (p.size % 4 == 0 ? p.size / 4 : 1);
     for (i = 0; i < 3; ++i) {
-        mult[i] = rnd(16) ? span(1 << 30, 0x7FFFFFFF) : 0;
-        shift[i] = (int8_t)(i < 2 ? (rnd(8) ? span(-8, 0) : span(-31, 12)) : (rnd(8) ? span(-23, -2) : span(-31, 12)));
+        mult[i] = rnd(16) ? multiplier() : 0;
+        if (i < 2 && rnd(2)) { /* small input multipliers: sums small enough for the inputs' rounding to show */
+            mult[i] = FM_CHECK_TFLM ? -span(0, 8192) : span(0, 8192);
+        }
+        /* output shifts down to -1 half the time: the inputs' rounding shows in the result */
+        shift[i] = (int8_t)(i < 2 ? (rnd(8) ? span(-8, 0) : span(-31, 12))
+                                  : (rnd(8) ? (rnd(2) ? span(-4, -1) : span(-23, -2)) : span(-31, 12)));
     }
     rq.mult = mult;
     rq.shift = shift;
@@ -257,11 +276,64 @@ static int add_case(void) {
     return 0;
 }
 
+/* Average pooling, integer (fm_avgpool_s8) and TFLite's (fm_avgpool_div_s8): padded, strided, dilated along
+ * h, and global windows; a few dilated along w (the DSP set's portable fallback). */
+static int pool_case(void) {
+    fm_avgpool_params_t ap;
+    fm_avgpool_div_params_t dp;
+    fm_pool_params_t *p = &ap.pool;
+    fm_requant_t rq;
+    int32_t i, n, rd, rr;
+    p->channels = span(1, 8);
+    p->in_h = span(1, 12);
+    p->in_w = span(1, 40);
+    p->k_h = span(1, 4);
+    p->k_w = span(1, 6);
+    p->stride_h = span(1, 3);
+    p->stride_w = span(1, 3);
+    p->dil_h = span(1, 2);
+    p->dil_w = rnd(8) ? 1 : 2;
+    p->pad_top = span(0, p->k_h - 1);
+    p->pad_left = span(0, p->k_w - 1);
+    if (rnd(3) == 0) { /* global */
+        p->k_h = p->in_h;
+        p->k_w = p->in_w;
+        p->stride_h = p->stride_w = p->dil_h = p->dil_w = 1;
+        p->pad_top = p->pad_left = 0;
+    }
+    p->out_h = out_dim(p->in_h, p->pad_top, p->k_h, p->dil_h, p->stride_h, span(0, p->k_h - 1));
+    p->out_w = out_dim(p->in_w, p->pad_left, p->k_w, p->dil_w, p->stride_w, span(0, p->k_w - 1));
+    n = p->channels * p->out_h * p->out_w;
+    if (p->out_h < 1 || p->out_w < 1 || n > 2048 || p->k_h * p->k_w > 64) return 0;
+    ap.in_offset = span(-127, 128);
+    ap.count_include_pad = (int32_t)rnd(2);
+    fill(x, p->channels * p->in_h * p->in_w);
+    requant(&rq, p->k_h * p->k_w);
+    rd = fm_avgpool_s8(&ap, &rq, x, y_dsp);
+    rr = ref_fm_avgpool_s8(&ap, &rq, x, y_ref);
+    if (rd != rr) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 7;
+    }
+    dp.pool = *p;
+    dp.act_min = rq.act_min;
+    dp.act_max = rq.act_max;
+    if (fm_avgpool_div_s8(&dp, x, y_dsp) != ref_fm_avgpool_div_s8(&dp, x, y_ref)) return 9;
+    for (i = 0; i < n; ++i) {
+        if (y_dsp[i] != y_ref[i]) return 8;
+    }
+    return 0;
+}
+
 int main(void) {
     int i, rc;
     for (i = 0; i < CASES; ++i) {
         if (!FM_CHECK_ORT_INT && i % 10 == 9) {
             rc = add_case();
+            if (rc) return rc;
+        }
+        if (i % 10 == 4) {
+            rc = pool_case();
             if (rc) return rc;
         }
         switch (i % 5) {

@@ -25,6 +25,8 @@ WHAT = {
     4: "fm_add_s8",
     5: "fm_conv_pair_s8",
     6: "fm_conv_maxpool_pair_s8",
+    7: "fm_avgpool_s8",
+    8: "fm_avgpool_div_s8",
     9: "a status code",
 }
 
@@ -36,7 +38,8 @@ def _build_check(tmp_path: Path, target: str, mode: str) -> Path:
     sources.append((RUNTIME / "requant" / f"{mode}.c", ()))
     main = tmp_path / "kernel_check_main.c"
     check = Path(__file__).parent / "kernel_check.c"
-    main.write_text(f'#define FM_CHECK_ORT_INT {int(mode == "ort_int")}\n#include "{check}"\n', encoding="utf-8")
+    flags = f"#define FM_CHECK_ORT_INT {int(mode == 'ort_int')}\n#define FM_CHECK_TFLM {int(mode == 'tflm')}\n"
+    main.write_text(f'{flags}#include "{check}"\n', encoding="utf-8")
     build_program(sources, get_target(target), [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
     return tmp_path / "build"
 
@@ -49,6 +52,8 @@ def _build_check(tmp_path: Path, target: str, mode: str) -> Path:
         ("cortex-m33", "fixedpoint"),
         ("cortex-m55", "fixedpoint"),
         ("cortex-m4", "ort_int"),
+        ("cortex-m4", "tflm"),
+        ("cortex-m33", "tflm"),
     ],
 )
 def test_dsp_equals_portable_on_random_shapes(tools: None, tmp_path: Path, target: str, mode: str) -> None:

@@ -12,8 +12,8 @@
  * ort-int (the same results with integers alone, for cores without an FPU): mult/shift hold the float32
  *   scale as mantissa in [2^23, 2^24) and exponent; every rounding step of ort-exact is done on integers.
  *
- * fm_requant.c (one per mode, copied into the kernel set) defines fm_requant() and fm_requant_n();
- * kernels call only those.
+ * fm_requant.c (one per mode, requant/<mode>.c copied into the kernel set) defines fm_requant() and
+ * fm_requant_add(), the mode's rules; kernels call only those (and fm_requant_n below, over fm_requant).
  */
 #ifndef FM_REQUANT_H
 #define FM_REQUANT_H
@@ -35,17 +35,24 @@ typedef struct {
 /* Requantize `acc` for output channel `ch` (defined in fm_requant.c of the compiled mode). */
 int32_t fm_requant(int32_t acc, const fm_requant_t *rq, int32_t ch);
 
-/* dst[i] = fm_requant(fm_sat_add32(acc[i], bias[ch + i * ch_step]), rq, ch + i * ch_step) for i < n
- * (bias may be NULL). ch_step is 0 (n outputs of one channel) or 1 (n consecutive channels). */
-void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_requant_t *rq, int32_t ch,
-                  int32_t ch_step, int8_t *dst);
-
 /* a + b saturated to int32 (bias addition: stays defined even with corrupted constants). */
 static inline int32_t fm_sat_add32(int32_t a, int32_t b) {
     const int64_t s = (int64_t)a + (int64_t)b;
     if (s > INT32_MAX) return INT32_MAX;
     if (s < INT32_MIN) return INT32_MIN;
     return (int32_t)s;
+}
+
+/* dst[i] = fm_requant(fm_sat_add32(acc[i], bias[ch + i * ch_step]), rq, ch + i * ch_step) for i < n
+ * (bias may be NULL). ch_step is 0 (n outputs of one channel) or 1 (n consecutive channels). One loop for
+ * every mode: the mode's rule is fm_requant (an out-of-line call per output, against many MACs). */
+static inline void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_requant_t *rq, int32_t ch,
+                                int32_t ch_step, int8_t *dst) {
+    int32_t k;
+    for (k = 0; k < n; ++k) {
+        const int32_t c = ch + k * ch_step;
+        dst[k] = (int8_t)fm_requant(bias != 0 ? fm_sat_add32(acc[k], bias[c]) : acc[k], rq, c);
+    }
 }
 
 static inline int32_t fm_clamp32(int64_t v, int32_t lo, int32_t hi) {

@@ -1,37 +1,11 @@
-/* flightml runtime: fm_requant for the fixedpoint mode (integers only). Hand-written, C99.
- * Copied into each kernel set of a compiled model directory as fm_requant.c. */
+/* flightml runtime: fm_requant for the fixedpoint mode (integers only).
+ * Hand-written, C99. One file per mode (its rules only), copied into each kernel set of a compiled model
+ * directory as fm_requant.c: a package holds its own mode's arithmetic and nothing else. */
 #include "fm_requant.h"
 
 int32_t fm_requant(int32_t acc, const fm_requant_t *rq, int32_t ch) {
     const int32_t i = rq->per_channel ? ch : 0;
     return fm_rq_fixedpoint(acc, rq->mult[i], rq->shift[i], rq->out_zp, rq->act_min, rq->act_max);
-}
-
-void fm_requant_n(const int32_t *acc, const int32_t *bias, int32_t n, const fm_requant_t *rq, int32_t ch,
-                  int32_t ch_step, int8_t *dst) {
-    /* fields copied to locals: stores through dst (int8_t) may alias *rq, which would force reloads */
-    const int32_t *mult = rq->mult;
-    const int8_t *shift = rq->shift;
-    const int32_t per_channel = rq->per_channel;
-    const int32_t zp = rq->out_zp;
-    const int32_t lo = rq->act_min;
-    const int32_t hi = rq->act_max;
-    int32_t k;
-    if (ch_step == 0 || !per_channel) { /* one requant constant: loaded once */
-        const int32_t i0 = per_channel ? ch : 0;
-        const int32_t m0 = mult[i0];
-        const int32_t s0 = shift[i0];
-        for (k = 0; k < n; ++k) {
-            const int32_t b = bias != 0 ? bias[ch + k * ch_step] : 0;
-            dst[k] = (int8_t)fm_rq_fixedpoint(fm_sat_add32(acc[k], b), m0, s0, zp, lo, hi);
-        }
-        return;
-    }
-    for (k = 0; k < n; ++k) {
-        const int32_t c = ch + k; /* per-channel constants of consecutive channels */
-        const int32_t a = bias != 0 ? fm_sat_add32(acc[k], bias[c]) : acc[k];
-        dst[k] = (int8_t)fm_rq_fixedpoint(a, mult[c], shift[c], zp, lo, hi);
-    }
 }
 
 int32_t fm_requant_add(int32_t a, int32_t b, const fm_add_requant_t *rq) {

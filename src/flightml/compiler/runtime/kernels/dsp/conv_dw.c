@@ -11,10 +11,12 @@
  * Words reaching into the padding are shifted in the input zero point (widens to 0; rows of at least 4);
  * rows outside the input along h take zero weights (and read row 0). An odd output width computes
  * its last pair at out_w - 2 (one output twice, same value). 3 taps along h (the usual 3 x 3) are
- * written out, with the weights in registers. Requantization as conv_mm.c.
+ * written out, with the weights in registers, for the two inline rules (fixedpoint, tflm; the mode's
+ * fm_requant takes the loop over the taps). Requantization as conv_mm.c.
  * Small planes (the narrow layers of KWS and VWW; rows narrower than 4 included) are first copied into
  * a padded plane in the scratch (FM_DSP_DW_PLANE bytes, the padding filled with the zero point once per
- * layer): no border pairs, no rows outside, and with 3 taps along h an out-of-line loop (fm_dw_plane3). */
+ * layer): no border pairs, no rows outside, and with 3 taps along h and an inline rule an out-of-line
+ * loop (fm_dw_plane3). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -92,10 +94,12 @@ static inline __attribute__((always_inline)) void fm_dw_tap(const fm_dw_t *d, co
     fm_dw_word(d->xo, v, x4, w02, w1, stride, a, b);
 }
 
-/* One output row of one channel into out (pairs of outputs; k3: 3 taps along h, written out). */
+/* One output row of one channel into out (pairs of outputs; k3: 3 taps along h, written out; fast: q->fast,
+ * a constant in the k3 calls). */
 static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d, const fm_dsp_chq_t *q,
                                                                const fm_requant_t *rq, const int32_t *bias,
-                                                               int32_t c, int32_t stride, int k3, int8_t *out) {
+                                                               int32_t c, int32_t stride, int k3, int32_t fast,
+                                                               int8_t *out) {
     const int32_t out_w = d->out_w, in_w = d->in_w, init = q->init, k_h = d->k_h;
     const int32_t step = stride == 1 ? 2 : 4, last = out_w - 2;
     const int8_t *r0 = d->row[0], *r1 = d->row[1], *r2 = d->row[2];
@@ -120,9 +124,12 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
         } else {
             for (kh = 0; kh < k_h; ++kh) fm_dw_tap(d, d->row[kh], s, inside, d->w02[kh], d->w1[kh], stride, &a, &b);
         }
-        if (q->fast) {
+        if (fast == FM_DSP_FIXED) {
             out[ow] = fm_dsp_rq8(a, q->mult, q->add, q->rshift);
             out[ow + 1] = fm_dsp_rq8(b, q->mult, q->add, q->rshift);
+        } else if (fast == FM_DSP_TFLM) {
+            out[ow] = fm_dsp_rqt(a, q->mult, q->add, q->rshift);
+            out[ow + 1] = fm_dsp_rqt(b, q->mult, q->add, q->rshift);
         } else {
             out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
             out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
@@ -131,11 +138,10 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
 }
 
 /* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
- * everything in registers (the output stores could alias a struct); stride and fast are constants; an odd
- * width computes its last output alone. */
+ * everything in registers (the output stores could alias a struct); stride and fast (an inline rule) are
+ * constants; an odd width computes its last output alone. */
 static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                               const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                                int32_t stride, int32_t fast, int32_t tap_step,
                                                                int8_t *out) {
     const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
@@ -155,13 +161,8 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                        stride, &a, &b);
             fm_dw_word(xo, fm_dsp_ld4(x + 2 * tap_step), stride == 1 ? 0 : x[2 * tap_step + 4] + in_offset, w02_2,
                        w1_2, stride, &a, &b);
-            if (fast) {
-                out[ow] = fm_dsp_rq8(a, mult, add, rshift);
-                out[ow + 1] = fm_dsp_rq8(b, mult, add, rshift);
-            } else {
-                out[ow] = fm_dsp_chq_out(a, q, rq, bias, c);
-                out[ow + 1] = fm_dsp_chq_out(b, q, rq, bias, c);
-            }
+            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
             ow += 2;
             x += step;
             if (ow >= out_w) break;
@@ -169,29 +170,31 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d,
                 a = fm_dw_one(xo, fm_dsp_ld4(x), w02_0, w1_0, init);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + tap_step), w02_1, w1_1, a);
                 a = fm_dw_one(xo, fm_dsp_ld4(x + 2 * tap_step), w02_2, w1_2, a);
-                out[ow] = fast ? fm_dsp_rq8(a, mult, add, rshift) : fm_dsp_chq_out(a, q, rq, bias, c);
+                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
                 break;
             }
         }
     }
 }
 
-/* fm_dw_plane3 with stride and fast as constants, out of line (its loop keeps its values in registers). */
+/* fm_dw_plane3 with stride and fast (an inline rule) as constants, out of line (its loop keeps its values
+ * in registers). */
 static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const int8_t *buf, int32_t pw,
                                                         const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                        const fm_requant_t *rq, const int32_t *bias, int32_t c,
                                                         int8_t *out) {
-    const int32_t tap = p->dil_h * pw;
-    if (tap == 8 && d->stride == 1 && q->fast) { /* rows of up to 6 outputs: the taps at constant offsets */
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, 8, out);
-    } else if (d->stride == 1 && q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 1, tap, out);
-    } else if (d->stride == 1) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 1, 0, tap, out);
-    } else if (q->fast) {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 1, tap, out);
+    const int32_t tap = p->dil_h * pw, fast = q->fast;
+    if (tap == 8 && d->stride == 1 && fast == FM_DSP_FIXED) { /* rows of up to 6 outputs: constant offsets */
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, 8, out);
+    } else if (tap == 8 && d->stride == 1 && fast == FM_DSP_TFLM) {
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, 8, out);
+    } else if (d->stride == 1 && fast == FM_DSP_FIXED) {
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, tap, out);
+    } else if (d->stride == 1 && fast == FM_DSP_TFLM) {
+        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, tap, out);
+    } else if (fast == FM_DSP_FIXED) {
+        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_FIXED, tap, out);
     } else {
-        fm_dw_plane3(d, buf, pw, p, q, rq, bias, c, 2, 0, tap, out);
+        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_TFLM, tap, out);
     }
 }
 
@@ -210,16 +213,22 @@ static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, con
             d->w02[kh] = ok ? w02[kh] : 0;
             d->w1[kh] = ok ? w1[kh] : 0;
         }
-        if (d->stride == 1) {
-            if (k_h == 3) {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 1, out);
+        if (k_h != 3 || !q->fast) { /* other taps, or the mode's fm_requant: a loop over the taps */
+            if (d->stride == 1) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 0, q->fast, out);
             } else {
-                fm_dw_outrow(d, q, rq, bias, c, 1, 0, out);
+                fm_dw_outrow(d, q, rq, bias, c, 2, 0, q->fast, out);
             }
-        } else if (k_h == 3) {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 1, out);
+        } else if (d->stride == 1) { /* the inline rules: taps written out */
+            if (q->fast == FM_DSP_FIXED) {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_FIXED, out);
+            } else {
+                fm_dw_outrow(d, q, rq, bias, c, 1, 1, FM_DSP_TFLM, out);
+            }
+        } else if (q->fast == FM_DSP_FIXED) {
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_FIXED, out);
         } else {
-            fm_dw_outrow(d, q, rq, bias, c, 2, 0, out);
+            fm_dw_outrow(d, q, rq, bias, c, 2, 1, FM_DSP_TFLM, out);
         }
     }
 }
@@ -285,14 +294,14 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
             fm_dw_pad_copy(p, x, pw, rows, buf);
             x = buf;
         }
-        if (pw > 0 && k_h == 3) {
+        if (pw > 0 && k_h == 3 && q.fast) { /* the mode's fm_requant: the row loop below */
             d.w02[0] = w02[0];
             d.w02[1] = w02[1];
             d.w02[2] = w02[2];
             d.w1[0] = w1[0];
             d.w1[1] = w1[1];
             d.w1[2] = w1[2];
-            fm_dw_plane3_call(&d, buf, pw, p, &q, rq, bias, c, output + c * oplane);
+            fm_dw_plane3_call(&d, buf, pw, p, &q, output + c * oplane);
             continue;
         }
         fm_dw_channel(&d, x, w02, w1, &pp, &q, rq, bias, c, output + c * oplane);

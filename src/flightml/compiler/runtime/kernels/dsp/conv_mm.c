@@ -12,7 +12,8 @@
  *
  * Requantization: the constants of each output channel are loaded once per block of FM_MM_ROWS
  * channels (fm_dsp_chq_load); channels the int8 rule applies to start their accumulators at the bias
- * and take SMMLA, shift and SSAT, the others the bias with saturation and the mode's fm_requant. */
+ * and take SMMLA, shift and SSAT (tflm: SMMULR and TFLite's rounding division, fm_dsp_rqt), the others
+ * the bias with saturation and the mode's fm_requant. */
 #include "fm_dsp_conv.h"
 
 #define FM_MM_CHUNK FM_DSP_COLB /* patch values gathered per pass and column (multiple of 4) */
@@ -30,7 +31,13 @@ int32_t fm_dsp_chq_load(const fm_requant_t *rq, const int32_t *bias, int32_t c, 
     fm_dsp_rq8_t r = {0, 0, 0};
     const int32_t b = bias != 0 ? bias[c] : 0;
     const int64_t maxsum = (int64_t)len * 65025; /* |x + x_off|, |w + w_off| <= 255 */
-    q->fast = fm_dsp_rq8_load(rq, c, &r) && b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum;
+    if (fm_dsp_rq8_load(rq, c, &r)) {
+        q->fast = b <= INT32_MAX - maxsum && b >= INT32_MIN + maxsum ? FM_DSP_FIXED : 0;
+    } else if (fm_dsp_rqt_load(rq, c, &r)) {
+        q->fast = b < 0x40000000 - maxsum && b > -0x40000000 + maxsum ? FM_DSP_TFLM : 0;
+    } else {
+        q->fast = 0;
+    }
     q->init = q->fast ? b : 0;
     q->mult = r.mult;
     q->add = r.add;
@@ -60,6 +67,31 @@ static void fm_mm_pointwise(const int8_t *x, int32_t plane, int32_t n, int32_t i
     for (; c < n; ++c, x += plane) col[c] = x[0];
 }
 
+/* x[0 .. 2] to d (a halfword and a byte: nothing read past the window). */
+static inline __attribute__((always_inline)) void fm_mm_copy3(int8_t *d, const int8_t *x) {
+    uint16_t h;
+    __builtin_memcpy(&h, x, 2);
+    __builtin_memcpy(d, &h, 2);
+    d[2] = x[2];
+}
+
+/* The patch of a window of 3 taps along w wholly inside the input, cc channels from x (its first
+ * value; channels `plane` apart, rows `row` apart, k_h rows): 3 x 3 written out. */
+static void fm_mm_inside3(const int8_t *x, int32_t plane, int32_t row, int32_t cc, int32_t k_h, int8_t *dst) {
+    int32_t c, kh;
+    if (k_h == 3) {
+        for (c = 0; c < cc; ++c, x += plane, dst += 9) {
+            fm_mm_copy3(dst, x);
+            fm_mm_copy3(dst + 3, x + row);
+            fm_mm_copy3(dst + 6, x + 2 * row);
+        }
+        return;
+    }
+    for (c = 0; c < cc; ++c, x += plane) {
+        for (kh = 0; kh < k_h; ++kh, dst += 3) fm_mm_copy3(dst, x + kh * row);
+    }
+}
+
 /* The patch of output position (oh, ow), input channels [c0, c0 + cc) of the group: int8 values in col,
  * the groups of 4 widened into xq. */
 static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t oh, int32_t ow, int32_t c0,
@@ -74,6 +106,11 @@ static __attribute__((noinline)) void fm_mm_gather(const fm_mm_ctx_t *k, int32_t
     fm_taps(iw0, dil_w, in_w, k_w, &kw_lo, &kw_hi);
     if (k_h == 1 && k_w == 1 && kh_lo < kh_hi && kw_lo < kw_hi) {
         fm_mm_pointwise(x + ih0 * in_w + iw0, plane, cc, k->in_offset, col, xq);
+        return;
+    }
+    if (k_w == 3 && dil_w == 1 && kh_lo == 0 && kh_hi == k_h && kw_lo == 0 && kw_hi == 3) { /* inside */
+        fm_mm_inside3(x + ih0 * in_w + iw0, plane, k->dil_h * in_w, cc, k_h, col);
+        fm_dsp_widen(col, cc * k_h * 3 / 4, k->in_offset, xq, 4);
         return;
     }
     for (c = 0; c < cc; ++c, x += plane) {
@@ -124,13 +161,84 @@ static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp
     int32_t j;
     for (j = 0; j < nb; ++j, out += stride) {
         const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
-        if (q[j].fast) { /* the int8 rule, constants loaded once for both positions */
+        if (q[j].fast == FM_DSP_FIXED) { /* the int8 rule, constants loaded once for both positions */
             out[0] = fm_dsp_rq8(acc[2 * j], mult, add, rshift);
             if (two) out[1] = fm_dsp_rq8(acc[2 * j + 1], mult, add, rshift);
             continue;
         }
+        if (q[j].fast == FM_DSP_TFLM) {
+            out[0] = fm_dsp_rqt(acc[2 * j], mult, add, rshift);
+            if (two) out[1] = fm_dsp_rqt(acc[2 * j + 1], mult, add, rshift);
+            continue;
+        }
         out[0] = fm_dsp_chq_out(acc[2 * j], &q[j], rq, bias, n0 + j);
         if (two) out[1] = fm_dsp_chq_out(acc[2 * j + 1], &q[j], rq, bias, n0 + j);
+    }
+}
+
+/* Outputs out[i], i < np, of one output channel of a narrow pointwise layer (n4 = 1 or 2 groups of 4 input
+ * channels): its widened weight row in registers against the positions widened at xq (4 * n4 int16
+ * each); n4 and fast constants. */
+static inline __attribute__((always_inline)) void fm_mm_narrow_loop(const int16_t *xq, int32_t np, const int8_t *w,
+                                                                    int32_t n4, int32_t w_offset,
+                                                                    const fm_dsp_chq_t *q, int32_t fast,
+                                                                    const fm_requant_t *rq, const int32_t *bias,
+                                                                    int32_t c, int8_t *out) {
+    const int16x2_t wo = fm_dsp_pair(w_offset);
+    const uint32_t v0 = fm_dsp_ld4(w), v1 = n4 == 2 ? fm_dsp_ld4(w + 4) : 0u;
+    const int16x2_t a_lo = fm_dsp_wlo(wo, v0), a_hi = fm_dsp_hi(wo, v0);
+    const int16x2_t b_lo = fm_dsp_wlo(wo, v1), b_hi = fm_dsp_hi(wo, v1);
+    const int32_t init = q->init, mult = q->mult, add = q->add, rshift = q->rshift;
+    int32_t i;
+    for (i = 0; i < np; ++i, xq += 4 * n4) {
+        int32_t acc = __smlad(fm_dsp_ld2(xq + 2), a_hi, __smlad(fm_dsp_ld2(xq), a_lo, init));
+        if (n4 == 2) acc = __smlad(fm_dsp_ld2(xq + 6), b_hi, __smlad(fm_dsp_ld2(xq + 4), b_lo, acc));
+        out[i] = fast ? fm_dsp_rqk(acc, fast, mult, add, rshift) : fm_dsp_chq_out(acc, q, rq, bias, c);
+    }
+}
+
+/* fm_mm_narrow_loop with n4 and the requantization kind as constants. */
+static __attribute__((noinline)) void fm_mm_narrow_row(const int16_t *xq, int32_t np, const int8_t *w, int32_t n4,
+                                                       int32_t w_offset, const fm_dsp_chq_t *q,
+                                                       const fm_requant_t *rq, const int32_t *bias, int32_t c,
+                                                       int8_t *out) {
+    if (n4 == 1 && q->fast == FM_DSP_FIXED) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, FM_DSP_FIXED, rq, bias, c, out);
+    } else if (n4 == 1 && q->fast == FM_DSP_TFLM) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, FM_DSP_TFLM, rq, bias, c, out);
+    } else if (n4 == 1) {
+        fm_mm_narrow_loop(xq, np, w, 1, w_offset, q, 0, rq, bias, c, out);
+    } else if (q->fast == FM_DSP_FIXED) {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, FM_DSP_FIXED, rq, bias, c, out);
+    } else if (q->fast == FM_DSP_TFLM) {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, FM_DSP_TFLM, rq, bias, c, out);
+    } else {
+        fm_mm_narrow_loop(xq, np, w, 2, w_offset, q, 0, rq, bias, c, out);
+    }
+}
+
+/* Pointwise layers with 4 or 8 input channels per group, every position inside the input: positions
+ * widened a block at a time into xq (the widened buffers of the general path), then each output channel
+ * against the block (fm_mm_narrow_row: no per-position calls, weights widened once per block). */
+static void fm_mm_narrow(const fm_mm_ctx_t *k, const fm_conv_params_t *p, const fm_requant_t *rq,
+                         const int8_t *weights, const int32_t *bias, int8_t *col, int16_t *xq, int8_t *output) {
+    const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups, oplane = p->out_h * p->out_w;
+    const int32_t block = 2 * FM_DSP_COLB / cin_g, out_w = p->out_w;
+    fm_dsp_chq_t q;
+    int32_t g, pa, np, i, n;
+    for (g = 0; g < p->groups; ++g) {
+        const int8_t *x = k->input + g * cin_g * k->plane;
+        for (pa = 0; pa < oplane; pa += np) {
+            np = oplane - pa < block ? oplane - pa : block;
+            for (i = 0; i < np; ++i) {
+                fm_mm_pointwise(x + fm_mm_at(k, pa + i, out_w), k->plane, cin_g, k->in_offset, col, xq + i * cin_g);
+            }
+            for (n = g * cout_g; n < (g + 1) * cout_g; ++n) {
+                fm_dsp_chq_load(rq, bias, n, cin_g, &q);
+                fm_mm_narrow_row(xq, np, weights + n * cin_g, cin_g / 4, p->w_offset, &q, rq, bias, n,
+                                 output + n * oplane + pa);
+            }
+        }
     }
 }
 
@@ -174,6 +282,11 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
     k.pad_left = p->pad_left;
     k.in_offset = in_offset;
     k.pad = (int8_t)(-in_offset);
+    k.input = input;
+    if (inside && (cin_g == 4 || cin_g == 8)) {
+        fm_mm_narrow(&k, p, rq, weights, bias, col, xq, output);
+        return;
+    }
     for (g = 0; g < p->groups; ++g) {
         k.input = input + g * cin_g * k.plane;
         for (n0 = g * cout_g; n0 < (g + 1) * cout_g; n0 += FM_MM_ROWS) {

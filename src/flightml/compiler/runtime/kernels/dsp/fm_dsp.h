@@ -268,6 +268,46 @@ static inline int32_t fm_dsp_mac1(const int16_t *xq, const int8_t *w, int32_t n4
     return acc;
 }
 
+/* Sum of x[0 .. n): USADA8 on the values + 128 (XOR 0x80 per byte), eight at a time. */
+static inline int32_t fm_dsp_sum8(const int8_t *x, int32_t n) {
+    uint32_t s = 0u, t = 0u;
+    int32_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        s = __usada8(fm_dsp_ld4(x + i) ^ 0x80808080u, 0u, s);
+        t = __usada8(fm_dsp_ld4(x + i + 4) ^ 0x80808080u, 0u, t);
+    }
+    for (; i < n; ++i) s += (uint32_t)(x[i] + 128);
+    return (int32_t)(s + t) - 128 * n;
+}
+
+/* Sum of the valid positions of pooling window (oh, ow) of plane x and their number (*count), for
+ * windows contiguous along w (dil_w == 1): each window row one run; when the runs are whole rows that
+ * follow each other (dil_h == 1), one run. */
+static inline int32_t fm_dsp_window_sum(const fm_pool_params_t *p, const int8_t *x, int32_t oh, int32_t ow,
+                                        int32_t *count) {
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left, in_w = p->in_w;
+    const int32_t w_lo = iw0 > 0 ? iw0 : 0, w_hi = iw0 + p->k_w < in_w ? iw0 + p->k_w : in_w;
+    int32_t kh, sum = 0, rows = 0;
+    if (w_hi <= w_lo) {
+        *count = 0;
+        return 0;
+    }
+    if (p->dil_h == 1 && w_lo == 0 && w_hi == in_w) { /* whole rows: one run */
+        const int32_t h_lo = ih0 > 0 ? ih0 : 0, h_hi = ih0 + p->k_h < p->in_h ? ih0 + p->k_h : p->in_h;
+        rows = h_hi > h_lo ? h_hi - h_lo : 0;
+        *count = rows * in_w;
+        return fm_dsp_sum8(x + h_lo * in_w, rows * in_w);
+    }
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int32_t ih = ih0 + kh * p->dil_h;
+        if (ih < 0 || ih >= p->in_h) continue;
+        sum += fm_dsp_sum8(x + ih * in_w + w_lo, w_hi - w_lo);
+        ++rows;
+    }
+    *count = rows * (w_hi - w_lo);
+    return sum;
+}
+
 /* 1 when the constant arrays hold a fixedpoint multiplier at i: in [2^30, 2^31) or 0. The kernels do
  * not know the compiled mode; ort-int uses the same arrays with mantissas in [2^23, 2^24) (and
  * ort-exact has none), so only these values take the inline fixed-point rules. */
@@ -311,6 +351,39 @@ static inline int32_t fm_dsp_smmla(int32_t a, int32_t b, int32_t acc) {
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 static inline int8_t fm_dsp_rq8(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
     return (int8_t)__ssat(fm_dsp_smmla(acc, mult, add) >> rshift, 8);
+}
+
+/* TFLite's double rounding (the tflm mode), for the usual case (mult stored negated: M = -mult in
+ * [2^30, 2^31); shift in [-22, -1]; clamp [-128, 127]), with r = -shift (no left shift):
+ *   SaturatingRoundingDoublingHighMul(acc, M) = floor((2 acc M + 2^31) / 2^32) = SMMULR(2 acc, M) for
+ *   |acc| < 2^30 (the halfway case rounds up for both signs: for ab < 0 gemmlowp's nudge 1 - 2^30 and
+ *   division toward zero give the same, as CMSIS-NN's arm_nn_doubling_high_mult_no_sat); no saturation
+ *   (M < 2^31). RoundingDivideByPOT(h, r) + zp = floor((h + 2^(r-1) - (h < 0)) / 2^r) + zp
+ *   = (h + add - (h < 0)) >> r, add = 2^(r-1) + zp * 2^r (half away from zero; r >= 1).
+ * |h| < 2^30 and |add| < 2^21 + 2^29, so nothing overflows. Non-decreasing in acc. */
+static inline int fm_dsp_rqt_load(const fm_requant_t *rq, int32_t ch, fm_dsp_rq8_t *q) {
+    const int32_t i = rq->per_channel ? ch : 0;
+    if (rq->mult == 0 || rq->shift == 0 || rq->mult[i] > -0x40000000 || rq->shift[i] > -1 || rq->shift[i] < -22) {
+        return 0;
+    }
+    if (rq->act_min != -128 || rq->act_max != 127 || rq->out_zp < -128 || rq->out_zp > 127) return 0;
+    q->mult = -rq->mult[i];
+    q->rshift = -rq->shift[i];
+    q->add = (int32_t)(1u << (q->rshift - 1)) + rq->out_zp * (int32_t)(1u << q->rshift);
+    return 1;
+}
+
+/* SMMULR: round(a * b / 2^32), halfway up. */
+static inline int32_t fm_dsp_smmulr(int32_t a, int32_t b) {
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* The double-rounding int8 rule; |acc| < 2^30. */
+static inline int8_t fm_dsp_rqt(int32_t acc, int32_t mult, int32_t add, int32_t rshift) {
+    const int32_t h = fm_dsp_smmulr(acc * 2, mult);
+    return (int8_t)__ssat((h + add - (int32_t)((uint32_t)h >> 31)) >> rshift, 8);
 }
 #pragma GCC diagnostic pop
 
