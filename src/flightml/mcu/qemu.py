@@ -19,8 +19,9 @@ from flightml.errors import ToolMissing
 from flightml.mcu.targets import TIMING_CLASSES, Target
 from flightml.mcu.toolchain import HOST_GCC, QEMU
 
-# Plugin counter order (enum in fm_insncount.c).
+# Plugin counter order, declared here only: the plugin's enum is built from it (FM_COUNTERS).
 COUNTERS = ("insn", *TIMING_CLASSES, "flash_reads")
+COUNTER_ENUM = "-DFM_COUNTERS=" + ",".join(c.upper() for c in COUNTERS)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _cache_dir() -> Path:
 def plugin_path() -> Path:
     """Build (once per source version) and return the TCG plugin shared object."""
     source = Path(str(resources.files("flightml.mcu") / "plugin" / "fm_insncount.c"))
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(source.read_bytes() + COUNTER_ENUM.encode()).hexdigest()[:16]
     target = _cache_dir() / f"fm_insncount-{digest}.so"
     if target.is_file():
         return target
@@ -49,7 +50,7 @@ def plugin_path() -> Path:
     os.close(fd)
     try:
         proc = subprocess.run(
-            [HOST_GCC, "-O2", "-shared", "-fPIC", "-o", tmp, str(source)], capture_output=True, text=True
+            [HOST_GCC, "-O2", "-shared", "-fPIC", COUNTER_ENUM, "-o", tmp, str(source)], capture_output=True, text=True
         )
         if proc.returncode != 0:
             raise ToolMissing(f"cannot build the QEMU plugin with {HOST_GCC}: {proc.stderr.strip()[:200]}")

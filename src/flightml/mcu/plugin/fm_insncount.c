@@ -48,9 +48,12 @@ uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-/* ---- counters: primary classes sum to INSN; LSM_REGS, TAKEN and FLASH_READS are extra ---- */
-enum { INSN, ALU, MUL, MAC, LMUL, DIV, LOAD, LOAD_P, STORE, STORE_P, LSM, LSM_REGS, BRANCH, CALL, FP, TAKEN,
-       FLASH_READS, NCLS };
+/* ---- counters: primary classes sum to INSN; LSM_REGS, TAKEN and FLASH_READS are extra. The order is
+ * declared once, in flightml/mcu/qemu.py (COUNTERS), and given to the build as FM_COUNTERS. ---- */
+#ifndef FM_COUNTERS
+#error "build with -DFM_COUNTERS=... (flightml.mcu.qemu.plugin_path)"
+#endif
+enum { FM_COUNTERS, NCLS };
 #define MAX_MARKERS 256
 #define MAX_INSNS 512
 
