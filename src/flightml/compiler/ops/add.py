@@ -12,8 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QConst, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import NodeIn
 
 KIND = "add"
 ONNX_OPS = ("Add",)
@@ -122,19 +123,11 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
         "mult": f"{c}_mult" if fixed else "NULL",
         "shift": f"{c}_shift" if fixed else "NULL",
         "scale": "NULL" if fixed else f"{c}_scale",
-        **{k: p[k] for k in ("a_zp", "b_zp", "out_zp", "raw_offset", "act_min", "act_max")},
     }
-    acts = iter(["IN0", "IN1"])
-    a = f"{c}_a" if p["a_const"] else next(acts)
-    b = f"{c}_b" if p["b_const"] else next(acts)
-    return KernelCall(
-        "fm_add_s8",
-        [
-            ("fm_add_params_t", f"{c}_p", {k: p[k] for k in ("size", "a_size", "b_size")}),
-            ("fm_add_requant_t", f"{c}_rq", rq),
-        ],
-        [f"&{c}_p", f"&{c}_rq", a, b, "OUT"],
-    )
+    rq = fields_from("fm_add_requant_t", {**p, **rq})
+    acts = iter(range(2))
+    operands: list[int | str] = [f"{c}_{k}" if p[f"{k}_const"] else next(acts) for k in ("a", "b")]
+    return KernelCall("fm_add_s8", {"p": fields_from("fm_add_params_t", p), "rq": rq}, operands)
 
 
 def cost(layer: Layer) -> int:

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QTensor
 from flightml.compiler.ops import avgpool_div
-from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
+from flightml.compiler.ops.common import NodeIn, requant_struct, scale_consts
 from flightml.compiler.ops.conv import window_geometry, window_params
-from flightml.compiler.ops.maxpool import POOL_KEYS
 
 KIND = "avgpool"
 ONNX_OPS = ("AveragePool", "GlobalAveragePool")
@@ -159,22 +159,11 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
-    pool = "{ " + ", ".join(f".{k} = {p[k]}" for k in POOL_KEYS) + " }"
-    avg_fields = {"pool": pool, "in_offset": p["in_offset"], "count_include_pad": p["count_include_pad"]}
-    avg = ("fm_avgpool_params_t", f"{c}_p", avg_fields)
+    avg = fields_from("fm_avgpool_params_t", p)
     if p.get("float_sum"):
-        fields = {"scales": f"{c}_fscale", **{k: p[k] for k in ("out_zp_raw", "raw_shift", "act_min", "act_max")}}
-        return KernelCall(
-            "fm_avgpool_ort_s8", [avg, ("fm_avgpool_ort_t", f"{c}_q", fields)], [f"&{c}_p", f"&{c}_q", "IN0", "OUT"]
-        )
-    fixed = mode != "ort-exact"
-    rq = {
-        "mult": f"{c}_mult" if fixed else "NULL",
-        "shift": f"{c}_shift" if fixed else "NULL",
-        "scale": "NULL" if fixed else f"{c}_scale",
-        **{k: p[k] for k in ("per_channel", "out_zp", "act_min", "act_max")},
-    }
-    return KernelCall("fm_avgpool_s8", [avg, ("fm_requant_t", f"{c}_rq", rq)], [f"&{c}_p", f"&{c}_rq", "IN0", "OUT"])
+        q = fields_from("fm_avgpool_ort_t", {**p, "scales": f"{c}_fscale"})
+        return KernelCall("fm_avgpool_ort_s8", {"p": avg, "q": q}, [0])
+    return KernelCall("fm_avgpool_s8", {"p": avg, "rq": requant_struct(layer, mode)}, [0])
 
 
 def cost(layer: Layer) -> int:

@@ -2,13 +2,13 @@
 
 An op module defines KIND, ONNX_OPS and four faces: `resolve(node_in, mode) -> Layer`,
 `reference(layer, inputs, consts, mode) -> np.ndarray` (batched int64, the arbiter),
-`emit_c(layer) -> KernelCall` and `cost(layer) -> int` (multiply-accumulates).
+`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -65,15 +65,6 @@ class NodeIn:
         if not isinstance(c, QConst):
             raise self.fail(f"{what} (input {i}) must be a constant quantized initializer")
         return c
-
-
-@dataclass
-class KernelCall:
-    """What model.c needs for one layer: static const parameter structs and the call arguments."""
-
-    function: str
-    structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    args: list[str] = field(default_factory=list)
 
 
 def int8_weights(where: str, w: QConst) -> tuple[np.ndarray, int]:
@@ -164,8 +155,8 @@ def apply_requant(
     return out
 
 
-def requant_struct(layer: Layer, mode: str) -> tuple[str, str, dict[str, Any]]:
-    """The fm_requant_t struct of a layer (model.c)."""
+def requant_struct(layer: Layer, mode: str) -> dict[str, Any]:
+    """The fm_requant_t field values of a layer (model.c)."""
     p, c = layer.params, layer.cname
     fixed = mode != "ort-exact"  # fixedpoint and ort-int use the integer mult/shift arrays
     fields = {
@@ -177,10 +168,10 @@ def requant_struct(layer: Layer, mode: str) -> tuple[str, str, dict[str, Any]]:
         "act_min": p["act_min"],
         "act_max": p["act_max"],
     }
-    return ("fm_requant_t", f"{c}_rq", fields)
+    return fields
 
 
-def params_struct(layer: Layer, ctype: str, suffix: str, keys: list[str], rename: dict[str, str] | None = None):
-    """A kernel params struct from layer.params (`rename` maps struct field -> params key)."""
-    rename = rename or {}
-    return (ctype, f"{layer.cname}_{suffix}", {k: layer.params[rename.get(k, k)] for k in keys})
+def weights_and_bias(layer: Layer) -> list[str]:
+    """The constant arguments of a weighted layer: its weights and its bias (or NULL)."""
+    c = layer.cname
+    return [f"{c}_weights", f"{c}_bias" if "bias" in layer.consts else "NULL"]

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall
 from flightml.compiler.ir import Layer, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import NodeIn
 
 KIND = "concat"
 ONNX_OPS = ("Concat",)
@@ -59,18 +60,9 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c, n = layer.cname, len(layer.inputs)
-    ins = ", ".join(f"IN{i}" for i in range(n))
-    tables = ", ".join(f"{c}_table{i}" if f"table{i}" in layer.consts else "NULL" for i in range(n))
-    params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": f"{c}_tables"}
-    return KernelCall(
-        "fm_concat_s8",
-        [
-            ("int8_t *const", f"{c}_tables[{n}]", {"": f"{{ {tables} }}"}),
-            ("fm_concat_params_t", f"{c}_p", params),
-            ("int8_t *const", f"{c}_inputs[{n}]", {"": f"{{ {ins} }}"}),
-        ],
-        [f"&{c}_p", f"{c}_inputs", "OUT"],
-    )
+    tables = [f"{c}_table{i}" if f"table{i}" in layer.consts else "NULL" for i in range(n)]
+    params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": tables}
+    return KernelCall("fm_concat_s8", {"p": params}, list(range(n)))
 
 
 def cost(layer: Layer) -> int:

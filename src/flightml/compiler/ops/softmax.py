@@ -22,13 +22,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall, field_names, fields_from
 from flightml.compiler.ir import Layer, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
+from flightml.compiler.ops.common import NodeIn
 from flightml.errors import InputError
 
 KIND = "softmax"
 ONNX_OPS = ("Softmax",)
-SM_KEYS = ["rows", "depth", "input_mult", "input_shift", "diff_min", "out_mult", "out_shift", "out_zp"]
 SCALED_DIFF_BITS = 5  # TFLite kScaledDiffIntegerBits
 ACCUM_BITS = 12  # TFLite kAccumulationIntegerBits
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -53,7 +53,7 @@ def softmax_layer(where: str, node: str, op: str, x: QTensor, out: QTensor, mode
     """The softmax Layer of activation `x` -> `out` (a front end's entry point: ONNX and TFLite)."""
     depth = int(x.shape[-1])
     rows = x.size // max(depth, 1)
-    params = dict.fromkeys(SM_KEYS, 0) | {"rows": rows, "depth": depth, "out_zp": out.zp}
+    params = dict.fromkeys(field_names("fm_softmax_params_t"), 0) | {"rows": rows, "depth": depth, "out_zp": out.zp}
     consts: dict[str, np.ndarray] = {}
     if mode == "ort-int":
         raise InputError(
@@ -159,7 +159,7 @@ def _clz32(x: np.ndarray) -> np.ndarray:
 
 
 def softmax_tflite(x: np.ndarray, p: Mapping[str, int]) -> np.ndarray:
-    """int8 rows [..., depth] -> int8 output, TFLite reference_ops::Softmax (params as SM_KEYS)."""
+    """int8 rows [..., depth] -> int8 output, TFLite reference_ops::Softmax (params as fm_softmax_params_t)."""
     mult, shift, diff_min = p["input_mult"], p["input_shift"], p["diff_min"]
     x = np.asarray(x, np.int64)
     diff = x - x.max(axis=-1, keepdims=True)
@@ -196,16 +196,10 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
+    structs = {"p": fields_from("fm_softmax_params_t", layer.params)}
     if mode in qparams.FIXED_MODES:
-        return KernelCall(
-            "fm_softmax_s8", [params_struct(layer, "fm_softmax_params_t", "p", SM_KEYS)], [f"&{c}_p", "IN0", "OUT"]
-        )
-    return KernelCall(
-        "fm_softmax_ort_s8",
-        [params_struct(layer, "fm_softmax_params_t", "p", SM_KEYS)],
-        [f"&{c}_p", f"{c}_table", "IN0", "OUT"],
-    )
+        return KernelCall("fm_softmax_s8", structs, [0])
+    return KernelCall("fm_softmax_ort_s8", structs, [0], [f"{layer.cname}_table"])
 
 
 def cost(layer: Layer) -> int:
