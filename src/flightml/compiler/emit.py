@@ -20,7 +20,7 @@ import numpy as np
 
 from flightml import __version__
 from flightml.artifacts import MARKER, atomic_output_dir, to_json
-from flightml.compiler import abi
+from flightml.compiler import abi, requant
 from flightml.compiler.ir import Graph
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
 from flightml.compiler.ops import BY_KIND
@@ -34,7 +34,6 @@ MODEL_FILE = "model_int8.onnx"
 SOURCE_FILES = (MODEL_FILE, "model_int8.tflite")  # the source model as copied into DIR (ONNX or TFLite)
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
-REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c", "tflm": "tflm.c"}
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
     [
@@ -264,13 +263,13 @@ def write_dir(
     head = banner(graph, command, source) + "\n"
     for header in HEADERS:
         files[header] = head + (RUNTIME / header).read_text(encoding="utf-8")
-    requant = (RUNTIME / "requant" / REQUANT_SOURCE[graph.mode]).read_text(encoding="utf-8")
+    requant_c = (RUNTIME / "requant" / requant.for_mode(graph.mode).c_source).read_text(encoding="utf-8")
     for kset in KERNEL_SETS:
         src = RUNTIME / "kernels" / kset
         if src.is_dir():
             for c_file in sorted([*src.glob("*.c"), *src.glob("*.h")]):
                 files[f"kernels/{kset}/{c_file.name}"] = head + c_file.read_text(encoding="utf-8")
-            files[f"kernels/{kset}/fm_requant.c"] = head + requant
+            files[f"kernels/{kset}/fm_requant.c"] = head + requant_c
     provenance = {
         "flightml": __version__,
         "model": source,

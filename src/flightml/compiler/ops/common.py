@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from flightml.compiler import qparams
+from flightml.compiler import requant
 from flightml.compiler.ir import Layer, QConst, QTensor
 from flightml.errors import InputError
 
@@ -108,24 +108,10 @@ def requant_fields(
     params = {"per_channel": int(w_scale.size > 1), "out_zp": out.zp, "act_min": act[0], "act_max": act[1]}
     if act[0] > act[1]:
         raise InputError(f"{where}: empty activation range [{act[0]}, {act[1]}]")
-    if mode in qparams.FIXED_MODES:
-        # tflm: TFLite's order, float64(float32(s_in * s_w)) / float64(s_out); fixedpoint: float64 product
-        prod = np.float32(s_in) * w_scale if mode == "tflm" else np.float64(np.float32(s_in)) * w_scale
-        real = prod.astype(np.float64) / np.float64(np.float32(out.scale))
-        try:
-            mult, shift = qparams.fixed_params(real, mode)
-        except ValueError as exc:
-            raise InputError(f"{where}: {exc}") from None
-        return params, {"mult": mult, "shift": shift}
-    return params, scale_consts(qparams.ort_scale(s_in, w_scale, out.scale), mode)
-
-
-def scale_consts(scale: np.ndarray, mode: str) -> dict[str, np.ndarray]:
-    """ONNX Runtime's float32 scales as constants: `scale` (ort-exact) or mantissa/exponent (ort-int)."""
-    if mode == "ort-int":
-        mult, shift = qparams.ort_int_params(scale)
-        return {"mult": mult, "shift": shift}
-    return {"scale": np.asarray(scale, dtype=np.float32)}
+    try:
+        return params, requant.for_mode(mode).layer_consts(s_in, w_scale, out.scale)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def apply_requant(
@@ -142,33 +128,14 @@ def apply_requant(
         shape[channel_axis] = -1
         return v.reshape(shape)
 
-    if mode in qparams.FIXED_MODES:
-        out = qparams.requant_fixed(
-            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"], mode
-        )
-    elif mode == "ort-int":
-        out = qparams.requant_ort_int(
-            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"]
-        )
-    else:
-        out = qparams.requant_ort(acc, per_channel("scale"), p["out_zp"], p["act_min"], p["act_max"])
-    return out
+    keys = [k for k in ("mult", "shift", "scale") if f"{layer.cname}_{k}" in consts]
+    values = {k: per_channel(k) for k in keys}
+    return requant.for_mode(mode).requant(acc, values, p["out_zp"], p["act_min"], p["act_max"])
 
 
 def requant_struct(layer: Layer, mode: str) -> dict[str, Any]:
     """The fm_requant_t field values of a layer (model.c)."""
-    p, c = layer.params, layer.cname
-    fixed = mode != "ort-exact"  # fixedpoint and ort-int use the integer mult/shift arrays
-    fields = {
-        "mult": f"{c}_mult" if fixed else "NULL",
-        "shift": f"{c}_shift" if fixed else "NULL",
-        "scale": "NULL" if fixed else f"{c}_scale",
-        "per_channel": p["per_channel"],
-        "out_zp": p["out_zp"],
-        "act_min": p["act_min"],
-        "act_max": p["act_max"],
-    }
-    return fields
+    return requant.for_mode(mode).struct(layer.cname, layer.params)
 
 
 def weights_and_bias(layer: Layer) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import qparams, requant
 from flightml.compiler.abi import KernelCall
 from flightml.compiler.ir import Layer, QTensor
 from flightml.compiler.ops.common import NodeIn
@@ -22,9 +22,10 @@ ONNX_OPS = ("Concat",)
 def requant_table(x: QTensor, out: QTensor, mode: str) -> np.ndarray:
     """int8[256]: the output value of every input value v (index v + 128), int8 domain."""
     v = np.arange(-128, 128, dtype=np.int64)
-    if mode in qparams.FIXED_MODES:
-        mult, shift = qparams.fixed_params(np.array([np.float32(x.scale) / np.float64(np.float32(out.scale))]), mode)
-        y = qparams.requant_fixed(v - x.zp, mult[0], shift[0], out.zp, -128, 127, mode)
+    rq = requant.for_mode(mode)
+    if rq.fixed_point:
+        k = rq.real_consts(np.array([np.float32(x.scale) / np.float64(np.float32(out.scale))]))
+        y = rq.requant(v - x.zp, {"mult": k["mult"][0], "shift": k["shift"][0]}, out.zp, -128, 127)
     else:
         y = qparams.quantize_float(qparams.dequantize(v, x.scale, x.zp), out.scale, out.zp)
     return y.astype(np.int8)

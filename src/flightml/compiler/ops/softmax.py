@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import qparams, requant
 from flightml.compiler.abi import KernelCall, field_names, fields_from
 from flightml.compiler.ir import Layer, QTensor
 from flightml.compiler.ops.common import NodeIn
@@ -55,12 +55,10 @@ def softmax_layer(where: str, node: str, op: str, x: QTensor, out: QTensor, mode
     rows = x.size // max(depth, 1)
     params = dict.fromkeys(field_names("fm_softmax_params_t"), 0) | {"rows": rows, "depth": depth, "out_zp": out.zp}
     consts: dict[str, np.ndarray] = {}
-    if mode == "ort-int":
-        raise InputError(
-            f"{where}: Softmax is not available in ort-int mode (ONNX Runtime's arithmetic needs a float32 "
-            "division); use fixedpoint or ort-exact"
-        )
-    if mode in qparams.FIXED_MODES:  # tflm: the same TFLite algorithm
+    rq = requant.for_mode(mode)
+    if rq.refusal("Softmax"):
+        raise InputError(f"{where}: {rq.refusal('Softmax')}")
+    if rq.fixed_point:  # tflm: the same TFLite algorithm
         if depth >= 512:  # the Q12.19 sum and TFLite's final shift stay in range below 512 values
             raise InputError(f"{where}: fixedpoint Softmax supports at most 511 values per row, got {depth}")
         params.update(tflite_params(where, float(np.float32(x.scale)), beta))
@@ -190,14 +188,14 @@ def softmax_ort(x: np.ndarray, table: np.ndarray, zp: int) -> np.ndarray:
 def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
     p = layer.params
     x = inputs[0].reshape(inputs[0].shape[0], p["rows"], p["depth"])
-    fixed = mode in qparams.FIXED_MODES
+    fixed = requant.for_mode(mode).fixed_point
     out = softmax_tflite(x, p) if fixed else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
     return out.reshape(x.shape[0], *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     structs = {"p": fields_from("fm_softmax_params_t", layer.params)}
-    if mode in qparams.FIXED_MODES:
+    if requant.for_mode(mode).fixed_point:
         return KernelCall("fm_softmax_s8", structs, [0])
     return KernelCall("fm_softmax_ort_s8", structs, [0], [f"{layer.cname}_table"])
 
