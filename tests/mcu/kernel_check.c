@@ -10,28 +10,8 @@
 #include <stdint.h>
 
 #include "fm_kernels.h"
+#include "ref_kernels.h" /* ref_fm_* prototypes, generated from abi.py by test_kernels.py */
 
-fm_status_t ref_fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                   const int32_t *bias, void *scratch, int8_t *output);
-fm_status_t ref_fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                      const int32_t *bias, void *scratch, int8_t *output);
-fm_status_t ref_fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                      const int32_t *bias, void *scratch, int8_t *output);
-fm_status_t ref_fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                           const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
-                           int8_t *output);
-fm_status_t ref_fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                        const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
-fm_status_t ref_fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
-                                const int8_t *input, const int8_t *weights, const int32_t *bias, void *scratch,
-                                int8_t *output);
-fm_status_t ref_fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
-                 const int32_t *bias, void *scratch, int8_t *output);
-fm_status_t ref_fm_maxpool_s8(const fm_pool_params_t *p, const int8_t *input, int8_t *output);
-fm_status_t ref_fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
-                  int8_t *output);
-int ref_fm_avgpool_s8(const fm_avgpool_params_t *ap, const fm_requant_t *rq, const int8_t *input, int8_t *output);
-int ref_fm_avgpool_div_s8(const fm_avgpool_div_params_t *ap, const int8_t *input, int8_t *output);
 int main(void);
 
 #define CASES 500

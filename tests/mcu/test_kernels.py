@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
+from flightml.compiler import abi
 from flightml.mcu import qemu, stack
 from flightml.mcu.build import build_program
 from flightml.mcu.targets import get_target
 
 pytestmark = pytest.mark.mcu
 RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
-# every kernel of fm_kernels.h: the portable copies are renamed ref_* (the DSP set includes some of them)
-RENAME = tuple(
-    f"-D{f}=ref_{f}"
-    for f in re.findall(r"^fm_status_t (fm_\w+)\(", (RUNTIME / "fm_kernels.h").read_text(), re.MULTILINE)
-)
+# every kernel of fm_kernels.h (abi.py): the portable copies are renamed ref_* (the DSP set includes some of them),
+# declared by the generated ref_kernels.h that kernel_check.c includes
+RENAME = tuple(f"-D{f}=ref_{f}" for f in abi.KERNELS)
+REF_HEADER = "\n".join(['#include "fm_kernels.h"', *(abi.prototype(k, "ref_") for k in abi.KERNELS.values()), ""])
 WHAT = {
     1: "fm_conv_s8",
     2: "fm_conv_maxpool_s8",
@@ -39,8 +38,9 @@ def _build_check(tmp_path: Path, target: str, mode: str) -> Path:
     main = tmp_path / "kernel_check_main.c"
     check = Path(__file__).parent / "kernel_check.c"
     flags = f"#define FM_CHECK_ORT_INT {int(mode == 'ort_int')}\n#define FM_CHECK_TFLM {int(mode == 'tflm')}\n"
+    (tmp_path / "ref_kernels.h").write_text(REF_HEADER, encoding="utf-8")
     main.write_text(f'{flags}#include "{check}"\n', encoding="utf-8")
-    build_program(sources, get_target(target), [RUNTIME], [], tmp_path / "build", RUNTIME, main=main)
+    build_program(sources, get_target(target), [RUNTIME, tmp_path], [], tmp_path / "build", RUNTIME, main=main)
     return tmp_path / "build"
 
 

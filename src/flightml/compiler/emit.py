@@ -20,6 +20,7 @@ import numpy as np
 
 from flightml import __version__
 from flightml.artifacts import MARKER, atomic_output_dir, to_json
+from flightml.compiler import abi, requant
 from flightml.compiler.ir import Graph
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
 from flightml.compiler.ops import BY_KIND
@@ -33,7 +34,6 @@ MODEL_FILE = "model_int8.onnx"
 SOURCE_FILES = (MODEL_FILE, "model_int8.tflite")  # the source model as copied into DIR (ONNX or TFLite)
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
 KERNEL_SETS = ("portable", "dsp")
-REQUANT_SOURCE = {"fixedpoint": "fixedpoint.c", "ort-exact": "ort_exact.c", "ort-int": "ort_int.c", "tflm": "tflm.c"}
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
     [
@@ -172,25 +172,20 @@ def render(graph: Graph, p: Plan, name: str, command: str, source: str, fault_ho
     structs, calls = [], []
     for layer in graph.layers:
         call = BY_KIND[layer.kind].emit_c(layer, graph.mode)
-        ptrs = {f"IN{i}": _pointer(graph, p, t, name) for i, t in enumerate(layer.inputs)}
-        ptrs["OUT"] = _pointer(graph, p, layer.output, name)
-        if layer.index in p.scratch:
-            ptrs["SCRATCH"] = f"{name}_arena.bytes + {name.upper()}_ARENA_S{layer.index}_OFFSET"
-        for ctype, sname, fields in call.structs:
-            raw = fields.get("")
-            if raw is not None:
-                raw = re.sub(r"\b(IN\d+|OUT)\b", lambda m, table=ptrs: table[m.group(1)], raw)
-                if re.search(r"\b(input|output)\b", raw):
-                    raise InputError(
-                        f"node '{layer.node}' ({layer.onnx_op}): the model input or output cannot be an "
-                        "operand of this op; insert a layer before it"
-                    )
-            structs.append({"ctype": ctype, "name": sname, "fields": list(fields.items()), "raw": raw})
+        inputs = [_pointer(graph, p, t, name) for t in layer.inputs]
+        scratch = (
+            f"{name}_arena.bytes + {name.upper()}_ARENA_S{layer.index}_OFFSET" if layer.index in p.scratch else None
+        )
+        try:
+            bound = abi.bind(call, layer.cname, inputs, scratch, _pointer(graph, p, layer.output, name))
+        except abi.IoOperandError as e:
+            raise InputError(f"node '{layer.node}' ({layer.onnx_op}): {e}") from None
+        structs.extend(bound.decls)
         calls.append(
             {
                 "index": layer.index,
-                "function": call.function,
-                "args": [ptrs.get(a, a) for a in call.args],
+                "function": bound.function,
+                "args": bound.args,
                 "comment": c_comment(f"{layer.kind} <- node '{layer.node}' ({layer.onnx_op})"),
             }
         )
@@ -268,13 +263,13 @@ def write_dir(
     head = banner(graph, command, source) + "\n"
     for header in HEADERS:
         files[header] = head + (RUNTIME / header).read_text(encoding="utf-8")
-    requant = (RUNTIME / "requant" / REQUANT_SOURCE[graph.mode]).read_text(encoding="utf-8")
+    requant_c = (RUNTIME / "requant" / requant.for_mode(graph.mode).c_source).read_text(encoding="utf-8")
     for kset in KERNEL_SETS:
         src = RUNTIME / "kernels" / kset
         if src.is_dir():
             for c_file in sorted([*src.glob("*.c"), *src.glob("*.h")]):
                 files[f"kernels/{kset}/{c_file.name}"] = head + c_file.read_text(encoding="utf-8")
-            files[f"kernels/{kset}/fm_requant.c"] = head + requant
+            files[f"kernels/{kset}/fm_requant.c"] = head + requant_c
     provenance = {
         "flightml": __version__,
         "model": source,

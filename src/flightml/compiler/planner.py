@@ -132,7 +132,7 @@ def plan_json(graph: Graph, p: Plan) -> dict[str, Any]:
             {
                 "index": layer.index,
                 "kind": layer.kind,
-                "kernel": BY_KIND[layer.kind].emit_c(layer, graph.mode).function,
+                "kernel": BY_KIND[layer.kind].emit_c(layer, graph.mode).kernel,
                 "node": layer.node,
                 "onnx_op": layer.onnx_op,
                 "macs": BY_KIND[layer.kind].cost(layer),

@@ -29,7 +29,6 @@ import numpy as np
 
 INT32 = (-(2**31), 2**31 - 1)
 MODES = ("fixedpoint", "ort-exact", "ort-int", "tflm")
-FIXED_MODES = ("fixedpoint", "tflm")  # integer multiplier/shift modes (same constants, two roundings)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
@@ -57,7 +56,7 @@ def fixedpoint_params(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fixed_params(real: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """fixedpoint_params stored for `mode` (one of FIXED_MODES): tflm keeps its multipliers negated."""
+    """fixedpoint_params stored for `mode` (fixedpoint or tflm): tflm keeps its multipliers negated."""
     mult, shift = fixedpoint_params(real)
     return (-mult if mode == "tflm" else mult), shift
 
@@ -102,7 +101,7 @@ def mul_tflm(x: np.ndarray, neg_mult: np.ndarray, shift: np.ndarray) -> np.ndarr
 def requant_fixed(
     acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, zp: int, act_min: int, act_max: int, mode: str
 ) -> np.ndarray:
-    """requant_fixedpoint, or its tflm double rounding (stored -mult), by `mode` (one of FIXED_MODES)."""
+    """requant_fixedpoint, or its tflm double rounding (stored -mult), by `mode` (fixedpoint or tflm)."""
     if mode == "tflm":
         return np.clip(mul_tflm(acc, mult, shift) + zp, act_min, act_max)
     return requant_fixedpoint(acc, mult, shift, zp, act_min, act_max)

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import requant
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QConst, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import NodeIn
 
 KIND = "add"
 ONNX_OPS = ("Add",)
@@ -45,10 +46,9 @@ def _broadcast_size(n: NodeIn, shape: tuple[int, ...], out: tuple[int, ...]) -> 
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
-    if mode == "ort-int":
-        raise n.fail(
-            "Add is not available in ort-int mode (it needs an integer fused multiply-add); use fixedpoint or ort-exact"
-        )
+    rq = requant.for_mode(mode)
+    if rq.refusal("Add"):
+        raise n.fail(rq.refusal("Add"))
     a, a_data, s_a, z_a, shape_a = _operand(n, 0)
     b, b_data, s_b, z_b, shape_b = _operand(n, 1)
     if a is None and b is None:
@@ -70,12 +70,7 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         "a_const": int(a is None),
         "b_const": int(b is None),
     }
-    if mode in qparams.FIXED_MODES:
-        mult, shift = qparams.add_fixedpoint_params(s_a, s_b, n.out.scale)
-        mult = -mult if mode == "tflm" else mult
-        consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
-    else:
-        consts = {"scale": qparams.add_ort_params(s_a, s_b, n.out.scale, z_a + raw, z_b + raw, n.out.zp + raw)}
+    consts = rq.add_consts((s_a, s_b, n.out.scale), (z_a + raw, z_b + raw, n.out.zp + raw))
     if a_data is not None:
         consts["a"] = a_data.reshape(-1)
     if b_data is not None:
@@ -93,48 +88,17 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
         data = consts[f"{c}_{key}"][None] if p[f"{key}_const"] else next(acts).reshape(batch, -1)
         idx = np.arange(p["size"]) % p[f"{key}_size"]
         ops.append(np.broadcast_to(data, (batch, data.shape[1]))[:, idx].astype(np.int64))
-    if mode in qparams.FIXED_MODES:
-        out = qparams.requant_add_fixedpoint(
-            ops[0],
-            ops[1],
-            (p["a_zp"], p["b_zp"], p["out_zp"]),
-            consts[f"{c}_mult"],
-            consts[f"{c}_shift"],
-            p["act_min"],
-            p["act_max"],
-            mode,
-        )
-    else:
-        raw = p["raw_offset"]
-        out = (
-            qparams.requant_add_ort(
-                ops[0] + raw, ops[1] + raw, consts[f"{c}_scale"], p["act_min"] + raw, p["act_max"] + raw
-            )
-            - raw
-        )
+    values = {k: consts[f"{c}_{k}"] for k in ("mult", "shift", "scale") if f"{c}_{k}" in consts}
+    out = requant.for_mode(mode).requant_add(ops[0], ops[1], p, values)
     return out.reshape(batch, *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
-    fixed = mode in qparams.FIXED_MODES
-    rq = {
-        "mult": f"{c}_mult" if fixed else "NULL",
-        "shift": f"{c}_shift" if fixed else "NULL",
-        "scale": "NULL" if fixed else f"{c}_scale",
-        **{k: p[k] for k in ("a_zp", "b_zp", "out_zp", "raw_offset", "act_min", "act_max")},
-    }
-    acts = iter(["IN0", "IN1"])
-    a = f"{c}_a" if p["a_const"] else next(acts)
-    b = f"{c}_b" if p["b_const"] else next(acts)
-    return KernelCall(
-        "fm_add_s8",
-        [
-            ("fm_add_params_t", f"{c}_p", {k: p[k] for k in ("size", "a_size", "b_size")}),
-            ("fm_add_requant_t", f"{c}_rq", rq),
-        ],
-        [f"&{c}_p", f"&{c}_rq", a, b, "OUT"],
-    )
+    rq = fields_from("fm_add_requant_t", {**p, **requant.for_mode(mode).pointers(c)})
+    acts = iter(range(2))
+    operands: list[int | str] = [f"{c}_{k}" if p[f"{k}_const"] else next(acts) for k in ("a", "b")]
+    return KernelCall("fm_add_s8", {"p": fields_from("fm_add_params_t", p), "rq": rq}, operands)
 
 
 def cost(layer: Layer) -> int:

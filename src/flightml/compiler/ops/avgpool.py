@@ -17,12 +17,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import requant
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QTensor
 from flightml.compiler.ops import avgpool_div
-from flightml.compiler.ops.common import KernelCall, NodeIn, scale_consts
+from flightml.compiler.ops.common import NodeIn, requant_struct
 from flightml.compiler.ops.conv import window_geometry, window_params
-from flightml.compiler.ops.maxpool import POOL_KEYS
 
 KIND = "avgpool"
 ONNX_OPS = ("AveragePool", "GlobalAveragePool")
@@ -31,7 +31,9 @@ ONNX_OPS = ("AveragePool", "GlobalAveragePool")
 def resolve(n: NodeIn, mode: str) -> Layer:
     x = n.act(0)
     tflite_pool = (n.op_type or n.node.op_type) == "AveragePool" and (x.scale, x.zp) == (n.out.scale, n.out.zp)
-    if mode == "tflm" and tflite_pool and len(x.shape) == 4:  # TFLite's average pool (e.g. from tf2onnx)
+    if (
+        requant.for_mode(mode).tflite_pool and tflite_pool and len(x.shape) == 4
+    ):  # TFLite's average pool (e.g. from tf2onnx)
         return avgpool_div.resolve(n, mode)
     rank = len(x.shape) - 2
     if rank not in (1, 2):
@@ -48,7 +50,8 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         include_pad = int(n.attr("count_include_pad", 0))
     geometry = window_params(spatial, kernel, strides, dils, begins, outs)
     whole = kernel == spatial and outs == [1] * rank and not any(n.attr("pads", []) or [])
-    if mode == "ort-exact" and not whole:
+    rq = requant.for_mode(mode)
+    if rq.float_windows and not whole:
         return _float_layer(n, x, geometry, include_pad, outs)
     taps = geometry["k_h"] * geometry["k_w"]
     counts = np.arange(1, taps + 1, dtype=np.float64)
@@ -62,13 +65,11 @@ def resolve(n: NodeIn, mode: str) -> Layer:
         act_min=n.act_min,
         act_max=n.act_max,
     )
-    if mode in qparams.FIXED_MODES:
-        real = np.float64(np.float32(x.scale)) / (np.float64(np.float32(n.out.scale)) * counts)
-        mult, shift = qparams.fixed_params(real, mode)
-        consts: dict[str, np.ndarray] = {"mult": mult, "shift": shift}
+    if rq.fixed_point:
+        consts = rq.real_consts(np.float64(np.float32(x.scale)) / (np.float64(np.float32(n.out.scale)) * counts))
     else:
         f = np.float32
-        consts = scale_consts(np.array([f(f(x.scale) / f(f(n.out.scale) * f(c))) for c in counts], f), mode)
+        consts = rq.scale_consts(np.array([f(f(x.scale) / f(f(n.out.scale) * f(c))) for c in counts], f))
     return Layer(KIND, n.node.name, n.node.op_type, [x.name], n.out.name, (1, int(x.shape[1]), *outs), params, consts)
 
 
@@ -148,33 +149,18 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     acc = np.sum(taps, axis=0)
     index = np.broadcast_to(np.maximum(count, 1) - 1, acc.shape)
     c, zp, lo, hi = layer.cname, p["out_zp"], p["act_min"], p["act_max"]
-    if mode in qparams.FIXED_MODES:
-        out = qparams.requant_fixed(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi, mode)
-    elif mode == "ort-int":
-        out = qparams.requant_ort_int(acc, consts[f"{c}_mult"][index], consts[f"{c}_shift"][index], zp, lo, hi)
-    else:
-        out = qparams.requant_ort(acc, consts[f"{c}_scale"][index], zp, lo, hi)
+    values = {k: consts[f"{c}_{k}"][index] for k in ("mult", "shift", "scale") if f"{c}_{k}" in consts}
+    out = requant.for_mode(mode).requant(acc, values, zp, lo, hi)
     return out.reshape(b, *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     p, c = layer.params, layer.cname
-    pool = "{ " + ", ".join(f".{k} = {p[k]}" for k in POOL_KEYS) + " }"
-    avg_fields = {"pool": pool, "in_offset": p["in_offset"], "count_include_pad": p["count_include_pad"]}
-    avg = ("fm_avgpool_params_t", f"{c}_p", avg_fields)
+    avg = fields_from("fm_avgpool_params_t", p)
     if p.get("float_sum"):
-        fields = {"scales": f"{c}_fscale", **{k: p[k] for k in ("out_zp_raw", "raw_shift", "act_min", "act_max")}}
-        return KernelCall(
-            "fm_avgpool_ort_s8", [avg, ("fm_avgpool_ort_t", f"{c}_q", fields)], [f"&{c}_p", f"&{c}_q", "IN0", "OUT"]
-        )
-    fixed = mode != "ort-exact"
-    rq = {
-        "mult": f"{c}_mult" if fixed else "NULL",
-        "shift": f"{c}_shift" if fixed else "NULL",
-        "scale": "NULL" if fixed else f"{c}_scale",
-        **{k: p[k] for k in ("per_channel", "out_zp", "act_min", "act_max")},
-    }
-    return KernelCall("fm_avgpool_s8", [avg, ("fm_requant_t", f"{c}_rq", rq)], [f"&{c}_p", f"&{c}_rq", "IN0", "OUT"])
+        q = fields_from("fm_avgpool_ort_t", {**p, "scales": f"{c}_fscale"})
+        return KernelCall("fm_avgpool_ort_s8", {"p": avg, "q": q}, [0])
+    return KernelCall("fm_avgpool_s8", {"p": avg, "rq": requant_struct(layer, mode)}, [0])
 
 
 def cost(layer: Layer) -> int:

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import NodeIn
 from flightml.compiler.ops.conv import window_geometry, window_params
-from flightml.compiler.ops.maxpool import POOL_KEYS
 
 KIND = "avgpool_div"
 ONNX_OPS: tuple[str, ...] = ()
@@ -53,10 +53,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c, p = layer.cname, layer.params
-    fields = {"pool": "{ " + ", ".join(f".{k} = {p[k]}" for k in POOL_KEYS) + " }", "act_min": p["act_min"]}
-    fields["act_max"] = p["act_max"]
-    return KernelCall("fm_avgpool_div_s8", [("fm_avgpool_div_params_t", f"{c}_p", fields)], [f"&{c}_p", "IN0", "OUT"])
+    return KernelCall("fm_avgpool_div_s8", {"ap": fields_from("fm_avgpool_div_params_t", layer.params)}, [0])
 
 
 def cost(layer: Layer) -> int:

@@ -2,20 +2,20 @@
 
 An op module defines KIND, ONNX_OPS and four faces: `resolve(node_in, mode) -> Layer`,
 `reference(layer, inputs, consts, mode) -> np.ndarray` (batched int64, the arbiter),
-`emit_c(layer) -> KernelCall` and `cost(layer) -> int` (multiply-accumulates).
+`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 from onnx import helper
 
-from flightml.compiler import qparams
+from flightml.compiler import requant
 from flightml.compiler.ir import Layer, QConst, QTensor
 from flightml.errors import InputError
 
@@ -67,15 +67,6 @@ class NodeIn:
         return c
 
 
-@dataclass
-class KernelCall:
-    """What model.c needs for one layer: static const parameter structs and the call arguments."""
-
-    function: str
-    structs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    args: list[str] = field(default_factory=list)
-
-
 def int8_weights(where: str, w: QConst) -> tuple[np.ndarray, int]:
     """Weights -> (int8 data, w_offset); uint8 shifted by -128; per-channel zero points must be equal."""
     zps = np.unique(np.asarray(w.zp, dtype=np.int64))
@@ -117,24 +108,10 @@ def requant_fields(
     params = {"per_channel": int(w_scale.size > 1), "out_zp": out.zp, "act_min": act[0], "act_max": act[1]}
     if act[0] > act[1]:
         raise InputError(f"{where}: empty activation range [{act[0]}, {act[1]}]")
-    if mode in qparams.FIXED_MODES:
-        # tflm: TFLite's order, float64(float32(s_in * s_w)) / float64(s_out); fixedpoint: float64 product
-        prod = np.float32(s_in) * w_scale if mode == "tflm" else np.float64(np.float32(s_in)) * w_scale
-        real = prod.astype(np.float64) / np.float64(np.float32(out.scale))
-        try:
-            mult, shift = qparams.fixed_params(real, mode)
-        except ValueError as exc:
-            raise InputError(f"{where}: {exc}") from None
-        return params, {"mult": mult, "shift": shift}
-    return params, scale_consts(qparams.ort_scale(s_in, w_scale, out.scale), mode)
-
-
-def scale_consts(scale: np.ndarray, mode: str) -> dict[str, np.ndarray]:
-    """ONNX Runtime's float32 scales as constants: `scale` (ort-exact) or mantissa/exponent (ort-int)."""
-    if mode == "ort-int":
-        mult, shift = qparams.ort_int_params(scale)
-        return {"mult": mult, "shift": shift}
-    return {"scale": np.asarray(scale, dtype=np.float32)}
+    try:
+        return params, requant.for_mode(mode).layer_consts(s_in, w_scale, out.scale)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def apply_requant(
@@ -151,36 +128,17 @@ def apply_requant(
         shape[channel_axis] = -1
         return v.reshape(shape)
 
-    if mode in qparams.FIXED_MODES:
-        out = qparams.requant_fixed(
-            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"], mode
-        )
-    elif mode == "ort-int":
-        out = qparams.requant_ort_int(
-            acc, per_channel("mult"), per_channel("shift"), p["out_zp"], p["act_min"], p["act_max"]
-        )
-    else:
-        out = qparams.requant_ort(acc, per_channel("scale"), p["out_zp"], p["act_min"], p["act_max"])
-    return out
+    keys = [k for k in ("mult", "shift", "scale") if f"{layer.cname}_{k}" in consts]
+    values = {k: per_channel(k) for k in keys}
+    return requant.for_mode(mode).requant(acc, values, p["out_zp"], p["act_min"], p["act_max"])
 
 
-def requant_struct(layer: Layer, mode: str) -> tuple[str, str, dict[str, Any]]:
-    """The fm_requant_t struct of a layer (model.c)."""
-    p, c = layer.params, layer.cname
-    fixed = mode != "ort-exact"  # fixedpoint and ort-int use the integer mult/shift arrays
-    fields = {
-        "mult": f"{c}_mult" if fixed else "NULL",
-        "shift": f"{c}_shift" if fixed else "NULL",
-        "scale": "NULL" if fixed else f"{c}_scale",
-        "per_channel": p["per_channel"],
-        "out_zp": p["out_zp"],
-        "act_min": p["act_min"],
-        "act_max": p["act_max"],
-    }
-    return ("fm_requant_t", f"{c}_rq", fields)
+def requant_struct(layer: Layer, mode: str) -> dict[str, Any]:
+    """The fm_requant_t field values of a layer (model.c)."""
+    return requant.for_mode(mode).struct(layer.cname, layer.params)
 
 
-def params_struct(layer: Layer, ctype: str, suffix: str, keys: list[str], rename: dict[str, str] | None = None):
-    """A kernel params struct from layer.params (`rename` maps struct field -> params key)."""
-    rename = rename or {}
-    return (ctype, f"{layer.cname}_{suffix}", {k: layer.params[rename.get(k, k)] for k in keys})
+def weights_and_bias(layer: Layer) -> list[str]:
+    """The constant arguments of a weighted layer: its weights and its bias (or NULL)."""
+    c = layer.cname
+    return [f"{c}_weights", f"{c}_bias" if "bias" in layer.consts else "NULL"]

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import qparams, requant
+from flightml.compiler.abi import KernelCall
 from flightml.compiler.ir import Layer, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn
+from flightml.compiler.ops.common import NodeIn
 
 KIND = "concat"
 ONNX_OPS = ("Concat",)
@@ -21,9 +22,10 @@ ONNX_OPS = ("Concat",)
 def requant_table(x: QTensor, out: QTensor, mode: str) -> np.ndarray:
     """int8[256]: the output value of every input value v (index v + 128), int8 domain."""
     v = np.arange(-128, 128, dtype=np.int64)
-    if mode in qparams.FIXED_MODES:
-        mult, shift = qparams.fixed_params(np.array([np.float32(x.scale) / np.float64(np.float32(out.scale))]), mode)
-        y = qparams.requant_fixed(v - x.zp, mult[0], shift[0], out.zp, -128, 127, mode)
+    rq = requant.for_mode(mode)
+    if rq.fixed_point:
+        k = rq.real_consts(np.array([np.float32(x.scale) / np.float64(np.float32(out.scale))]))
+        y = rq.requant(v - x.zp, {"mult": k["mult"][0], "shift": k["shift"][0]}, out.zp, -128, 127)
     else:
         y = qparams.quantize_float(qparams.dequantize(v, x.scale, x.zp), out.scale, out.zp)
     return y.astype(np.int8)
@@ -59,18 +61,9 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     c, n = layer.cname, len(layer.inputs)
-    ins = ", ".join(f"IN{i}" for i in range(n))
-    tables = ", ".join(f"{c}_table{i}" if f"table{i}" in layer.consts else "NULL" for i in range(n))
-    params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": f"{c}_tables"}
-    return KernelCall(
-        "fm_concat_s8",
-        [
-            ("int8_t *const", f"{c}_tables[{n}]", {"": f"{{ {tables} }}"}),
-            ("fm_concat_params_t", f"{c}_p", params),
-            ("int8_t *const", f"{c}_inputs[{n}]", {"": f"{{ {ins} }}"}),
-        ],
-        [f"&{c}_p", f"{c}_inputs", "OUT"],
-    )
+    tables = [f"{c}_table{i}" if f"table{i}" in layer.consts else "NULL" for i in range(n)]
+    params = {"n_inputs": n, "outer": layer.params["outer"], "chunk": f"{c}_chunk", "tables": tables}
+    return KernelCall("fm_concat_s8", {"p": params}, list(range(n)))
 
 
 def cost(layer: Layer) -> int:

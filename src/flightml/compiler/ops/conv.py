@@ -13,40 +13,21 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import (
-    KernelCall,
     NodeIn,
     apply_requant,
     check_accumulator,
     int8_weights,
     int32_bias,
-    params_struct,
     requant_fields,
     requant_struct,
+    weights_and_bias,
 )
 
 KIND = "conv"
 ONNX_OPS = ("Conv",)
-CONV_KEYS = [
-    "in_c",
-    "in_h",
-    "in_w",
-    "out_c",
-    "out_h",
-    "out_w",
-    "k_h",
-    "k_w",
-    "stride_h",
-    "stride_w",
-    "dil_h",
-    "dil_w",
-    "pad_top",
-    "pad_left",
-    "groups",
-    "in_offset",
-    "w_offset",
-]
 
 
 # The window geometry fields of the kernel params structs, in window_params() order.
@@ -255,12 +236,11 @@ def scratch_bytes(layer: Layer) -> int:
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
     return KernelCall(
         kernel_for(layer.params),
-        [params_struct(layer, "fm_conv_params_t", "p", CONV_KEYS), requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
+        {"p": fields_from("fm_conv_params_t", layer.params), "rq": requant_struct(layer, mode)},
+        [0],
+        weights_and_bias(layer),
     )
 
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops import conv, maxpool
-from flightml.compiler.ops.common import KernelCall, NodeIn, apply_requant, params_struct, requant_struct
+from flightml.compiler.ops.common import NodeIn, apply_requant, requant_struct, weights_and_bias
 
 KIND = "conv_maxpool"
 ONNX_OPS: tuple[str, ...] = ()
@@ -56,16 +57,13 @@ def scratch_bytes(layer: Layer) -> int:
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
-    pool_struct = params_struct(
-        layer, "fm_pool_params_t", "pool", maxpool.POOL_KEYS, {k: f"pool_{k}" for k in maxpool.POOL_KEYS}
-    )
-    return KernelCall(
-        kernel_for(layer.params),
-        [params_struct(layer, "fm_conv_params_t", "p", conv.CONV_KEYS), pool_struct, requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_pool", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
-    )
+    p = layer.params
+    structs = {
+        "p": fields_from("fm_conv_params_t", p),
+        "pool": fields_from("fm_pool_params_t", p, "pool_"),
+        "rq": requant_struct(layer, mode),
+    }
+    return KernelCall(kernel_for(p), structs, [0], weights_and_bias(layer))
 
 
 def kernel_for(p: Mapping[str, int]) -> str:

@@ -11,22 +11,21 @@ from collections.abc import Mapping
 import numpy as np
 
 from flightml.compiler import qparams
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import (
-    KernelCall,
     NodeIn,
     apply_requant,
     check_accumulator,
     int8_weights,
     int32_bias,
-    params_struct,
     requant_fields,
     requant_struct,
+    weights_and_bias,
 )
 
 KIND = "fc"
 ONNX_OPS = ("Gemm", "MatMul")
-FC_KEYS = ["rows", "in_features", "out_features", "in_offset", "w_offset"]
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
@@ -88,13 +87,8 @@ def scratch_bytes(layer: Layer) -> int:
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    bias = f"{c}_bias" if "bias" in layer.consts else "NULL"
-    return KernelCall(
-        "fm_fc_s8",
-        [params_struct(layer, "fm_fc_params_t", "p", FC_KEYS), requant_struct(layer, mode)],
-        [f"&{c}_p", f"&{c}_rq", "IN0", f"{c}_weights", bias, "SCRATCH", "OUT"],
-    )
+    structs = {"p": fields_from("fm_fc_params_t", layer.params), "rq": requant_struct(layer, mode)}
+    return KernelCall("fm_fc_s8", structs, [0], weights_and_bias(layer))
 
 
 def cost(layer: Layer) -> int:

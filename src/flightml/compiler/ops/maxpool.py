@@ -10,13 +10,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
-from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
-from flightml.compiler.ops.conv import WINDOW_KEYS, window_geometry, window_params
+from flightml.compiler.ops.common import NodeIn
+from flightml.compiler.ops.conv import window_geometry, window_params
 
 KIND = "maxpool"
 ONNX_OPS = ("MaxPool",)
-POOL_KEYS = ["channels", *WINDOW_KEYS]
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
@@ -38,7 +38,7 @@ def resolve(n: NodeIn, mode: str) -> Layer:
 
 def pool_max(x: np.ndarray, p: Mapping[str, int], prefix: str = "") -> np.ndarray:
     """Batched max pooling of int64 x [B, C, in_h, in_w] with params `prefix + key`."""
-    g = {k: p[prefix + k] for k in POOL_KEYS}
+    g = fields_from("fm_pool_params_t", p, prefix)
     b = x.shape[0]
     x = x.reshape(b, g["channels"], g["in_h"], g["in_w"]).astype(np.int64)
     span_h = (g["out_h"] - 1) * g["stride_h"] + (g["k_h"] - 1) * g["dil_h"] + 1
@@ -66,10 +66,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    return KernelCall(
-        "fm_maxpool_s8", [params_struct(layer, "fm_pool_params_t", "p", POOL_KEYS)], [f"&{c}_p", "IN0", "OUT"]
-    )
+    return KernelCall("fm_maxpool_s8", {"p": fields_from("fm_pool_params_t", layer.params)}, [0])
 
 
 def cost(layer: Layer) -> int:

@@ -21,14 +21,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
+from flightml.compiler import qparams, requant
+from flightml.compiler.abi import KernelCall, field_names, fields_from
 from flightml.compiler.ir import Layer, QTensor
-from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
+from flightml.compiler.ops.common import NodeIn
 from flightml.errors import InputError
 
 KIND = "softmax"
 ONNX_OPS = ("Softmax",)
-SM_KEYS = ["rows", "depth", "input_mult", "input_shift", "diff_min", "out_mult", "out_shift", "out_zp"]
 SCALED_DIFF_BITS = 5  # TFLite kScaledDiffIntegerBits
 ACCUM_BITS = 12  # TFLite kAccumulationIntegerBits
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -53,14 +53,12 @@ def softmax_layer(where: str, node: str, op: str, x: QTensor, out: QTensor, mode
     """The softmax Layer of activation `x` -> `out` (a front end's entry point: ONNX and TFLite)."""
     depth = int(x.shape[-1])
     rows = x.size // max(depth, 1)
-    params = dict.fromkeys(SM_KEYS, 0) | {"rows": rows, "depth": depth, "out_zp": out.zp}
+    params = dict.fromkeys(field_names("fm_softmax_params_t"), 0) | {"rows": rows, "depth": depth, "out_zp": out.zp}
     consts: dict[str, np.ndarray] = {}
-    if mode == "ort-int":
-        raise InputError(
-            f"{where}: Softmax is not available in ort-int mode (ONNX Runtime's arithmetic needs a float32 "
-            "division); use fixedpoint or ort-exact"
-        )
-    if mode in qparams.FIXED_MODES:  # tflm: the same TFLite algorithm
+    rq = requant.for_mode(mode)
+    if rq.refusal("Softmax"):
+        raise InputError(f"{where}: {rq.refusal('Softmax')}")
+    if rq.fixed_point:  # tflm: the same TFLite algorithm
         if depth >= 512:  # the Q12.19 sum and TFLite's final shift stay in range below 512 values
             raise InputError(f"{where}: fixedpoint Softmax supports at most 511 values per row, got {depth}")
         params.update(tflite_params(where, float(np.float32(x.scale)), beta))
@@ -159,7 +157,7 @@ def _clz32(x: np.ndarray) -> np.ndarray:
 
 
 def softmax_tflite(x: np.ndarray, p: Mapping[str, int]) -> np.ndarray:
-    """int8 rows [..., depth] -> int8 output, TFLite reference_ops::Softmax (params as SM_KEYS)."""
+    """int8 rows [..., depth] -> int8 output, TFLite reference_ops::Softmax (params as fm_softmax_params_t)."""
     mult, shift, diff_min = p["input_mult"], p["input_shift"], p["diff_min"]
     x = np.asarray(x, np.int64)
     diff = x - x.max(axis=-1, keepdims=True)
@@ -190,22 +188,16 @@ def softmax_ort(x: np.ndarray, table: np.ndarray, zp: int) -> np.ndarray:
 def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.ndarray], mode: str) -> np.ndarray:
     p = layer.params
     x = inputs[0].reshape(inputs[0].shape[0], p["rows"], p["depth"])
-    fixed = mode in qparams.FIXED_MODES
+    fixed = requant.for_mode(mode).fixed_point
     out = softmax_tflite(x, p) if fixed else softmax_ort(x, consts[f"{layer.cname}_table"], p["out_zp"])
     return out.reshape(x.shape[0], *layer.out_shape[1:])
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    if mode in qparams.FIXED_MODES:
-        return KernelCall(
-            "fm_softmax_s8", [params_struct(layer, "fm_softmax_params_t", "p", SM_KEYS)], [f"&{c}_p", "IN0", "OUT"]
-        )
-    return KernelCall(
-        "fm_softmax_ort_s8",
-        [params_struct(layer, "fm_softmax_params_t", "p", SM_KEYS)],
-        [f"&{c}_p", f"{c}_table", "IN0", "OUT"],
-    )
+    structs = {"p": fields_from("fm_softmax_params_t", layer.params)}
+    if requant.for_mode(mode).fixed_point:
+        return KernelCall("fm_softmax_s8", structs, [0])
+    return KernelCall("fm_softmax_ort_s8", structs, [0], [f"{layer.cname}_table"])
 
 
 def cost(layer: Layer) -> int:

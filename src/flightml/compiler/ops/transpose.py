@@ -11,12 +11,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
-from flightml.compiler.ops.common import KernelCall, NodeIn, params_struct
+from flightml.compiler.ops.common import NodeIn
 
 KIND = "transpose"
 ONNX_OPS = ("Transpose",)
-TR_KEYS = ["d0", "d1", "d2", "d3", "s0", "s1", "s2", "s3"]
 
 
 def _perm(n: NodeIn, rank: int) -> list[int]:
@@ -66,10 +66,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 
 def emit_c(layer: Layer, mode: str) -> KernelCall:
-    c = layer.cname
-    return KernelCall(
-        "fm_transpose_s8", [params_struct(layer, "fm_transpose_params_t", "p", TR_KEYS)], [f"&{c}_p", "IN0", "OUT"]
-    )
+    return KernelCall("fm_transpose_s8", {"p": fields_from("fm_transpose_params_t", layer.params)}, [0])
 
 
 def cost(layer: Layer) -> int:

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from flightml.artifacts import RunDir, read_json
+from flightml.compiler import requant
 from flightml.report.base import Check, Figures, Section, md_table
 
 ORDER = 30
@@ -70,7 +71,7 @@ def _verification(results: dict[str, dict[str, Any]]) -> tuple[str, list[Check]]
                 f"{r['bitexact_vs_reference']:.2%} of {r['samples']} test samples",
             )
         )
-        if mode == "ort-exact":
+        if requant.for_mode(mode).ort_arithmetic:
             checks.append(
                 Check(
                     "ort-exact C equals ONNX Runtime",
