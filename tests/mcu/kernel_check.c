@@ -77,7 +77,8 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
 
 /* big: many channels (the matrix-multiply path's blocks of output channels and chunks of the patch),
  * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2; small
- * planes through the padded copy, a third larger ones through the row path);
+ * planes through the padded copy, a third larger ones through the row path, a quarter 3 x 3 planes with
+ * 3 x 3 taps and padding 1);
  * else the small shapes of every path. */
 /* The pair entry points (fm_kernels.h) on the same case: equal to the portable set on their shapes; the DSP
  * set refuses every other shape (FM_ERR_PARAM) rather than link a scalar fallback. */
@@ -109,6 +110,7 @@ static int conv_case(int pooled, int big, int dw) {
     fm_requant_t rq;
     int32_t groups = big ? 1 + (int32_t)rnd(2) : 1 + (int32_t)rnd(3), n, i, rd, rr;
     const int32_t *bias = rnd(4) ? b : 0;
+    const int plane3 = dw && rnd(4) == 0; /* the 3 x 3 plane path: 3 x 3 taps, stride 1, padding 1 */
     p.groups = groups;
     p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
     p.out_c = groups * (big ? span(4, 48 / groups) : span(1, 12 / groups + 1));
@@ -146,6 +148,10 @@ static int conv_case(int pooled, int big, int dw) {
     p.pad_left = span(0, p.k_w - 1);
     p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
     p.out_w = out_dim(p.in_w, p.pad_left, p.k_w, p.dil_w, p.stride_w, span(0, p.k_w - 1));
+    if (plane3) {
+        p.in_h = p.in_w = p.out_h = p.out_w = p.k_h = p.k_w = 3;
+        p.stride_h = p.stride_w = p.dil_h = p.dil_w = p.pad_top = p.pad_left = 1;
+    }
     if (p.out_h < 1 || p.out_w < 1 || p.out_c * p.out_h * p.out_w > 2048) return 0;
     p.in_offset = span(-127, 128);
     p.w_offset = rnd(2) ? 0 : span(-127, 128);

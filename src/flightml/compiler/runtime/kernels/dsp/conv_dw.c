@@ -198,6 +198,70 @@ static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const 
     }
 }
 
+/* Low lane of a, low lane of b as the high lane (PKHBT). */
+static inline int16x2_t fm_dw_pkbb(int16x2_t a, int16x2_t b) {
+    int16x2_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* Low lane of b, high lane of a (PKHTB). */
+static inline int16x2_t fm_dw_pktb(int16x2_t a, int16x2_t b) {
+    int16x2_t r;
+    __asm__("pkhtb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* Row v = (x0, x1, x2, .) widened with offset xo, times the row of weights (W01, W12) = ((w0, w1), (w1, w2)),
+ * added to the outputs (o0, o1, o2) of a 3 x 3 plane (padding 1: o0 reads x0 and x1, o2 x1 and x2). */
+static inline __attribute__((always_inline)) void fm_dw3_row(int16x2_t xo, uint32_t v, int16x2_t w01, int16x2_t w12,
+                                                             int32_t *o) {
+    const int16x2_t lo = __sxtab16(xo, (int8x4_t)v), hi = fm_dsp_hi(xo, v);
+    const int16x2_t p01 = fm_dw_pkbb(lo, hi), p12 = fm_dw_pktb(lo, hi);
+    o[0] = __smlad(p01, w12, o[0]);
+    o[1] = __smlatt(lo, w12, __smlad(p01, w01, o[1]));
+    o[2] = __smlad(p12, w01, o[2]);
+}
+
+/* One channel of a 3 x 3 depthwise convolution on a 3 x 3 plane x, stride 1, padding 1 (VWW's last
+ * layers): all 9 outputs in registers, each input row widened once, no padded copy; w the channel's 9
+ * weights, fast an inline rule (a constant). Rows are read as words at x, x + 3 and x + 5 (shifted):
+ * nothing past the plane. */
+static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, const int8_t *w, int16x2_t xo,
+                                                           int16x2_t wo, const fm_dsp_chq_t *q, int32_t fast,
+                                                           int8_t *out) {
+    const uint32_t v0 = fm_dsp_ld4(w), v1 = fm_dsp_ld4(w + 3), v2 = fm_dsp_ld4(w + 5) >> 8;
+    const int16x2_t e0 = __sxtab16(wo, (int8x4_t)v0), d0 = fm_dsp_hi(wo, v0);
+    const int16x2_t e1 = __sxtab16(wo, (int8x4_t)v1), d1 = fm_dsp_hi(wo, v1);
+    const int16x2_t e2 = __sxtab16(wo, (int8x4_t)v2), d2 = fm_dsp_hi(wo, v2);
+    const int16x2_t a0 = fm_dw_pkbb(e0, d0), b0 = fm_dw_pktb(e0, d0);
+    const int16x2_t a1 = fm_dw_pkbb(e1, d1), b1 = fm_dw_pktb(e1, d1);
+    const int16x2_t a2 = fm_dw_pkbb(e2, d2), b2 = fm_dw_pktb(e2, d2);
+    const int32_t init = q->init, mult = q->mult, add = q->add, rshift = q->rshift;
+    int32_t o[9] = {init, init, init, init, init, init, init, init, init}, i;
+    uint32_t v = fm_dsp_ld4(x);
+    fm_dw3_row(xo, v, a1, b1, o);
+    fm_dw3_row(xo, v, a0, b0, o + 3);
+    v = fm_dsp_ld4(x + 3);
+    fm_dw3_row(xo, v, a2, b2, o);
+    fm_dw3_row(xo, v, a1, b1, o + 3);
+    fm_dw3_row(xo, v, a0, b0, o + 6);
+    v = fm_dsp_ld4(x + 5) >> 8;
+    fm_dw3_row(xo, v, a2, b2, o + 3);
+    fm_dw3_row(xo, v, a1, b1, o + 6);
+    for (i = 0; i < 9; ++i) out[i] = fm_dsp_rqk(o[i], fast, mult, add, rshift);
+}
+
+/* fm_dw3x3 with the inline rule q->fast (not 0) as a constant, out of line (few live values). */
+static __attribute__((noinline)) void fm_dw3x3_call(const int8_t *x, const int8_t *w, int16x2_t xo, int16x2_t wo,
+                                                    const fm_dsp_chq_t *q, int8_t *out) {
+    if (q->fast == FM_DSP_FIXED) {
+        fm_dw3x3(x, w, xo, wo, q, FM_DSP_FIXED, out);
+    } else {
+        fm_dw3x3(x, w, xo, wo, q, FM_DSP_TFLM, out);
+    }
+}
+
 /* Output rows of one channel (stride along w a constant in each call, for the tap code). */
 static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, const int16x2_t *w1,
                           const fm_conv_params_t *p, const fm_dsp_chq_t *q, const fm_requant_t *rq,
@@ -262,6 +326,9 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
     int32_t c, kh, rows = 0;
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
+    const int16x2_t wo = fm_dsp_pair(w_offset);
+    const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && k_h == 3 &&
+                       p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->pad_top == 1 && p->pad_left == 1;
     d.pad = (int8_t)(-p->in_offset);
     if (pw > 0) { /* small planes: every pair inside the padded copy */
         pp.in_h = rows;
@@ -285,6 +352,10 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     for (c = 0; c < p->out_c; ++c) {
         const int8_t *w = weights + c * k_h * 3, *x = input + c * plane;
         fm_dsp_chq_load(rq, bias, c, k_h * 3, &q);
+        if (plane3 && q.fast) { /* an inline rule: all 9 outputs in registers */
+            fm_dw3x3_call(x, w, d.xo, wo, &q, output + c * oplane);
+            continue;
+        }
         for (kh = 0; kh < k_h; ++kh, w += 3) {
             const uint32_t w0 = (uint16_t)(w[0] + w_offset), w2 = (uint16_t)(w[2] + w_offset);
             w02[kh] = (int16x2_t)(w0 | w2 << 16);
