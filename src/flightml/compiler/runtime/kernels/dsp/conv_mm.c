@@ -177,12 +177,33 @@ static __attribute__((noinline)) void fm_mm_mac(const int8_t *col, const int16_t
     }
 }
 
+/* fm_mm_out for two positions when every channel of the block takes the inline rule `fast` (a
+ * constant): pointer walks, no per-channel dispatch. */
+static inline __attribute__((always_inline)) void fm_mm_out_fast(const int32_t *acc, const fm_dsp_chq_t *q,
+                                                                 int32_t nb, int8_t *out, int32_t stride,
+                                                                 int32_t fast) {
+    const fm_dsp_chq_t *end = q + nb;
+    for (; q != end; ++q, acc += 2, out += stride) {
+        const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+        out[0] = fm_dsp_rqk(acc[0], fast, mult, add, rshift);
+        out[1] = fm_dsp_rqk(acc[1], fast, mult, add, rshift);
+    }
+}
+
 /* Outputs of channels n0 + j, j < nb, at positions out[j * stride] (acc[2j]) and, when `two`,
- * out[j * stride + 1] (acc[2j + 1]). */
+ * out[j * stride + 1] (acc[2j + 1]); `kind` is the inline rule every channel takes, or 0. */
 static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp_chq_t *q, int32_t nb,
                                                 const fm_requant_t *rq, const int32_t *bias, int32_t n0, int8_t *out,
-                                                int32_t stride, int32_t two) {
+                                                int32_t stride, int32_t two, int32_t kind) {
     int32_t j;
+    if (two && kind == FM_DSP_FIXED) {
+        fm_mm_out_fast(acc, q, nb, out, stride, FM_DSP_FIXED);
+        return;
+    }
+    if (two && kind == FM_DSP_TFLM) {
+        fm_mm_out_fast(acc, q, nb, out, stride, FM_DSP_TFLM);
+        return;
+    }
     for (j = 0; j < nb; ++j, out += stride) {
         const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
         if (q[j].fast == FM_DSP_FIXED) { /* the int8 rule, constants loaded once for both positions */
@@ -294,7 +315,7 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
     const int32_t c_last = (cin_g - 1) / cc * cc; /* the last pass: the only one whose length can be odd */
     const int inside = taps == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                        (p->out_w - 1) * p->stride_w < p->in_w;
-    int32_t g, n0, pa, pb, c0, j;
+    int32_t g, n0, pa, pb, c0, j, kind;
     k.in_h = p->in_h;
     k.in_w = p->in_w;
     k.plane = p->in_h * p->in_w;
@@ -318,7 +339,10 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
         for (n0 = g * cout_g; n0 < (g + 1) * cout_g; n0 += FM_MM_ROWS) {
             const int32_t nb = (g + 1) * cout_g - n0 < FM_MM_ROWS ? (g + 1) * cout_g - n0 : FM_MM_ROWS;
             int8_t *out = output + n0 * oplane;
-            for (j = 0; j < nb; ++j) fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
+            for (j = 0, kind = -1; j < nb; ++j) {
+                const int32_t fast = fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
+                kind = kind == -1 || kind == fast ? fast : 0;
+            }
             fm_mm_tail_weights(weights + n0 * len + c_last * taps, len, (cin_g - c_last) * taps, nb, w_offset, tw);
             for (pa = 0; pa < oplane; pa += 2) { /* positions pa and pb (the last twice when the count is odd) */
                 pb = pa + 1 < oplane ? pa + 1 : pa;
@@ -338,7 +362,7 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
                     fm_mm_mac(col, xq, n, weights + n0 * len + c0 * taps, len, nb, in_offset, w_offset, tw,
                               acc);
                 }
-                fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa);
+                fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa, kind);
             }
         }
     }
