@@ -19,8 +19,8 @@ static uint32_t seed = 12345u;
 static int8_t x[4096], w[65536], y_dsp[2048], y_ref[2048];
 static int32_t b[64], mult[64];
 static int8_t shift[64];
-/* kernel scratch, separate per set: the most any shape here needs (conv_mm.c: 2,440 bytes) */
-static uint64_t s_dsp[320], s_ref[320]; /* 8-byte aligned, as the planner places it */
+/* kernel scratch, separate per set: the most any shape here needs (conv_mm.c: 2,696 bytes) */
+static uint64_t s_dsp[337], s_ref[337]; /* 8-byte aligned, as the planner places it */
 
 static uint32_t rnd(uint32_t n) {
     seed = seed * 1664525u + 1013904223u;

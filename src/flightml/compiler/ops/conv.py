@@ -179,7 +179,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
 # Kernel work memory (scratch), as the kernels carve it:
 PAIR_TILE, PAIR_WIN, PAIR_ROWS = 128, 32, 16  # FM_PAIR_TILE, FM_PAIR_WIN, FM_PAIR_ROWS (kernels/dsp/conv_pair.c)
-MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512  # kernels/dsp/conv_mm.c: q, acc, xq, col
+MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512 + 64 * 4  # kernels/dsp/conv_mm.c: q, acc, xq, col, tw
 PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its entry points take non-NULL)
 
 

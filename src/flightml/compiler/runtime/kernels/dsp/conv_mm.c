@@ -134,31 +134,76 @@ static inline int32_t fm_mm_at(const fm_mm_ctx_t *k, int32_t pos, int32_t out_w)
     return oh * k->stride_h * k->in_w + (pos - oh * out_w) * k->stride_w;
 }
 
+/* The last n % 4 (1 to 3) values of weight rows j < nb (row length k, from w + 4 * (n / 4)) plus w_offset,
+ * zero-padded to 4 and packed as int16 pairs {0, 1}, {2, 3} at tw[2j], tw[2j + 1] (once per block). */
+static void fm_mm_tail_weights(const int8_t *w, int32_t k, int32_t n, int32_t nb, int32_t w_offset, int32_t *tw) {
+    const int32_t i0 = n & ~3, r = n - i0;
+    int32_t j, i;
+    for (j = 0; j < nb; ++j, w += k) {
+        uint16_t v[4] = {0, 0, 0, 0};
+        for (i = 0; i < r; ++i) v[i] = (uint16_t)(int16_t)(w[i0 + i] + w_offset);
+        tw[2 * j] = (int32_t)((uint32_t)v[0] | (uint32_t)v[1] << 16);
+        tw[2 * j + 1] = (int32_t)((uint32_t)v[2] | (uint32_t)v[3] << 16);
+    }
+}
+
+/* The last r = n % 4 (1 to 3) values of column x plus in_offset, as fm_mm_tail_weights packs weights. */
+static inline void fm_mm_tail_column(const int8_t *x, int32_t r, int32_t in_offset, int16x2_t *lo, int16x2_t *hi) {
+    uint16_t v[4] = {0, 0, 0, 0};
+    int32_t i;
+    for (i = 0; i < r; ++i) v[i] = (uint16_t)(int16_t)(x[i] + in_offset);
+    *lo = (int16x2_t)((uint32_t)v[0] | (uint32_t)v[1] << 16);
+    *hi = (int16x2_t)((uint32_t)v[2] | (uint32_t)v[3] << 16);
+}
+
 /* Two columns (A: col, xq; B: col + FM_MM_CHUNK, xq + FM_DSP_COLB) against weight rows j < nb (row
  * length k, n values from w): acc[2j] += A . row j, acc[2j + 1] += B . row j. Rows in pairs (an odd
- * count pairs the last row with itself into acc[2nb], acc[2nb + 1], unused). */
+ * count pairs the last row with itself into acc[2nb], acc[2nb + 1], unused). The last n % 4 values
+ * take two SMLADs per row and column against tw (fm_mm_tail_weights of these rows). */
 static __attribute__((noinline)) void fm_mm_mac(const int8_t *col, const int16_t *xq, int32_t n, const int8_t *w,
                                                 int32_t k, int32_t nb, int32_t in_offset, int32_t w_offset,
-                                                int32_t *acc) {
+                                                const int32_t *tw, int32_t *acc) {
     const int32_t n4 = n / 4;
-    int32_t j, i;
+    int32_t j;
+    int16x2_t a0, a1, b0, b1;
     for (j = 0; j < nb; j += 2) fm_dsp_mac2x2(xq, w + j * k, j + 1 < nb ? k : 0, n4, w_offset, acc + 2 * j);
-    for (i = 4 * n4; i < n; ++i) {
-        const int32_t xa = (int32_t)col[i] + in_offset, xb = (int32_t)col[FM_MM_CHUNK + i] + in_offset;
-        for (j = 0; j < nb; ++j) {
-            const int32_t wv = (int32_t)w[j * k + i] + w_offset;
-            acc[2 * j] += xa * wv;
-            acc[2 * j + 1] += xb * wv;
-        }
+    if (n == 4 * n4) return;
+    fm_mm_tail_column(col + 4 * n4, n - 4 * n4, in_offset, &a0, &a1);
+    fm_mm_tail_column(col + FM_MM_CHUNK + 4 * n4, n - 4 * n4, in_offset, &b0, &b1);
+    for (j = 0; j < nb; ++j, tw += 2, acc += 2) {
+        const int16x2_t t0 = (int16x2_t)tw[0], t1 = (int16x2_t)tw[1];
+        acc[0] = __smlad(a1, t1, __smlad(a0, t0, acc[0]));
+        acc[1] = __smlad(b1, t1, __smlad(b0, t0, acc[1]));
+    }
+}
+
+/* fm_mm_out for two positions when every channel of the block takes the inline rule `fast` (a
+ * constant): pointer walks, no per-channel dispatch. */
+static inline __attribute__((always_inline)) void fm_mm_out_fast(const int32_t *acc, const fm_dsp_chq_t *q,
+                                                                 int32_t nb, int8_t *out, int32_t stride,
+                                                                 int32_t fast) {
+    const fm_dsp_chq_t *end = q + nb;
+    for (; q != end; ++q, acc += 2, out += stride) {
+        const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+        out[0] = fm_dsp_rqk(acc[0], fast, mult, add, rshift);
+        out[1] = fm_dsp_rqk(acc[1], fast, mult, add, rshift);
     }
 }
 
 /* Outputs of channels n0 + j, j < nb, at positions out[j * stride] (acc[2j]) and, when `two`,
- * out[j * stride + 1] (acc[2j + 1]). */
+ * out[j * stride + 1] (acc[2j + 1]); `kind` is the inline rule every channel takes, or 0. */
 static __attribute__((noinline)) void fm_mm_out(const int32_t *acc, const fm_dsp_chq_t *q, int32_t nb,
                                                 const fm_requant_t *rq, const int32_t *bias, int32_t n0, int8_t *out,
-                                                int32_t stride, int32_t two) {
+                                                int32_t stride, int32_t two, int32_t kind) {
     int32_t j;
+    if (two && kind == FM_DSP_FIXED) {
+        fm_mm_out_fast(acc, q, nb, out, stride, FM_DSP_FIXED);
+        return;
+    }
+    if (two && kind == FM_DSP_TFLM) {
+        fm_mm_out_fast(acc, q, nb, out, stride, FM_DSP_TFLM);
+        return;
+    }
     for (j = 0; j < nb; ++j, out += stride) {
         const int32_t mult = q[j].mult, add = q[j].add, rshift = q[j].rshift;
         if (q[j].fast == FM_DSP_FIXED) { /* the int8 rule, constants loaded once for both positions */
@@ -252,23 +297,25 @@ static inline void fm_mm_init(int32_t *acc, const fm_dsp_chq_t *q, int32_t nb) {
     }
 }
 
-/* Scratch, 2,440 bytes (ops/conv.py: MM_SCRATCH): q[FM_MM_ROWS], acc[2 * FM_MM_ROWS + 2],
- * xq[2 * FM_DSP_COLB], col[2 * FM_MM_CHUNK]. */
+/* Scratch, 2,696 bytes (ops/conv.py: MM_SCRATCH): q[FM_MM_ROWS], acc[2 * FM_MM_ROWS + 2],
+ * xq[2 * FM_DSP_COLB], col[2 * FM_MM_CHUNK], tw[2 * FM_MM_ROWS]. */
 static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                     const int32_t *bias, void *scratch, int8_t *output) {
     fm_dsp_chq_t *q = (fm_dsp_chq_t *)__builtin_assume_aligned(scratch, 8); /* pairs of acc: STRD */
     int32_t *acc = (int32_t *)(q + FM_MM_ROWS);
     int16_t *xq = (int16_t *)(acc + 2 * FM_MM_ROWS + 2);
     int8_t *col = (int8_t *)(xq + 2 * FM_DSP_COLB);
+    int32_t *tw = (int32_t *)__builtin_assume_aligned(col + 2 * FM_MM_CHUNK, 8);
     fm_mm_ctx_t k;
     const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups, taps = p->k_h * p->k_w;
     const int32_t len = cin_g * taps, oplane = p->out_h * p->out_w, in_offset = p->in_offset;
     const int32_t w_offset = p->w_offset, out_w = p->out_w;
     /* input channels per pass: all, or a multiple of 4 whose patch values fit the chunk */
     const int32_t cc = len <= FM_MM_CHUNK ? cin_g : (FM_MM_CHUNK / taps) & ~3;
+    const int32_t c_last = (cin_g - 1) / cc * cc; /* the last pass: the only one whose length can be odd */
     const int inside = taps == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                        (p->out_w - 1) * p->stride_w < p->in_w;
-    int32_t g, n0, pa, pb, c0, j;
+    int32_t g, n0, pa, pb, c0, j, kind;
     k.in_h = p->in_h;
     k.in_w = p->in_w;
     k.plane = p->in_h * p->in_w;
@@ -292,7 +339,11 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
         for (n0 = g * cout_g; n0 < (g + 1) * cout_g; n0 += FM_MM_ROWS) {
             const int32_t nb = (g + 1) * cout_g - n0 < FM_MM_ROWS ? (g + 1) * cout_g - n0 : FM_MM_ROWS;
             int8_t *out = output + n0 * oplane;
-            for (j = 0; j < nb; ++j) fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
+            for (j = 0, kind = -1; j < nb; ++j) {
+                const int32_t fast = fm_dsp_chq_load(rq, bias, n0 + j, len, &q[j]);
+                kind = kind == -1 || kind == fast ? fast : 0;
+            }
+            fm_mm_tail_weights(weights + n0 * len + c_last * taps, len, (cin_g - c_last) * taps, nb, w_offset, tw);
             for (pa = 0; pa < oplane; pa += 2) { /* positions pa and pb (the last twice when the count is odd) */
                 pb = pa + 1 < oplane ? pa + 1 : pa;
                 fm_mm_init(acc, q, nb);
@@ -308,9 +359,10 @@ static __attribute__((noinline)) void fm_dsp_conv_mm(const fm_conv_params_t *p, 
                         fm_mm_gather(&k, pa / out_w, pa % out_w, c0, n / taps, col, xq);
                         fm_mm_gather(&k, pb / out_w, pb % out_w, c0, n / taps, col + FM_MM_CHUNK, xq + FM_DSP_COLB);
                     }
-                    fm_mm_mac(col, xq, n, weights + n0 * len + c0 * taps, len, nb, in_offset, w_offset, acc);
+                    fm_mm_mac(col, xq, n, weights + n0 * len + c0 * taps, len, nb, in_offset, w_offset, tw,
+                              acc);
                 }
-                fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa);
+                fm_mm_out(acc, q, nb, rq, bias, n0, out + pa, oplane, pb != pa, kind);
             }
         }
     }
