@@ -177,10 +177,10 @@ def instrument_runs(
     epochs: int | None,
     tmp: Path,
     splits: dict[int, tuple[Path, ...]],
-    adapt: str,
+    adapt: bool,
 ) -> dict[str, list[dict[str, Any]]]:
     """Real-to-real and sim-to-real (one per augmentation setting, with validation accuracy) through `instrument`,
-    then (`adapt`: a train.adapt_method, '' = none) the chosen setting with train.adapt_unlabelled = the
+    then (`adapt`) the chosen setting with train.adapt_unlabelled = the
     validation part's spectra (its validation accuracy is then not a fair one: it has seen those spectra)."""
     results: dict[str, list[dict[str, Any]]] = {"real-to-real": []}
     results.update({f"sim-to-real, {name}": [] for name in settings})
@@ -203,7 +203,7 @@ def instrument_runs(
             fit_csv, test_csv = splits[seed]
             test = {"data.test_source": "csv", "data.test_csv_path": str(test_csv), "instrument.file": instrument}
             sim = {**SIM, **test, "train.lr": 2e-3, **settings[chosen.removeprefix("sim-to-real, ")]}
-            sim.update({"train.adapt_unlabelled": str(fit_csv), "train.adapt_method": adapt})
+            sim["train.adapt_unlabelled"] = str(fit_csv)
             result = run_once(sim, seed, epochs, tmp / f"{instrument}-ad")
             result["validation_fp32"] = validation_accuracy(Path(result.pop("run")), instrument, fit_csv)
             results[ADAPTED].append(result)
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-grid", action="store_true", help="skip (a) and (b), the 48-band linear grid")
     parser.add_argument("--no-labels", action="store_true", help="skip (d), the labels-differ runs")
-    parser.add_argument("--adapt", default="recentre", help=f"train.adapt_method of the '{ADAPTED}' runs ('' = none)")
+    parser.add_argument("--no-adapt", action="store_true", help=f"skip the '{ADAPTED}' runs")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--slopes", action="store_true", help="only (e): class slopes, synthetic against validation")
     args = parser.parse_args(argv)
@@ -342,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} seed {seed}: int8 {results[name][-1]['int8']['accuracy']:.3f}", file=sys.stderr)
         splits = {seed: write_split(seed, Path(tmp)) for seed in range(args.seeds)}
         by_instrument = {
-            i: instrument_runs(i, settings, args.seeds, args.epochs, Path(tmp), splits, args.adapt) for i in instruments
+            i: instrument_runs(i, settings, args.seeds, args.epochs, Path(tmp), splits, not args.no_adapt)
+            for i in instruments
         }
         labels = []
         for seed in range(args.seeds) if instruments and not args.no_labels else ():

@@ -168,14 +168,8 @@ class TrainConfig:
     adapt_unlabelled: str = setting(
         "",
         "opt-in unsupervised adaptation: CSV of real spectra (csv source form; its labels are never read) taken "
-        "through the same bands and used after training by adapt_method ('' = off)",
-    )
-    adapt_method: str = setting(
-        "recentre",
-        "each round labels the unlabelled spectra with the model's confident predictions, then 'recentre' tilts "
-        "each training class to the mean spectral slope of the real spectra predicted as that class, or "
-        "'pseudo-label' adds them to the training set with those labels; then fine-tunes",
-        choices=("recentre", "pseudo-label"),
+        "through the same bands; after training, each round labels them with the model's confident predictions "
+        "and fine-tunes on the training set plus those (pseudo-label self-training; '' = off)",
     )
     adapt_rounds: int = setting(3, "adapt_unlabelled: self-training rounds", minimum=1, maximum=100)
     adapt_epochs: int = setting(5, "adapt_unlabelled: fine-tuning epochs per round", minimum=1, maximum=EPOCHS_MAX)

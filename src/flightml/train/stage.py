@@ -89,54 +89,28 @@ def train_model(
 
 
 def self_train(model: nn.Module, spectra: Spectra, train: TrainConfig) -> list[dict[str, float]]:
-    """Unsupervised adaptation to `spectra.x_unlabelled`, `train.adapt_rounds` rounds of `train.adapt_method`.
+    """Pseudo-label self-training on `spectra.x_unlabelled`, `train.adapt_rounds` rounds.
 
-    Each round takes the model's predictions of softmax confidence at least `train.adapt_threshold` as
-    labels of the unlabelled spectra; 'recentre' multiplies every training spectrum of class k by
-    1 + d_k (lambda - reference_um), d_k the mean least-squares slope of the real spectra labelled k minus
-    that of the training class (the generator's slope term, so the normalisation point stays 1);
-    'pseudo-label' adds the labelled real spectra to the training set. Then `train.adapt_epochs` epochs.
-    Returns one entry per round: spectra labelled, the slope shifts, and the last epoch's metrics.
+    Each round labels the unlabelled spectra with the model's predictions of softmax confidence at least
+    `train.adapt_threshold`, then trains `train.adapt_epochs` epochs on the training set plus those.
+    Returns one entry per round: how many spectra were labelled, and the last epoch's metrics.
     """
     assert spectra.x_unlabelled is not None
     unlabelled = torch.from_numpy(spectra.x_unlabelled)
-    grid = np.asarray(spectra.wavelengths, dtype=np.float64)
-    reference = float(spectra.meta.get("reference_um", 0.55))
-    current = spectra
     rounds = []
     for index in range(train.adapt_rounds):
         model.eval()
         with torch.no_grad():
             confidence, predicted = torch.softmax(model(unlabelled), dim=1).max(dim=1)
         keep = (confidence >= train.adapt_threshold).numpy()
-        labels = predicted.numpy()[keep]
-        shifts = [0.0] * spectra.classes
-        if train.adapt_method == "pseudo-label":
-            current = replace(
-                spectra,
-                x_train=np.concatenate([spectra.x_train, spectra.x_unlabelled[keep]]),
-                y_train=np.concatenate([spectra.y_train, labels]),
-            )
-        else:
-            real, synthetic = _slopes(grid, spectra.x_unlabelled[keep]), _slopes(grid, current.x_train)
-            x = current.x_train.copy()
-            for k in range(spectra.classes):
-                if np.any(labels == k):
-                    shifts[k] = float(real[labels == k].mean() - synthetic[current.y_train == k].mean())
-                    tilt = (1 + shifts[k] * (grid - reference)).astype(np.float32)
-                    x[current.y_train == k] *= tilt
-            current = replace(current, x_train=x)
-        last = train_model(model, current, replace(train, epochs=train.adapt_epochs))[-1]
-        rounds.append({**last, "round": index + 1, "labelled": int(keep.sum()), "unlabelled": len(keep),
-                       "slope_shifts": shifts})  # fmt: skip
+        combined = replace(
+            spectra,
+            x_train=np.concatenate([spectra.x_train, spectra.x_unlabelled[keep]]),
+            y_train=np.concatenate([spectra.y_train, predicted.numpy()[keep]]),
+        )
+        last = train_model(model, combined, replace(train, epochs=train.adapt_epochs))[-1]
+        rounds.append({**last, "round": index + 1, "labelled": int(keep.sum()), "unlabelled": len(keep)})
     return rounds
-
-
-def _slopes(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Least-squares slope (per grid unit) of each spectrum of `x` [n, 1, bands]."""
-    if len(x) == 0:
-        return np.zeros(0)
-    return np.polyfit(grid, x[:, 0].T.astype(np.float64), 1)[0]
 
 
 def save_model(path: Any, model: nn.Module, meta: dict[str, Any]) -> None:
