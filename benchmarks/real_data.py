@@ -23,7 +23,8 @@ Each is run for several seeds (data, split and training seed together); accuraci
 per-class recall the mean, confusion matrices summed over seeds. Usage:
 
     .venv/bin/python benchmarks/real_data.py [--seeds 5] [--epochs N] [--instruments A,B] [--scales 0,1]
-        [--augment "sigma_scale=0.6;slope_sd=0.02,scale=0"] [--no-grid] [--no-labels] [--no-adapt] [--json FILE]
+        [--augment "sigma_scale=0.6;slope_sd=0.02,scale=0" (default sigma_scale=0.6)] [--no-grid] [--no-labels]
+        [--no-adapt] [--json FILE]
     .venv/bin/python benchmarks/real_data.py --slopes
 """
 
@@ -333,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="0,1", help="systematics scales compared on the validation split")
     parser.add_argument(
         "--augment",
-        default="",
-        help=f"more settings to compare: 'key=v[,key=v];...' ({', '.join(AUGMENT)})",
+        default="sigma_scale=0.6",
+        help=f"more settings to compare: 'key=v[,key=v];...' ({', '.join(AUGMENT)}; '' = none)",
     )
     parser.add_argument("--no-grid", action="store_true", help="skip (a) and (b), the 48-band linear grid")
     parser.add_argument("--no-labels", action="store_true", help="skip (d), the labels-differ runs")
