@@ -87,6 +87,12 @@ class DataConfig:
     )
     include_xn: bool = setting(False, "busdemeo: include Xn (not one of the 24 published classes)")
     slope_sd: float = setting(0.05, "busdemeo: std of the extra spectral slope, per um", minimum=0.0, maximum=10.0)
+    slope_mean: float = setting(
+        0.0, "busdemeo: mean of the extra spectral slope, per um (centre of its range)", minimum=-10.0, maximum=10.0
+    )
+    sigma_scale: float = setting(
+        1.0, "busdemeo: factor on every class's published spread (sigma)", minimum=0.0, maximum=10.0
+    )
     depth_sd: float = setting(0.1, "busdemeo: relative std of the absorption band depths", minimum=0.0, maximum=10.0)
     corr_um: float = setting(0.3, "busdemeo: correlation length of the class spread, um", minimum=0.001, maximum=100.0)
     unit: str = setting(
@@ -159,6 +165,20 @@ class TrainConfig:
     batch_size: int = setting(128, "mini-batch size", minimum=1, maximum=65536)
     lr: float = setting(2e-3, "Adam learning rate", minimum=0.0, maximum=10.0)
     seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0, maximum=SEED_MAX)
+    adapt_unlabelled: str = setting(
+        "",
+        "opt-in unsupervised adaptation: CSV of real spectra (csv source form; its labels are never read) taken "
+        "through the same bands; after training, each round labels them with the model's confident predictions "
+        "and fine-tunes on the training set plus those (pseudo-label self-training; '' = off)",
+    )
+    adapt_rounds: int = setting(3, "adapt_unlabelled: self-training rounds", minimum=1, maximum=100)
+    adapt_epochs: int = setting(5, "adapt_unlabelled: fine-tuning epochs per round", minimum=1, maximum=EPOCHS_MAX)
+    adapt_threshold: float = setting(
+        0.9,
+        "adapt_unlabelled: softmax confidence a pseudo-label needs",
+        minimum=0.0,
+        maximum=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -254,8 +274,10 @@ class VerifyConfig:
         maximum=10000.0,
     )
     flash_wait_states: int = setting(
-        -1, "flash wait states in the cycle estimate; -1 = each core's default (mcu/cores/*.toml [clock])",
-        minimum=-1, maximum=15
+        -1,
+        "flash wait states in the cycle estimate; -1 = each core's default (mcu/cores/*.toml [clock])",
+        minimum=-1,
+        maximum=15,
     )
     wcet_margin: float = setting(
         1.2,
@@ -408,7 +430,7 @@ def _check_cross_fields(config: Config, origin: str) -> None:
         raise InputError(
             f"{origin}: data.bands ({config.data.bands}) must be divisible by model.pool ({config.model.pool})"
         )
-    _check_data(config.data, origin)
+    _check_data(config, origin)
     _check_instrument(config, origin)
     _check_size(config, origin)
     _check_names(config, origin)
@@ -470,7 +492,8 @@ def _check_names(config: Config, origin: str) -> None:
             raise InputError(f"{origin}: {key}: expected distinct values from {', '.join(known)}, got {values}")
 
 
-def _check_data(data: DataConfig, origin: str) -> None:
+def _check_data(config: Config, origin: str) -> None:
+    data = config.data
     sources = {data.train_source or data.source, data.test_source or data.source}
     if "reference" in sources and len(sources) > 1:
         raise InputError(
@@ -478,6 +501,10 @@ def _check_data(data: DataConfig, origin: str) -> None:
         )
     if "csv" in sources and not (data.csv_path or data.test_csv_path):
         raise InputError(f"{origin}: a 'csv' source needs data.csv_path (or --source csv:FILE)")
+    if "reference" in sources and config.train.adapt_unlabelled:
+        raise InputError(
+            f"{origin}: train.adapt_unlabelled needs a source in um (busdemeo, smass2, csv), not 'reference'"
+        )
     if 0 < data.wavelength_max <= data.wavelength_min or (data.wavelength_min > 0) != (data.wavelength_max > 0):
         raise InputError(f"{origin}: data.wavelength_min and data.wavelength_max must both be 0 or an increasing range")
 

@@ -1,5 +1,6 @@
 """benchmarks/real_data.py runs against the current package: its --slopes part (no training) measures
-the class slopes of busdemeo through an instrument against the SMASSII validation part."""
+the class slopes of busdemeo through an instrument against the SMASSII validation part; its
+augmentation settings parse, and bad ones are one line and exit 2."""
 
 from __future__ import annotations
 
@@ -9,13 +10,32 @@ from pathlib import Path
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "real_data.py"
 
 
-def test_slopes_show_the_busdemeo_x_complex_redder_than_smass2s(capsys) -> None:
+def _module():
     spec = importlib.util.spec_from_file_location("real_data_benchmark", BENCHMARK)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_slopes_show_the_busdemeo_x_complex_redder_than_smass2s(capsys) -> None:
+    module = _module()
     assert module.main(["--slopes", "--instruments", "camera-8"]) == 0
     rows = {line.split(" | ")[0].strip("| "): line for line in capsys.readouterr().out.splitlines() if "±" in line}
     assert set(rows) == {"S", "C", "X", "V"}
     synthetic, real = (float(cell.split(" ± ")[0]) for cell in rows["X"].strip("| ").split(" | ")[1:])
     assert synthetic - real > 0.05
+
+
+def test_augmentation_settings_compared_on_validation(capsys) -> None:
+    module = _module()
+    settings = module.candidates("0,1", "sigma_scale=0.6;slope_sd=0.02,scale=0")
+    assert settings == {
+        "systematics x0": {"instrument.systematics_scale": 0.0},
+        "systematics x1": {"instrument.systematics_scale": 1.0},
+        "systematics x1, sigma_scale 0.6": {"instrument.systematics_scale": 1.0, "data.sigma_scale": 0.6},
+        "systematics x0, slope_sd 0.02": {"instrument.systematics_scale": 0.0, "data.slope_sd": 0.02},
+    }
+    for bad in (["--augment", "foo=1"], ["--augment", "slope_sd=x"], ["--scales", "0,abc"]):
+        assert module.main([*bad, "--no-grid", "--instruments", ""]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -9,7 +9,8 @@ taken through a natural cubic spline of the published 0.05 µm table, normalised
   band depth together;
 * z is a zero-mean, unit-variance Gaussian process with squared-exponential correlation of length
   `corr_um`, so the class spread is smooth and matches the published sigma band by band;
-* γ ~ N(0, slope_sd²) per µm is an extra spectral-slope (space weathering, phase reddening) term;
+* γ ~ N(slope_mean, slope_sd²) per µm is an extra spectral-slope (space weathering, phase reddening) term;
+* s is the published sigma times `sigma_scale` (1 = as published);
 * ε ~ N(0, noise²) is white measurement noise; r is floored at 0.01 before normalisation.
 
 Labels are drawn uniformly; within a complex, the member class is drawn in proportion to its
@@ -99,6 +100,7 @@ class BusDeMeoModel:
     sigmas: np.ndarray
     chol: np.ndarray
     noise: float
+    slope_mean: float
     slope_sd: float
     depth_sd: float
     reference_um: float
@@ -115,7 +117,8 @@ class BusDeMeoModel:
         bands = self.grid.size
         z = rng.standard_normal((n, bands)) @ self.chol.T
         depth = 1 + self.depth_sd * rng.standard_normal((n, 1))
-        slope = 1 + self.slope_sd * rng.standard_normal((n, 1)) * (self.grid - self.reference_um)
+        gamma = self.slope_mean + self.slope_sd * rng.standard_normal((n, 1))
+        slope = 1 + gamma * (self.grid - self.reference_um)
         base = self.continua[members] + depth * (self.means[members] - self.continua[members])
         spectra = (base + self.sigmas[members] * z) * slope + self.noise * rng.standard_normal((n, bands))
         spectra = np.maximum(spectra, 0.01)
@@ -131,7 +134,9 @@ def build_model(
     undefined_sigma: str,
     include_xn: bool,
     noise: float,
+    slope_mean: float,
     slope_sd: float,
+    sigma_scale: float,
     depth_sd: float,
     corr_um: float,
     max_gap_um: float,
@@ -166,9 +171,10 @@ def build_model(
         member_weight=np.array([float(PDS_COUNTS[m]) if labels == "complex" else 1.0 for m in members]),
         means=means,
         continua=np.stack([upper_hull(grid, m) for m in means]),
-        sigmas=natural_spline(templates.wavelengths, np.stack([sigmas[m] for m in members]), grid),
+        sigmas=sigma_scale * natural_spline(templates.wavelengths, np.stack([sigmas[m] for m in members]), grid),
         chol=np.linalg.cholesky(kernel),
         noise=noise,
+        slope_mean=slope_mean,
         slope_sd=slope_sd,
         depth_sd=depth_sd,
         reference_um=reference_um,

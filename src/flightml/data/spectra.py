@@ -2,7 +2,8 @@
 
 Contract: `x_*` float32 [n, 1, bands] (reflectance, relative), `y_*` int64 [n] in [0, classes),
 `wavelengths` float64 [bands] (micrometres, or a unit-free 0..1 grid for synthetic data),
-`class_names` the label of each class index.
+`class_names` the label of each class index; `x_unlabelled` float32 [m, 1, bands] real spectra
+without labels for train.adapt_unlabelled (None when not asked for).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Spectra:
     wavelengths: np.ndarray
     class_names: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
+    x_unlabelled: np.ndarray | None = None
 
     @property
     def bands(self) -> int:
@@ -39,9 +41,11 @@ class Spectra:
 
     def validate(self, origin: str) -> None:
         """Check shapes, dtypes, label range and finiteness; raise InputError naming `origin`."""
-        for name in ("x_train", "x_test"):
+        for name in ("x_train", "x_test", "x_unlabelled"):
             x = getattr(self, name)
-            if x.ndim != 3 or x.shape[1] != 1 or x.dtype != np.float32:
+            if x is None:
+                continue
+            if x.ndim != 3 or x.shape[1] != 1 or x.dtype != np.float32 or x.shape[2] != self.bands:
                 raise InputError(f"{origin}: {name} must be float32 [n, 1, bands], got {x.dtype} {x.shape}")
             if not np.all(np.isfinite(x)):
                 row = int(np.argwhere(~np.isfinite(x))[0][0])
@@ -58,6 +62,8 @@ _ARRAYS = ("x_train", "y_train", "x_test", "y_test", "wavelengths")
 def save_spectra(path: Path, spectra: Spectra) -> None:
     """Write a byte-reproducible .npz (fixed member order and zip timestamps)."""
     members: dict[str, np.ndarray] = {name: getattr(spectra, name) for name in _ARRAYS}
+    if spectra.x_unlabelled is not None:
+        members["x_unlabelled"] = spectra.x_unlabelled
     members["class_names"] = np.array(spectra.class_names, dtype=np.str_)
     members["meta_json"] = np.array(_meta_json(spectra.meta), dtype=np.str_)
     buffer = io.BytesIO()
@@ -86,10 +92,11 @@ def load_spectra(path: Path) -> Spectra:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in _ARRAYS}
+            unlabelled = archive["x_unlabelled"] if "x_unlabelled" in archive.files else None
             class_names = [str(c) for c in archive["class_names"]]
             meta = json.loads(str(archive["meta_json"].reshape(-1)[0]))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a flightml spectra file ({exc})") from None
-    spectra = Spectra(class_names=class_names, meta=meta, **arrays)
+    spectra = Spectra(class_names=class_names, meta=meta, x_unlabelled=unlabelled, **arrays)
     spectra.validate(str(path))
     return spectra

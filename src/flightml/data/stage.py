@@ -9,6 +9,8 @@ With an instrument (`[instrument] file`), the band grid is its band centres: spe
 on its integration grid and integrated over the band responses, synthetic ones then observed with
 its noise and systematics (flightml.data.instrument). Test spectra of classes the model cannot
 predict are left out and counted; differing label sets are warned about once (flightml.data.scores).
+`train.adapt_unlabelled` adds a CSV's spectra, through the same grid or instrument and without their
+labels, as `x_unlabelled` (for self-training in the train stage).
 """
 
 from __future__ import annotations
@@ -95,7 +97,9 @@ def build_spectra(config: Config) -> Spectra:
         spectra = reference.generate(data.n_train, data.n_test, data.bands, data.noise, data.seed)
     else:
         instrument = load_instrument(config.instrument.file) if config.instrument.file else None
-        spectra = _build_observed(data, train_name, test_name, instrument, config.instrument.systematics_scale)
+        spectra = _build_observed(
+            data, train_name, test_name, instrument, config.instrument.systematics_scale, config.train.adapt_unlabelled
+        )
     spectra.validate(f"data source '{train_name}' -> '{test_name}'")
     return spectra
 
@@ -105,7 +109,7 @@ def _source_label(name: str, path: str) -> str:
 
 
 def _build_observed(
-    data: DataConfig, train_name: str, test_name: str, instrument: Instrument | None, scale: float
+    data: DataConfig, train_name: str, test_name: str, instrument: Instrument | None, scale: float, unlabelled: str
 ) -> Spectra:
     train_csv, test_csv = data.csv_path or data.test_csv_path, data.test_csv_path or data.csv_path
     train_label, test_label = _source_label(train_name, train_csv), _source_label(test_name, test_csv)
@@ -135,6 +139,8 @@ def _build_observed(
             noise=data.noise if instrument is None else 0.0,
             slope_sd=data.slope_sd,
             depth_sd=data.depth_sd,
+            slope_mean=data.slope_mean,
+            sigma_scale=data.sigma_scale,
             corr_um=data.corr_um,
             max_gap_um=data.max_gap_um,
             reference_um=data.reference_um,
@@ -171,6 +177,9 @@ def _build_observed(
     if instrument is not None:
         meta["instrument"] = instrument.to_meta()
         meta["systematics_scale"] = scale
+    x_unlabelled = None
+    if unlabelled:
+        x_unlabelled, meta["unlabelled"] = _unlabelled(data, unlabelled, optics)
     return Spectra(
         x_train=train.x[:, None, :].astype(np.float32),
         y_train=np.array([class_names.index(n) for n in train.names], dtype=np.int64),
@@ -179,6 +188,7 @@ def _build_observed(
         wavelengths=grid,
         class_names=class_names,
         meta=meta,
+        x_unlabelled=x_unlabelled,
     )
 
 
@@ -278,6 +288,17 @@ def _observed(data: DataConfig, table: SpectrumTable, optics: _Optics) -> _Part:
         rows=[labelled.rows[i] for i in kept],
         dropped=dropped,
     )
+
+
+def _unlabelled(data: DataConfig, path: str, optics: _Optics) -> tuple[np.ndarray, dict[str, object]]:
+    """The spectra of CSV `path` on the grid by the coverage policy, labels unread: x [m, 1, bands] and meta."""
+    table = csvfile.read_table(path, unit=data.unit, label_column=data.label_column, id_column=data.id_column)
+    resampled = optics.observed(data, table.wavelengths, table.values, table.rows)
+    if resampled.kept.size == 0:
+        raise InputError(f"{table.name}: train.adapt_unlabelled: no spectrum covers the band grid")
+    x = normalise_at(optics.grid, resampled.values, data.reference_um, table.name)
+    return x[:, None, :].astype(np.float32), {"source": f"csv:{path}", "spectra": int(resampled.kept.size),
+                                             "dropped": len(resampled.dropped)}  # fmt: skip
 
 
 def _part(

@@ -2,7 +2,8 @@
 
 Training always runs on one torch thread with deterministic algorithms, so the weights (and every
 artifact after them) are the same whatever OMP_NUM_THREADS or the machine's core count. The
-network is small enough that one thread costs little.
+network is small enough that one thread costs little. With `train.adapt_unlabelled` the trained model
+then self-trains on the unlabelled real spectra (`self_train`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 import math
 import pickle
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -86,6 +88,31 @@ def train_model(
     return history
 
 
+def self_train(model: nn.Module, spectra: Spectra, train: TrainConfig) -> list[dict[str, float]]:
+    """Pseudo-label self-training on `spectra.x_unlabelled`, `train.adapt_rounds` rounds.
+
+    Each round labels the unlabelled spectra with the model's predictions of softmax confidence at least
+    `train.adapt_threshold`, then trains `train.adapt_epochs` epochs on the training set plus those.
+    Returns one entry per round: how many spectra were labelled, and the last epoch's metrics.
+    """
+    assert spectra.x_unlabelled is not None
+    unlabelled = torch.from_numpy(spectra.x_unlabelled)
+    rounds = []
+    for index in range(train.adapt_rounds):
+        model.eval()
+        with torch.no_grad():
+            confidence, predicted = torch.softmax(model(unlabelled), dim=1).max(dim=1)
+        keep = (confidence >= train.adapt_threshold).numpy()
+        combined = replace(
+            spectra,
+            x_train=np.concatenate([spectra.x_train, spectra.x_unlabelled[keep]]),
+            y_train=np.concatenate([spectra.y_train, predicted.numpy()[keep]]),
+        )
+        last = train_model(model, combined, replace(train, epochs=train.adapt_epochs))[-1]
+        rounds.append({**last, "round": index + 1, "labelled": int(keep.sum()), "unlabelled": len(keep)})
+    return rounds
+
+
 def save_model(path: Any, model: nn.Module, meta: dict[str, Any]) -> None:
     buffer = io.BytesIO()
     torch.save({"state_dict": model.state_dict(), "meta": meta}, buffer)
@@ -106,9 +133,10 @@ def train_stage(run: RunDir, config: Config) -> None:
                 bar.update()
 
             history = train_model(model, spectra, config.train, on_epoch)
+        adaptation = self_train(model, spectra, config.train) if spectra.x_unlabelled is not None else []
     meta = {"bands": spectra.bands, "classes": spectra.classes, "class_names": spectra.class_names}
     save_model(run.path(MODEL), model, meta)
-    atomic_write_json(run.path(HISTORY), {"epochs": history, "params": count_params(model)})
+    atomic_write_json(run.path(HISTORY), {"epochs": history, "adaptation": adaptation, "params": count_params(model)})
     run.update_summary({"params": count_params(model)})
 
 
