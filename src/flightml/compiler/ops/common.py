@@ -22,6 +22,17 @@ from flightml.errors import InputError
 Input = QTensor | QConst | np.ndarray | None
 
 
+@dataclass(frozen=True)
+class QLinear:
+    """How a QOperator op type (QLinear*, QGemm) is read: as the ONNX op `op`, its inputs the (tensor,
+    scale, zero point) triples at `triples` (empty: one triple per input from `out_scale + 2` on, as
+    QLinearConcat), its output scale and zero point at `out_scale` and `out_scale + 1`."""
+
+    op: str
+    triples: tuple[int, ...]
+    out_scale: int
+
+
 def node_label(node: onnx.NodeProto) -> str:
     """How messages name a node: its name (or first output when unnamed) and its real op type."""
     name = node.name or f"<unnamed, output {node.output[0] if node.output else '?'}>"

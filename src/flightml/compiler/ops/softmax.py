@@ -29,6 +29,7 @@ from flightml.errors import InputError
 
 KIND = "softmax"
 ONNX_OPS = ("Softmax",)
+TFLITE_OPS = {"SOFTMAX": "Softmax"}
 SCALED_DIFF_BITS = 5  # TFLite kScaledDiffIntegerBits
 ACCUM_BITS = 12  # TFLite kAccumulationIntegerBits
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
