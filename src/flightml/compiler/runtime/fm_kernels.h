@@ -1,5 +1,6 @@
 /* flightml runtime: kernel API. Hand-written, C99. Stable contract: a second kernel set
- * (kernels/dsp/) implements exactly these functions with exactly these signatures.
+ * (kernels/dsp/) implements exactly these functions with exactly these signatures; a file it does not
+ * have (by name) is taken from kernels/portable/ when the compiler writes a package.
  *
  * Conventions for every kernel:
  * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
