@@ -2,7 +2,8 @@
 
 An op module defines KIND, ONNX_OPS and four faces: `resolve(node_in, mode) -> Layer`,
 `reference(layer, inputs, consts, mode) -> np.ndarray` (batched int64, the arbiter),
-`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates).
+`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates); optionally
+QLINEAR, TFLITE_OPS, scratch_bytes, KERNELS and STRUCTS (the op template: compiler README, "Ops").
 """
 
 from __future__ import annotations
