@@ -17,6 +17,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from flightml.cli import main
 from flightml.compiler import compile_model, load_graph
+from flightml.compiler.ir import QTensor
+from flightml.compiler.ops import sigmoid
+from flightml.ort_session import ort_session
 from flightml.verify.build import SANITIZE
 from flightml.verify.compiled import CompiledModel
 from flightml.verify.reference import Reference
@@ -98,6 +101,43 @@ def test_ort_modes_equal_onnxruntime_on_every_input(results: dict, name: str, mo
 def test_fixedpoint_within_one_lsb_of_onnxruntime(results: dict, name: str) -> None:
     r = results[(name, "fixedpoint")]
     assert np.abs(r.ref.astype(int) - r.ort.astype(int)).max() <= 1
+
+
+def random_scales(seed: int, n: int) -> list[tuple[float, int, float, int]]:
+    """n random (input scale, input zero point, output scale, output zero point) for int8 activations."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        s_out = float(rng.choice([1 / 256, 1 / 255, rng.uniform(0.002, 0.01)]))
+        out.append((float(rng.uniform(0.005, 0.2)), int(rng.integers(-60, 60)), s_out, int(rng.integers(-128, 0))))
+    return out
+
+
+@pytest.mark.parametrize("qop", [False, True], ids=["qdq", "qlinear"])
+def test_ort_table_equals_onnxruntime_on_random_scales(qop: bool) -> None:
+    """The ort modes' table against ONNX Runtime on every input of 100 random scale sets."""
+    differ = 0
+    for s_in, zp_in, s_out, zp_out in random_scales(7, 100):
+        model = sigmoid_model(s_in, zp_in, s_out, zp_out, False, qop)
+        y = ort_session(model).run(None, {"x": ALL[:1]})[0].astype(np.int64).ravel()
+        x, out = QTensor("x", (1, 256), s_in, zp_in), QTensor("y", (), s_out, zp_out)
+        differ += int(np.count_nonzero(sigmoid.lut("test", x, out, "ort-exact")[ALL[0].astype(np.int64) & 0xFF] != y))
+    assert differ == 0
+
+
+def test_tflite_table_equals_tflite_micro_on_random_scales(tmp_path: Path) -> None:
+    """The fixed-point modes' table against TFLite Micro on every input of 40 random input quantizations."""
+    pytest.importorskip("tflite_micro")
+    from flightml.verify.tflm import tflm_int8
+
+    rng = np.random.default_rng(11)
+    differ = 0
+    for i in range(40):
+        s_in, zp_in = float(np.float32(rng.uniform(0.003, 1.0))), int(rng.integers(-128, 128))
+        path = logistic_tflite(tmp_path / f"l{i}.tflite", s_in, zp_in)
+        table = sigmoid.tflite_logistic("test", ALL[0].astype(np.int64), s_in, zp_in, 1 / 256, -128)
+        differ += int(np.count_nonzero(table != tflm_int8(path, ALL[:1]).ravel()))
+    assert differ == 0
 
 
 def logistic_tflite(path: Path, s_in: float, zp_in: int) -> Path:
