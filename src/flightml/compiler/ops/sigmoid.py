@@ -11,8 +11,8 @@ every mode; the table holds, for each int8 input, what the oracle of the mode co
 - ort-exact and ort-int: ONNX Runtime's QLinearSigmoid table (QlinearBuildLookupTable, also what a QDQ
   Sigmoid computes): float32 dequantization, MLAS's logistic (MlasLogisticKernel's rational polynomial,
   each multiply-add fused as the FMA3 kernel of x86-64 hosts runs it), then QuantizeLinear (round half
-  to even). MLAS's unfused generic kernel could differ by one LSB where a product's rounding decides an
-  output's rounding (none found: compiler README, Sigmoid).
+  to even). MLAS's unfused generic kernel (other hosts) could differ by one LSB where a product's
+  rounding decides an output's rounding.
 
 A Relu or Clip fused after the Sigmoid clamps the table.
 """
