@@ -249,8 +249,9 @@ class CompileConfig:
     name: str = setting("spectrumnet", "C identifier prefix of the generated API (NAME_invoke, ...)")
     modes: list[str] = setting(
         ["fixedpoint", "ort-exact"],
-        "requantization modes to compile: 'fixedpoint' (integer multiplier and shift) and/or "
-        "'ort-exact' (float32 rescale, bit-exact with ONNX Runtime)",
+        "requantization modes to compile, any of: 'fixedpoint' (integer multiplier and shift), "
+        "'ort-exact' (float32 rescale, bit-exact with ONNX Runtime), 'ort-int' (the same results with "
+        "integers only, for cores without an FPU), 'tflm' (TFLite's double rounding, bit-exact with TFLite Micro)",
     )
     max_tensor_elements: int = setting(
         DEFAULT_MAX_ELEMENTS,

@@ -1,6 +1,7 @@
 """No float in the inference objects in the integer modes (fixedpoint, ort-int, tflm), shown with `nm`:
 model.c and fm_requant.c reference no float routine, and the inference linked from NAME_invoke for a
-Cortex-M0 (no FPU: every float operation would be a soft-float call) pulls in no __aeabi_f*/__aeabi_d*.
+Cortex-M0 with the portable kernels and for a Cortex-M4 with the DSP kernels (both soft-float ABI: every
+float operation would be a soft-float call) pulls in no __aeabi_f*/__aeabi_d*.
 ort-exact requantizes in float32 by design (ONNX Runtime's rule), so its image holds them; the float
 helpers live in model_float.c, outside the inference."""
 
@@ -21,6 +22,7 @@ from flightml.verify.build import cc
 INTEGER_MODES = ("fixedpoint", "ort-int", "tflm")
 SOFT_FLOAT = re.compile(r"^__aeabi_(f|d|[ui]?[il]2[fd]|ul2[fd])\w*$|^(fma|nearbyint|lrint|rint|round|floor|exp)f?$")
 M0 = ("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft")
+M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft")
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +67,19 @@ def test_host_inference_objects_hold_no_float(packages: dict[str, Path], tmp_pat
 
 @pytest.mark.mcu
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
-def test_cortex_m0_inference_links_no_soft_float(packages: dict[str, Path], tmp_path: Path) -> None:
-    """arm-none-eabi-gcc for a Cortex-M0: the inference (model.c + the portable kernels, linked from
-    net_invoke with --gc-sections against libgcc) holds no __aeabi_f*/__aeabi_d* in the integer modes;
-    ort-exact does (float32 requantization); model_float.o calls them in every mode."""
+@pytest.mark.parametrize(("cpu", "kernel_set"), [(M0, "portable"), (M4, "dsp")], ids=["cortex-m0", "cortex-m4"])
+def test_cortex_m_inference_links_no_soft_float(
+    packages: dict[str, Path], tmp_path: Path, cpu: tuple[str, ...], kernel_set: str
+) -> None:
+    """arm-none-eabi-gcc for a Cortex-M0 (portable kernels) or M4 (DSP kernels): the inference (model.c +
+    the kernel set, linked from net_invoke with --gc-sections against libgcc) holds no __aeabi_f*/__aeabi_d*
+    in the integer modes; ort-exact does (float32 requantization); model_float.o calls them in every mode."""
     found = {}
     for mode, c_dir in packages.items():
-        kernels = sorted((c_dir / "kernels" / "portable").glob("*.c"))
+        kernels = sorted((c_dir / "kernels" / kernel_set).glob("*.c"))
         objs = _objects(
             "arm-none-eabi-gcc",
-            (*M0, "-ffunction-sections", "-fdata-sections"),
+            (*cpu, "-ffunction-sections", "-fdata-sections"),
             c_dir,
             [c_dir / "model.c", *kernels, c_dir / "model_float.c"],
             tmp_path / mode,
@@ -83,7 +88,7 @@ def test_cortex_m0_inference_links_no_soft_float(packages: dict[str, Path], tmp_
         elf = tmp_path / f"{mode}.elf"
         link = [
             "arm-none-eabi-gcc",
-            *M0,
+            *cpu,
             "-nostdlib",
             "-Wl,--gc-sections",
             "-Wl,-e,net_invoke",

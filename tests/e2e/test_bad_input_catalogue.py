@@ -147,7 +147,7 @@ def unsupported_op(ws: Path) -> None:
 
     spec = qm.conv("unsup", (2, 8), 2, (3,), relu=False, pads=[1, 1])
     spec.nodes[0].output[0] = "c"
-    spec.nodes.append(helper.make_node("Sigmoid", ["c"], ["y"], name="my_sigmoid"))
+    spec.nodes.append(helper.make_node("Cos", ["c"], ["y"], name="my_cos"))
     shutil.move(qm.quantize(spec, ws / "unsup_build"), ws / "unsup.onnx")
     shutil.rmtree(ws / "unsup_build")
 
@@ -217,7 +217,7 @@ CASES = [
     Case("verify-nan-inputs", ("verify", "{ws}/run/c/fixedpoint", "--inputs", "{ws}/x.npy"), ("x.npy", "input 3", "NaN"), npy("x.npy", with_nan)),
     # Messages that point at the right thing
     Case("compile-empty-onnx", ("compile", "{ws}/empty.onnx", "--out", "{ws}/pkg"), ("empty.onnx", "empty"), write("empty.onnx", "")),
-    Case("compile-unsupported-op", ("compile", "{ws}/unsup.onnx", "--out", "{ws}/pkg"), ("my_sigmoid", "Sigmoid", "not supported"), unsupported_op),
+    Case("compile-unsupported-op", ("compile", "{ws}/unsup.onnx", "--out", "{ws}/pkg"), ("my_cos", "Cos", "not supported"), unsupported_op),
     Case("compile-bad-name", ("compile", MODEL, "--out", "{ws}/pkg", "--name", "1bad"), ("--name", "C identifier")),
 ]  # fmt: skip
 

@@ -2,6 +2,9 @@
 requantization structs of runtime/fm_requant.h), field by field and argument by argument, in declaration
 order. `tests/compiler/test_abi.py` checks this against the headers; emission binds calls from it.
 
+Kernels of one op alone may instead be declared in their op module (`KERNELS`, `STRUCTS`): the op
+registry (`ops/__init__.py`) adds them here through `declare` when the ops are imported.
+
 An op's emit_c returns a `KernelCall` naming the kernel and giving its arguments by role; `bind` renders
 the static structs and the argument list, and raises AbiError (a compiler bug, not bad input) when a
 struct field or an argument is missing or extra.
@@ -9,6 +12,7 @@ struct field or an argument is missing or extra.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +127,15 @@ KERNELS: dict[str, Kernel] = _kernels(
     Kernel("fm_softmax_ort_s8", (_params("fm_softmax_params_t"), Arg(CONST, "const float *", "table"), _IN, _OUT)),
     Kernel("fm_transpose_s8", (_params("fm_transpose_params_t"), _IN, _OUT)),
 )
+
+
+def declare(kernels: Iterable[Kernel], structs: Mapping[str, tuple[Field, ...]]) -> None:
+    """Add an op module's own kernels and structs; AbiError when a name is already declared."""
+    for name in [*(k.name for k in kernels), *structs]:
+        if name in KERNELS or name in STRUCTS:
+            raise AbiError(f"{name} is declared twice")
+    STRUCTS.update(structs)
+    KERNELS.update(_kernels(*kernels))
 
 
 def field_names(struct: str) -> list[str]:

@@ -2,9 +2,10 @@
 
 Directory layout written (the contract the MCU build relies on):
   model.h, model.c, model_float.c (the float helpers), fm_kernels.h, fm_requant.h, fm_status.h,
-  kernels/portable/*.c (+ kernels/dsp/*.[ch] when the DSP set exists; each set holds fm_requant.c for
-  the mode), harness/host_main.c, plan.json, ir.json, package.json (flightml.compiler.package: what
-  the tools read instead of the C), and model_int8.onnx or model_int8.tflite (the source model, so the
+  kernels/portable/*.c (+ kernels/dsp/*.[ch] when the DSP set exists, completed by the portable files
+  it has no file of the same name for: `kernel_set`; each set holds fm_requant.c for the mode),
+  harness/host_main.c, plan.json, ir.json, package.json (flightml.compiler.package: what the tools read
+  instead of the C), and model_int8.onnx or model_int8.tflite (the source model, so the
   directory can be verified against the reference and ONNX Runtime on its own).
 No text from the model reaches the C except through `c_comment` (identifiers are generated).
 """
@@ -242,6 +243,16 @@ def source_model(c_dir: Path) -> Path:
     raise InputError(f"{c_dir}: holds no source model ({' or '.join(SOURCE_FILES)})")
 
 
+def kernel_set(kset: str) -> dict[str, Path]:
+    """The files of a kernel set by name: runtime/kernels/<kset>/*.[ch], and the portable file of each
+    name the set does not have (a kernel no set specialises, e.g. the table lookup, is the portable one),
+    so every set in a package is complete."""
+    files: dict[str, Path] = {}
+    for folder in ("portable", kset):
+        files.update({p.name: p for p in (RUNTIME / "kernels" / folder).glob("*.[ch]")})
+    return dict(sorted(files.items()))
+
+
 def write_dir(
     graph: Graph,
     out: Path,
@@ -265,10 +276,9 @@ def write_dir(
         files[header] = head + (RUNTIME / header).read_text(encoding="utf-8")
     requant_c = (RUNTIME / "requant" / requant.for_mode(graph.mode).c_source).read_text(encoding="utf-8")
     for kset in KERNEL_SETS:
-        src = RUNTIME / "kernels" / kset
-        if src.is_dir():
-            for c_file in sorted([*src.glob("*.c"), *src.glob("*.h")]):
-                files[f"kernels/{kset}/{c_file.name}"] = head + c_file.read_text(encoding="utf-8")
+        if (RUNTIME / "kernels" / kset).is_dir():
+            for file_name, path in kernel_set(kset).items():
+                files[f"kernels/{kset}/{file_name}"] = head + path.read_text(encoding="utf-8")
             files[f"kernels/{kset}/fm_requant.c"] = head + requant_c
     provenance = {
         "flightml": __version__,

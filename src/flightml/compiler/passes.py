@@ -19,36 +19,18 @@ from onnx import numpy_helper
 
 from flightml.compiler import limits, qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, conv_maxpool, transpose
+from flightml.compiler.ops import BY_ONNX, QLINEAR, conv_maxpool, transpose
 from flightml.compiler.ops.common import Input, NodeIn, node_label
 from flightml.errors import InputError
 from flightml.onnx_io import check_opset, load_model_bytes
 
 ACTIVATIONS = ("Relu", "Clip")
-QOPERATOR = {
-    "QLinearConv": "Conv",
-    "QLinearMatMul": "MatMul",
-    "QGemm": "Gemm",
-    "QLinearAdd": "Add",
-    "QLinearAveragePool": "AveragePool",
-    "QLinearGlobalAveragePool": "GlobalAveragePool",
-    "QLinearConcat": "Concat",
-}
-# QOperator ops whose inputs are (tensor, scale, zero point) triples and whose output scale/zp are listed
-# at the given positions: op -> (positions of the triples' tensors, output scale index).
-QTRIPLES = {"QLinearAdd": ((0, 3), 6), "QLinearAveragePool": ((0,), 3), "QLinearGlobalAveragePool": ((0,), 3)}
+WEIGHTED = ("QLinearConv", "QLinearMatMul", "QGemm")  # QOperator ops with constant weights (and a bias)
 INT_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
 # ops that only move an integer graph input's bytes (looked through to find its DequantizeLinear)
 LAYOUT_OPS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "MaxPool")
 # QOperator ops whose input 0 is followed by its scale and zero point (inputs 1 and 2)
-QTRIPLES_AT_0 = (
-    "QLinearConv",
-    "QLinearMatMul",
-    "QGemm",
-    "QLinearAdd",
-    "QLinearAveragePool",
-    "QLinearGlobalAveragePool",
-)
+QTRIPLES_AT_0 = tuple(q for q, spec in QLINEAR.items() if spec.triples[:1] == (0,))
 
 
 def load_model(path: Path) -> tuple[onnx.ModelProto, str]:
@@ -271,22 +253,19 @@ class _Lowering:
         return self.activation(node, ins[i], ins[i + 1], ins[i + 2])
 
     def qoperator_simple(self, node: onnx.NodeProto) -> NodeIn:
-        """QLinearAdd / QLinearAveragePool / QLinearGlobalAveragePool / QLinearConcat -> NodeIn."""
+        """A QOperator op whose inputs are all triples (ops.QLINEAR: QLinearAdd, QLinearConcat, ...) -> NodeIn."""
+        spec = QLINEAR[node.op_type]
         ins = list(node.input) + [""] * 9
         if any(a.name in ("channels_last", "nchw") and a.i != (a.name == "nchw") for a in node.attribute):
             raise InputError(f"{self.where(node)}: only NCHW layout is supported")
-        if node.op_type == "QLinearConcat":
-            inputs = [self.triple(node, ins, i) for i in range(2, len(node.input), 3)]
-            out = self.qtensor(node, node.output[0], ins[0], ins[1], ())
-        else:
-            positions, out_at = QTRIPLES[node.op_type]
-            inputs = [self.triple(node, ins, i) for i in positions]
-            out = self.qtensor(node, node.output[0], ins[out_at], ins[out_at + 1], ())
-        return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
+        positions = spec.triples or range(spec.out_scale + 2, len(node.input), 3)
+        inputs = [self.triple(node, ins, i) for i in positions]
+        out = self.qtensor(node, node.output[0], ins[spec.out_scale], ins[spec.out_scale + 1], ())
+        return NodeIn(node, inputs, out, -128, 127, spec.op)
 
     def qoperator(self, node: onnx.NodeProto) -> NodeIn:
-        """QLinearConv / QLinearMatMul / QGemm -> the NodeIn of the equivalent float op."""
-        if node.op_type not in ("QLinearConv", "QLinearMatMul", "QGemm"):
+        """QLinearConv / QLinearMatMul / QGemm (else qoperator_simple) -> the NodeIn of the equivalent float op."""
+        if node.op_type not in WEIGHTED:
             return self.qoperator_simple(node)
         ins = list(node.input) + [""] * (9 - len(node.input))
         x = self.activation(node, ins[0], ins[1], ins[2])
@@ -298,16 +277,14 @@ class _Lowering:
         inputs: list[Input] = [x, QConst(self.inits[w_src], self.inits[ws], wzp, axis)]
         if node.op_type == "QLinearConv":
             inputs.append(self.inits.get(ins[8]) if ins[8] else None)
-            ys, yz = ins[6], ins[7]
         elif node.op_type == "QGemm":
             inputs.append(self.inits.get(ins[6]) if ins[6] else None)
-            ys, yz = ins[7], ins[8]
-            if not ys:
-                raise InputError(f"{self.where(node)}: QGemm with a float output is not supported")
-        else:
-            ys, yz = ins[6], ins[7]
+        spec = QLINEAR[node.op_type]
+        ys, yz = ins[spec.out_scale], ins[spec.out_scale + 1]
+        if not ys:
+            raise InputError(f"{self.where(node)}: {node.op_type} with a float output is not supported")
         out = self.qtensor(node, node.output[0], ys, yz, ())
-        return NodeIn(node, inputs, out, -128, 127, QOPERATOR[node.op_type])
+        return NodeIn(node, inputs, out, -128, 127, spec.op)
 
     def pad(self, node: onnx.NodeProto) -> None:
         """A constant zero Pad of the spatial dimensions, recorded to be folded into the Conv that reads it."""
@@ -366,11 +343,11 @@ class _Lowering:
         return folded
 
     def compute(self, node: onnx.NodeProto) -> None:
-        op = QOPERATOR.get(node.op_type, node.op_type)
+        op = QLINEAR[node.op_type].op if node.op_type in QLINEAR else node.op_type
         module = BY_ONNX.get(op)
         if module is None:
             raise InputError(f"{self.where(node)}: op type '{node.op_type}' is not supported by the compiler")
-        if node.op_type in QOPERATOR:
+        if node.op_type in QLINEAR:
             n = self.qoperator(node)
         else:
             inputs = [self.node_input(node, name) for name in node.input]

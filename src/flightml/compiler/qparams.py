@@ -1,14 +1,13 @@
 """THE rounding rules of flightml (mirrored by runtime/fm_requant.h and tested against it).
 
-Two requantization modes map an int32 accumulator `acc` (the exact integer sum of products plus the
-int32 bias) to an int8 output in [act_min, act_max]:
+Four requantization modes (MODES) map an int32 accumulator `acc` (the exact integer sum of products plus
+the int32 bias) to an int8 output in [act_min, act_max]:
 
 - `fixedpoint` (TFLM/CMSIS-NN single rounding): `real = s_in * s_w / s_out` (float64) becomes an int32
   multiplier in [2^30, 2^31) and a shift in [-31, 30] (stored as int8); `y = floor((acc * mult + 2^(30 - shift)) /
   2^(31 - shift)) + zp`, i.e. round half up. Integers only.
 - `ort-exact` (ONNX Runtime / MLAS): `scale = float32(float32(s_in * s_w) / s_out)`;
   `y = round_half_even(float32(acc) * scale) + zp`, all in float32, bit-exact with ONNX Runtime.
-
 - `tflm` (TensorFlow Lite's default double rounding, as the TFLite Micro Python package computes):
   the `fixedpoint` multiplier and shift; `x * 2^max(shift, 0)` saturated to int32, then gemmlowp's
   SaturatingRoundingDoublingHighMul (round half away from zero at 2^31), then RoundingDivideByPOT by

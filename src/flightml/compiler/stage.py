@@ -25,5 +25,5 @@ def compile_stage(run: RunDir, config: Config) -> None:
                 command=f"flightml run: compile stage (--name {config.compile.name} --requant {mode})",
                 max_elements=config.compile.max_tensor_elements,
             )
-            # integrity.{c,h} (issue 8), Makefile, CMake, bare-metal loop, FreeRTOS task (issue 4)
+            # integrity.{c,h} (the constant-image self-test), Makefile, CMake, bare-metal loop, FreeRTOS task
             add_board_files(tmp / mode, config.compile.name, config.faults.scrub_chunk_bytes)

@@ -14,10 +14,12 @@ import numpy as np
 from flightml.compiler import requant
 from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QConst, QTensor
-from flightml.compiler.ops.common import NodeIn
+from flightml.compiler.ops.common import NodeIn, QLinear
 
 KIND = "add"
 ONNX_OPS = ("Add",)
+QLINEAR = {"QLinearAdd": QLinear("Add", (0, 3), 6)}
+TFLITE_OPS = {"ADD": "Add"}
 
 
 def _operand(n: NodeIn, i: int) -> tuple[QTensor | None, np.ndarray | None, float, int, tuple[int, ...]]:

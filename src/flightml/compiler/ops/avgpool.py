@@ -21,11 +21,16 @@ from flightml.compiler import requant
 from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer, QTensor
 from flightml.compiler.ops import avgpool_div
-from flightml.compiler.ops.common import NodeIn, requant_struct
+from flightml.compiler.ops.common import NodeIn, QLinear, requant_struct
 from flightml.compiler.ops.conv import window_geometry, window_params
 
 KIND = "avgpool"
 ONNX_OPS = ("AveragePool", "GlobalAveragePool")
+QLINEAR = {
+    "QLinearAveragePool": QLinear("AveragePool", (0,), 3),
+    "QLinearGlobalAveragePool": QLinear("GlobalAveragePool", (0,), 3),
+}
+TFLITE_OPS = {"MEAN": "GlobalAveragePool"}
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:

@@ -17,6 +17,7 @@ from flightml.compiler.ops.conv import window_geometry, window_params
 
 KIND = "avgpool_div"
 ONNX_OPS: tuple[str, ...] = ()
+TFLITE_OPS = {"AVERAGE_POOL_2D": "AveragePool"}
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:

@@ -2,7 +2,8 @@
 
 An op module defines KIND, ONNX_OPS and four faces: `resolve(node_in, mode) -> Layer`,
 `reference(layer, inputs, consts, mode) -> np.ndarray` (batched int64, the arbiter),
-`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates).
+`emit_c(layer, mode) -> abi.KernelCall` and `cost(layer) -> int` (multiply-accumulates); optionally
+QLINEAR, TFLITE_OPS, scratch_bytes, KERNELS and STRUCTS (the op template: compiler README, "Ops").
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ from flightml.compiler.ir import Layer, QConst, QTensor
 from flightml.errors import InputError
 
 Input = QTensor | QConst | np.ndarray | None
+
+
+@dataclass(frozen=True)
+class QLinear:
+    """How a QOperator op type (QLinear*, QGemm) is read: as the ONNX op `op`, its inputs the (tensor,
+    scale, zero point) triples at `triples` (empty: one triple per input from `out_scale + 2` on, as
+    QLinearConcat), its output scale and zero point at `out_scale` and `out_scale + 1`."""
+
+    op: str
+    triples: tuple[int, ...]
+    out_scale: int
 
 
 def node_label(node: onnx.NodeProto) -> str:

@@ -13,10 +13,12 @@ import numpy as np
 from flightml.compiler import qparams, requant
 from flightml.compiler.abi import KernelCall
 from flightml.compiler.ir import Layer, QTensor
-from flightml.compiler.ops.common import NodeIn
+from flightml.compiler.ops.common import NodeIn, QLinear
 
 KIND = "concat"
 ONNX_OPS = ("Concat",)
+QLINEAR = {"QLinearConcat": QLinear("Concat", (), 0)}
+TFLITE_OPS = {"CONCATENATION": "Concat"}
 
 
 def requant_table(x: QTensor, out: QTensor, mode: str) -> np.ndarray:

@@ -17,6 +17,7 @@ from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import (
     NodeIn,
+    QLinear,
     apply_requant,
     check_accumulator,
     int8_weights,
@@ -28,6 +29,8 @@ from flightml.compiler.ops.common import (
 
 KIND = "conv"
 ONNX_OPS = ("Conv",)
+QLINEAR = {"QLinearConv": QLinear("Conv", (0, 3), 6)}
+TFLITE_OPS = {"CONV_2D": "Conv", "DEPTHWISE_CONV_2D": "Conv"}
 
 
 # The window geometry fields of the kernel params structs, in window_params() order.

@@ -15,6 +15,7 @@ from flightml.compiler.abi import KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import (
     NodeIn,
+    QLinear,
     apply_requant,
     check_accumulator,
     int8_weights,
@@ -26,6 +27,8 @@ from flightml.compiler.ops.common import (
 
 KIND = "fc"
 ONNX_OPS = ("Gemm", "MatMul")
+QLINEAR = {"QLinearMatMul": QLinear("MatMul", (0, 3), 6), "QGemm": QLinear("Gemm", (0, 3), 7)}
+TFLITE_OPS = {"FULLY_CONNECTED": "Gemm"}
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:

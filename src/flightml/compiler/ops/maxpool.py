@@ -17,6 +17,7 @@ from flightml.compiler.ops.conv import window_geometry, window_params
 
 KIND = "maxpool"
 ONNX_OPS = ("MaxPool",)
+TFLITE_OPS = {"MAX_POOL_2D": "MaxPool"}
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:

@@ -29,6 +29,7 @@ from flightml.errors import InputError
 
 KIND = "softmax"
 ONNX_OPS = ("Softmax",)
+TFLITE_OPS = {"SOFTMAX": "Softmax"}
 SCALED_DIFF_BITS = 5  # TFLite kScaledDiffIntegerBits
 ACCUM_BITS = 12  # TFLite kAccumulationIntegerBits
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -123,12 +124,12 @@ def sat_shl(x: np.ndarray, e: int) -> np.ndarray:
     return np.where(x > th, I32_MAX, np.where(x < -th, I32_MIN, np.asarray(x, np.int64) << e))
 
 
-def exp_on_negative_values(a: np.ndarray) -> np.ndarray:
-    """exp(a) for a <= 0 in Q5.26 -> Q0.31."""
-    frac = 31 - SCALED_DIFF_BITS
+def exp_on_negative_values(a: np.ndarray, integer_bits: int = SCALED_DIFF_BITS) -> np.ndarray:
+    """exp(a) for a <= 0 with `integer_bits` integer bits (Softmax: Q5.26) -> Q0.31."""
+    frac = 31 - integer_bits
     quarter = 1 << (frac - 2)
     a_mod = (a & (quarter - 1)) - quarter
-    x = sat_shl(a_mod, SCALED_DIFF_BITS) + (1 << 28)  # Rescale<0>, then + 1/8
+    x = sat_shl(a_mod, integer_bits) + (1 << 28)  # Rescale<0>, then + 1/8
     x2 = srdhm(x, x)
     x3 = srdhm(x2, x)
     x4_4 = rdbp(srdhm(x2, x2), 2)
@@ -136,7 +137,8 @@ def exp_on_negative_values(a: np.ndarray) -> np.ndarray:
     result = 1895147668 + srdhm(1895147668, x + poly)
     remainder = a_mod - a
     for exponent, mult in EXP_BARREL:
-        result = np.where(remainder & (1 << (frac + exponent)), srdhm(result, mult), result)
+        if integer_bits > exponent:  # gemmlowp's barrel shifter stops at the input's integer bits
+            result = np.where(remainder & (1 << (frac + exponent)), srdhm(result, mult), result)
     return np.where(a == 0, I32_MAX, result)
 
 

@@ -1,5 +1,6 @@
 /* flightml runtime: kernel API. Hand-written, C99. Stable contract: a second kernel set
- * (kernels/dsp/) implements exactly these functions with exactly these signatures.
+ * (kernels/dsp/) implements exactly these functions with exactly these signatures; a file it does not
+ * have (by name) is taken from kernels/portable/ when the compiler writes a package.
  *
  * Conventions for every kernel:
  * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
@@ -95,6 +96,10 @@ typedef struct {
     int32_t s0, s1, s2, s3;         /* input stride, in elements, of the dimension each output one reads */
 } fm_transpose_params_t;
 
+typedef struct {
+    int32_t size;                   /* elements, >= 0 */
+} fm_lut_params_t;
+
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
@@ -165,5 +170,8 @@ fm_status_t fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, 
 
 /* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
 fm_status_t fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
+
+/* Table lookup: output[i] = table[(uint8_t)input[i]] for i < size (table: 256 values by input byte). */
+fm_status_t fm_lut_s8(const fm_lut_params_t *p, const int8_t *table, const int8_t *input, int8_t *output);
 
 #endif /* FM_KERNELS_H */

@@ -17,24 +17,15 @@ from onnx import helper
 
 from flightml.compiler import qparams
 from flightml.compiler.ir import Graph, Layer, QConst, QTensor
-from flightml.compiler.ops import BY_ONNX, avgpool_div, softmax
+from flightml.compiler.ops import BY_ONNX, BY_TFLITE, conv, softmax
 from flightml.compiler.ops.common import NodeIn
 from flightml.compiler.passes import fuse_conv_maxpool
 from flightml.compiler.tflite.reader import ACTIVATIONS, TfModel, TfOperator, TfTensor
 from flightml.errors import InputError
 
-# TFLite builtin -> ONNX op resolved by the op modules (RESHAPE, PAD, QUANTIZE, DEQUANTIZE: handled here)
-ONNX_OF = {
-    "CONV_2D": "Conv",
-    "DEPTHWISE_CONV_2D": "Conv",
-    "FULLY_CONNECTED": "Gemm",
-    "AVERAGE_POOL_2D": "AveragePool",
-    "MAX_POOL_2D": "MaxPool",
-    "ADD": "Add",
-    "CONCATENATION": "Concat",
-    "MEAN": "GlobalAveragePool",
-}
-CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")  # the readers a PAD can be folded into
+# TFLite builtins come from the op modules' TFLITE_OPS (ops.BY_TFLITE); RESHAPE, PAD, QUANTIZE and
+# DEQUANTIZE are handled here.
+CONV_OPS = tuple(conv.TFLITE_OPS)  # the readers a PAD can be folded into
 NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}  # NHWC axis -> NCHW axis of a 4-D tensor
 
 
@@ -156,7 +147,8 @@ class _Importer:
         return attrs
 
     def node_in(self, op: TfOperator) -> tuple[str, list, dict]:
-        """(ONNX op, resolved inputs, attributes) of a compute operator."""
+        """(ONNX op, resolved inputs, attributes) of a compute operator; a builtin without a case here
+        (ADD, LOGISTIC, ...) reads activations only and has no options but its fused activation."""
         kind, o = op.op, op.options
         x = self.activation(op, op.inputs[0])
         if kind == "CONV_2D":
@@ -181,7 +173,7 @@ class _Importer:
             return "Gemm", [flat, w, self.bias(op, 2)], {"transB": 1}
         if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
             attrs = self.window_attrs(op, x, (o["FilterHeight"], o["FilterWidth"]))
-            return ONNX_OF[kind], [x], attrs
+            return BY_TFLITE[kind][1], [x], attrs
         if kind == "MEAN":
             axes = sorted(NCHW_AXIS[int(a) % 4] for a in self.const_ints(op, 1, "MEAN axes").ravel())
             if len(x.shape) != 4 or axes != [2, 3]:
@@ -191,9 +183,7 @@ class _Importer:
             xs = [self.activation(op, i) for i in op.inputs]
             axis = NCHW_AXIS[o["Axis"] % 4] if len(x.shape) == 4 else o["Axis"] % len(x.shape)
             return "Concat", xs, {"axis": axis}
-        if kind == "ADD":
-            return "Add", [x, self.activation(op, op.inputs[1])], {}
-        raise self.fail(op, f"op {kind} is not supported by the compiler")
+        return BY_TFLITE[kind][1], [self.activation(op, i) for i in op.inputs], {}
 
     def softmax(self, op: TfOperator) -> None:
         where = f"{self.m.path}: {op.label(self.m.tensors)}"
@@ -206,9 +196,7 @@ class _Importer:
     def compute(self, op: TfOperator) -> None:
         where = f"{self.m.path}: {op.label(self.m.tensors)}"
         onnx_op, inputs, attrs = self.node_in(op)
-        module = avgpool_div if op.op == "AVERAGE_POOL_2D" else BY_ONNX.get(onnx_op)
-        if module is None:
-            raise self.fail(op, f"op {op.op} needs the compiler's {onnx_op} op, which this build does not have")
+        module = BY_TFLITE[op.op][0]
         out_t = self.tensor(op.outputs[0])
         out = self.qtensor(out_t, where)
         lo, hi = act_range(op.options.get("FusedActivationFunction", 0), out, where)
@@ -299,7 +287,7 @@ class _Importer:
                 self.pad(op)
             elif op.op == "SOFTMAX":
                 self.softmax(op)
-            elif op.op in ONNX_OF:
+            elif op.op in BY_TFLITE:
                 self.compute(op)
             else:
                 raise self.fail(op, f"op {op.op} is not supported by the compiler")
