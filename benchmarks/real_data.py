@@ -35,6 +35,7 @@ import csv
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from flightml.data.baseline import baseline_metrics
 from flightml.data.spectra import load_spectra
 from flightml.data.stage import SPECTRA, _Part, _split, build_spectra
 from flightml.data.taxonomy import map_label
+from flightml.errors import InputError
 from flightml.ort_session import ort_session
 
 STAGES = ["data", "train", "export", "quantize", "evaluate"]
@@ -57,13 +59,22 @@ GRID = {"data.wavelength_min": 0.44, "data.wavelength_max": 0.92, "data.bands": 
 # Mini-batch 32; the small real training set (about 850 spectra) needs more epochs for as many steps.
 SIM = {"data.train_source": "busdemeo", "data.n_train": 4000, "train.epochs": 40, "train.batch_size": 32}
 REAL = {"train.epochs": 200, "train.batch_size": 32, "train.lr": 3e-3}
-# Generator knobs `--augment` may set (short name -> config key).
-AUGMENT = {
-    "scale": "instrument.systematics_scale",
-    "slope_sd": "data.slope_sd",
-    "slope_mean": "data.slope_mean",
-    "sigma_scale": "data.sigma_scale",
-    "depth_sd": "data.depth_sd",
+# Knobs `--augment` may set (short name -> config key, parser): generator, model and training settings;
+# channels are written 16/32.
+AUGMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "scale": ("instrument.systematics_scale", float),
+    "noise_scale": ("instrument.noise_scale", float),
+    "slope_sd": ("data.slope_sd", float),
+    "slope_mean": ("data.slope_mean", float),
+    "sigma_scale": ("data.sigma_scale", float),
+    "depth_sd": ("data.depth_sd", float),
+    "corr_um": ("data.corr_um", float),
+    "n_train": ("data.n_train", int),
+    "epochs": ("train.epochs", int),
+    "lr": ("train.lr", float),
+    "hidden": ("model.hidden", int),
+    "channels": ("model.conv_channels", lambda text: [int(c) for c in text.split("/")]),
+    "lr_schedule": ("train.lr_schedule", str),
 }
 ADAPTED = "sim + unlabelled real"
 EXPERIMENTS = {
@@ -156,13 +167,13 @@ def progress(name: str, result: dict[str, Any]) -> None:
           file=sys.stderr, flush=True)  # fmt: skip
 
 
-def candidates(scales: str, augment: str) -> dict[str, dict[str, float]]:
-    """Augmentation settings to compare on validation: one per systematics scale, then each `--augment` item.
+def candidates(scales: str, augment: str) -> dict[str, dict[str, Any]]:
+    """Settings to compare on validation: one per systematics scale, then each `--augment` item.
 
     An item is `key=value[,key=value...]` over AUGMENT's keys (systematics scale 1 unless `scale=` is given);
-    a bad one is a ValueError naming it.
+    a bad one (unknown key, value not of its type or rejected by the configuration) is a ValueError naming it.
     """
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for text in filter(None, scales.split(",")):
         try:
             scale = float(text)
@@ -170,24 +181,31 @@ def candidates(scales: str, augment: str) -> dict[str, dict[str, float]]:
             raise ValueError(f"--scales: {text!r} is not a number") from None
         out[f"systematics x{scale:g}"] = {"instrument.systematics_scale": scale}
     for item in filter(None, augment.split(";")):
-        setting: dict[str, float] = {"instrument.systematics_scale": 1.0}
+        setting: dict[str, Any] = {"instrument.systematics_scale": 1.0}
         for pair in item.split(","):
-            key, _, value = pair.partition("=")
-            if key.strip() not in AUGMENT:
-                raise ValueError(f"--augment: unknown key {key.strip()!r} in {item!r} (known: {', '.join(AUGMENT)})")
+            key, _, value = (part.strip() for part in pair.partition("="))
+            if key not in AUGMENT:
+                raise ValueError(f"--augment: unknown key {key!r} in {item!r} (known: {', '.join(AUGMENT)})")
+            config_key, kind = AUGMENT[key]
             try:
-                setting[AUGMENT[key.strip()]] = float(value)
+                setting[config_key] = kind(value)
             except ValueError:
-                raise ValueError(f"--augment: {key.strip()} = {value!r} in {item!r} is not a number") from None
+                raise ValueError(f"--augment: {key} = {value!r} in {item!r} is not a valid value") from None
+        try:
+            load_config(None, setting)
+        except InputError as exc:
+            raise ValueError(f"--augment: {item!r}: {exc}") from None
         scale = setting.pop("instrument.systematics_scale")
-        name = ", ".join([f"systematics x{scale:g}", *(f"{k.split('.')[1]} {v:g}" for k, v in setting.items())])
-        out[name] = {"instrument.systematics_scale": scale, **setting}
+        labels = [
+            f"{k.split('.')[1]} {v:g}" if isinstance(v, float) else f"{k.split('.')[1]} {v}" for k, v in setting.items()
+        ]
+        out[", ".join([f"systematics x{scale:g}", *labels])] = {"instrument.systematics_scale": scale, **setting}
     return out
 
 
 def instrument_runs(
     instrument: str,
-    settings: dict[str, dict[str, float]],
+    settings: dict[str, dict[str, Any]],
     seeds: int,
     epochs: int | None,
     tmp: Path,
