@@ -47,3 +47,5 @@ def test_augmentation_settings_compared_on_validation(capsys) -> None:
     for bad in (*(["--augment", item] for item in bad_settings), ["--scales", "0,abc"]):
         assert module.main([*bad, "--no-grid", "--instruments", ""]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert module.main(["--augment", "", "--no-grid", "--instruments", "camera-8"]) == 2
+    assert capsys.readouterr().err.strip() == "real_data.py: --scales and --augment: no sim-to-real setting to compare"
