@@ -22,7 +22,7 @@
 Each is run for several seeds (data, split and training seed together); accuracies are mean ± std,
 per-class recall the mean, confusion matrices summed over seeds. Usage:
 
-    .venv/bin/python benchmarks/real_data.py [--seeds 5] [--epochs N] [--instruments A,B] [--scales 0,1]
+    .venv/bin/python benchmarks/real_data.py [--seeds 5] [--epochs N] [--instruments A,B] [--scales 0,1 (default none)]
         [--augment "sigma_scale=0.6;slope_sd=0.02,scale=0" (default AUGMENT_DEFAULT)] [--no-grid] [--no-labels]
         [--no-adapt] [--json FILE]
     .venv/bin/python benchmarks/real_data.py --slopes
