@@ -143,6 +143,13 @@ class InstrumentConfig:
         "synthetic test spectra get them as described",
         minimum=0.0,
     )
+    noise_scale: float = setting(
+        1.0,
+        "synthetic training spectra: the instrument's noise times this (0 = none); synthetic test spectra get it as "
+        "described (real spectra are integrated onto the bands without it)",
+        minimum=0.0,
+        maximum=100.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,11 @@ class TrainConfig:
     epochs: int = setting(30, "training epochs", minimum=1, maximum=EPOCHS_MAX)
     batch_size: int = setting(128, "mini-batch size", minimum=1, maximum=65536)
     lr: float = setting(2e-3, "Adam learning rate", minimum=0.0, maximum=10.0)
+    lr_schedule: str = setting(
+        "constant",
+        "learning rate over the epochs: constant, or cosine decay from lr to 0 (per mini-batch)",
+        choices=("constant", "cosine"),
+    )
     seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0, maximum=SEED_MAX)
     adapt_unlabelled: str = setting(
         "",

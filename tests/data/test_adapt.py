@@ -1,4 +1,5 @@
-"""Generator knobs (slope centre, sigma scale) and opt-in self-training on unlabelled real spectra."""
+"""Generator knobs (slope centre, sigma scale), the learning-rate schedule and opt-in self-training on unlabelled
+real spectra."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flightml.data.spectra import load_spectra, save_spectra
 from flightml.data.stage import build_spectra
 from flightml.errors import InputError
 from flightml.pipeline import run_pipeline
+from flightml.train.stage import _lr_factor
 
 NOISELESS = {
     "source": "busdemeo", "labels": "class", "n_train": 200, "n_test": 4, "noise": 0.0, "slope_sd": 0.0,
@@ -87,3 +89,21 @@ def test_bad_adapt_unlabelled_is_one_clear_error(tmp_path: Path) -> None:
         load_config(None, {"train.adapt_threshold": 1.5})
     with pytest.raises(InputError, match="adapt_rounds"):
         load_config(None, {"train.adapt_rounds": 0})
+
+
+def test_cosine_schedule_decays_lr_from_full_to_zero_and_is_wired_into_training(tmp_path: Path) -> None:
+    cosine, constant = _lr_factor("cosine", 10), _lr_factor("constant", 10)
+    assert [round(cosine(s), 6) for s in (0, 5, 10)] == [1.0, 0.5, 0.0]
+    assert [constant(s) for s in (0, 5, 10)] == [1.0, 1.0, 1.0]
+    overrides = {"data.source": "busdemeo", "data.n_train": 64, "data.n_test": 8, "data.end_members": "drop",
+                 "data.wavelength_min": 0.44, "data.wavelength_max": 0.92, "data.bands": 16,
+                 "train.epochs": 2, "quant.calib_samples": 8}  # fmt: skip
+    weights = [
+        run_pipeline(load_config(None, {**overrides, "train.lr_schedule": s}), tmp_path / s, stages=["data", "train"])
+        .dir.path("model.pt")
+        .read_bytes()
+        for s in ("constant", "cosine")
+    ]
+    assert weights[0] != weights[1]
+    with pytest.raises(InputError, match="lr_schedule"):
+        load_config(None, {"train.lr_schedule": "step"})

@@ -115,6 +115,20 @@ def test_observe_noise_and_systematics_have_the_described_sizes() -> None:
     expected = np.sqrt(0.02**2 + (0.5 * (calibrated.centres - 0.55)) ** 2)
     assert np.allclose(spread, expected, rtol=0.05)
     assert np.allclose(calibrated.observe(ones, rng, 0.55, 0.0), 1.0, atol=1e-6)
+    assert np.allclose(snr.observe(ones, rng, 0.55, 1.0, noise_scale=0.5).std(axis=0), 0.5 / 50, rtol=0.05)
+    assert np.array_equal(calibrated.observe(ones, rng, 0.55, 0.0, noise_scale=0.0), ones)
+
+
+def test_noise_scale_applies_to_synthetic_training_spectra_only(data_config) -> None:
+    config = data_config(source="busdemeo", n_train=400, n_test=400, slope_sd=0.0, depth_sd=0.0, end_members="drop")
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data, sigma_scale=0.0))
+    silent = build_spectra(
+        dataclasses.replace(config, instrument=InstrumentConfig("spectrophotometer-16", 0.0, noise_scale=0.0))
+    )
+    v = silent.class_names.index("V")  # one member class: its mean only
+    assert silent.x_train[silent.y_train == v, 0].std(axis=0).max() < 1e-6
+    assert silent.x_test[silent.y_test == v, 0].std(axis=0).max() > 0.01
+    assert silent.meta["noise_scale"] == 0.0
 
 
 def test_busdemeo_through_an_instrument_follows_the_integrated_template(data_config) -> None:

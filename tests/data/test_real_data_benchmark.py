@@ -36,6 +36,16 @@ def test_augmentation_settings_compared_on_validation(capsys) -> None:
         "systematics x1, sigma_scale 0.6": {"instrument.systematics_scale": 1.0, "data.sigma_scale": 0.6},
         "systematics x0, slope_sd 0.02": {"instrument.systematics_scale": 0.0, "data.slope_sd": 0.02},
     }
-    for bad in (["--augment", "foo=1"], ["--augment", "slope_sd=x"], ["--scales", "0,abc"]):
+    typed = module.candidates("", "noise_scale=0.5,hidden=128,channels=16/32,lr_schedule=cosine")
+    assert typed == {
+        "systematics x1, noise_scale 0.5, hidden 128, conv_channels [16, 32], lr_schedule cosine": {
+            "instrument.systematics_scale": 1.0, "instrument.noise_scale": 0.5, "model.hidden": 128,
+            "model.conv_channels": [16, 32], "train.lr_schedule": "cosine",
+        }
+    }  # fmt: skip
+    bad_settings = ("foo=1", "slope_sd=x", "hidden=1.5", "lr_schedule=step", "channels=8/x", "noise_scale=-1")
+    for bad in (*(["--augment", item] for item in bad_settings), ["--scales", "0,abc"]):
         assert module.main([*bad, "--no-grid", "--instruments", ""]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert module.main(["--augment", "", "--no-grid", "--instruments", "camera-8"]) == 2
+    assert capsys.readouterr().err.strip() == "real_data.py: --scales and --augment: no sim-to-real setting to compare"

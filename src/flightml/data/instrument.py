@@ -122,9 +122,15 @@ class Instrument:
         return out
 
     def observe(
-        self, band_values: np.ndarray, rng: np.random.Generator, reference_um: float, scale: float
+        self,
+        band_values: np.ndarray,
+        rng: np.random.Generator,
+        reference_um: float,
+        scale: float,
+        noise_scale: float = 1.0,
     ) -> np.ndarray:
-        """Systematics (sizes times `scale`) and noise drawn per spectrum on band values [n, bands]."""
+        """Systematics (sizes times `scale`) and noise (times `noise_scale`) drawn per spectrum on band values
+        [n, bands]."""
         n = band_values.shape[0]
         calibration = 1 + scale * self.calibration_sd * rng.standard_normal((n, self.bands))
         slope = 1 + scale * self.slope_sd * rng.standard_normal((n, 1)) * (self.centres - reference_um)
@@ -133,7 +139,7 @@ class Instrument:
             sd = signal / self.snr
         else:
             sd = np.sqrt(signal * self.signal_e + self.read_e**2) / self.signal_e
-        return self.fill_bad(np.maximum(signal + sd * rng.standard_normal((n, self.bands)), 0.01))
+        return self.fill_bad(np.maximum(signal + noise_scale * sd * rng.standard_normal((n, self.bands)), 0.01))
 
     def to_meta(self) -> dict[str, Any]:
         """A JSON-able description from which `from_meta` rebuilds the same instrument."""

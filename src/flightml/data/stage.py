@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flightml.artifacts import RunDir
-from flightml.config import Config, DataConfig
+from flightml.config import Config, DataConfig, InstrumentConfig
 from flightml.data import busdemeo, csvfile, reference, smass2
 from flightml.data.instrument import Instrument, load_instrument
 from flightml.data.resample import Resampled, normalise_at, resample_rows
@@ -63,6 +63,7 @@ class _Optics:
     sampling: np.ndarray
     instrument: Instrument | None = None
     scale: float = 1.0
+    noise_scale: float = 1.0
 
     def observed(self, data: DataConfig, wavelengths: np.ndarray, values: np.ndarray, rows: list[str]) -> Resampled:
         """Measured spectra on the grid by the coverage policy; at the band centres they are used as is."""
@@ -79,12 +80,17 @@ class _Optics:
     def synthetic(
         self, model: busdemeo.BusDeMeoModel, n: int, rng: np.random.Generator, train: bool, reference_um: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`n` busdemeo spectra through the instrument (systematics times `scale` when `train`)."""
+        """`n` busdemeo spectra through the instrument (when `train`: systematics times `scale`, noise times
+        `noise_scale`)."""
         x, y = model.draw(n, rng)
         if self.instrument is None:
             return x, y
         observed = self.instrument.observe(
-            self.instrument.integrate(x), rng, reference_um, self.scale if train else 1.0
+            self.instrument.integrate(x),
+            rng,
+            reference_um,
+            self.scale if train else 1.0,
+            self.noise_scale if train else 1.0,
         )
         return normalise_at(self.grid, observed, reference_um, "busdemeo"), y
 
@@ -98,7 +104,7 @@ def build_spectra(config: Config) -> Spectra:
     else:
         instrument = load_instrument(config.instrument.file) if config.instrument.file else None
         spectra = _build_observed(
-            data, train_name, test_name, instrument, config.instrument.systematics_scale, config.train.adapt_unlabelled
+            data, train_name, test_name, instrument, config.instrument, config.train.adapt_unlabelled
         )
     spectra.validate(f"data source '{train_name}' -> '{test_name}'")
     return spectra
@@ -109,7 +115,12 @@ def _source_label(name: str, path: str) -> str:
 
 
 def _build_observed(
-    data: DataConfig, train_name: str, test_name: str, instrument: Instrument | None, scale: float, unlabelled: str
+    data: DataConfig,
+    train_name: str,
+    test_name: str,
+    instrument: Instrument | None,
+    scales: InstrumentConfig,
+    unlabelled: str,
 ) -> Spectra:
     train_csv, test_csv = data.csv_path or data.test_csv_path, data.test_csv_path or data.csv_path
     train_label, test_label = _source_label(train_name, train_csv), _source_label(test_name, test_csv)
@@ -126,7 +137,9 @@ def _build_observed(
         )
         optics = _Optics(grid, grid)
     else:
-        optics = _Optics(instrument.centres, instrument.sampling()[0], instrument, scale)
+        optics = _Optics(
+            instrument.centres, instrument.sampling()[0], instrument, scales.systematics_scale, scales.noise_scale
+        )
     grid = optics.grid
     model = None
     if "busdemeo" in (train_name, test_name):
@@ -176,7 +189,8 @@ def _build_observed(
     }
     if instrument is not None:
         meta["instrument"] = instrument.to_meta()
-        meta["systematics_scale"] = scale
+        meta["systematics_scale"] = scales.systematics_scale
+        meta["noise_scale"] = scales.noise_scale
     x_unlabelled = None
     if unlabelled:
         x_unlabelled, meta["unlabelled"] = _unlabelled(data, unlabelled, optics)

@@ -56,10 +56,12 @@ def train_model(
     train: TrainConfig,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
-    """Adam + cross-entropy over a fresh permutation each epoch; returns per-epoch metrics."""
+    """Adam (lr by train.lr_schedule) + cross-entropy over a fresh permutation each epoch; per-epoch metrics."""
     x = torch.from_numpy(spectra.x_train)
     y = torch.from_numpy(spectra.y_train)
     optimizer = torch.optim.Adam(model.parameters(), lr=train.lr)
+    steps = train.epochs * math.ceil(len(x) / train.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(train.lr_schedule, steps))
     loss_fn = nn.CrossEntropyLoss()
     history = []
     for epoch in range(train.epochs):
@@ -72,6 +74,7 @@ def train_model(
             loss = loss_fn(model(x[index]), y[index])
             loss.backward()
             optimizer.step()
+            schedule.step()
             total += loss.item() * len(index)
         if not math.isfinite(total):
             raise InputError(f"train.lr = {train.lr}: the loss is not finite at epoch {epoch + 1}; lower train.lr")
@@ -86,6 +89,13 @@ def train_model(
         if on_epoch:
             on_epoch(epoch, metrics)
     return history
+
+
+def _lr_factor(schedule: str, steps: int) -> Callable[[int], float]:
+    """The factor on lr after `step` mini-batches of `steps`: 1, or cosine from 1 to 0."""
+    if schedule == "cosine":
+        return lambda step: 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
+    return lambda step: 1.0
 
 
 def self_train(model: nn.Module, spectra: Spectra, train: TrainConfig) -> list[dict[str, float]]:

@@ -72,6 +72,7 @@ def _instrument_markdown(instrument: Instrument, meta: dict[str, Any]) -> str:
         ["solar-analog slope error (1 sigma, /um)", f"{instrument.slope_sd:g}"],
         ["known bad bands", [b + 1 for b in instrument.bad_bands] or "none"],
         ["systematics in the training data", f"x{meta.get('systematics_scale', 1.0):g}"],
+        ["noise in the training data", f"x{meta.get('noise_scale', 1.0):g}"],
     ]
     return md_table(["instrument", "value"], rows)
 
