@@ -30,23 +30,30 @@
  * rule is non-decreasing: max(rq(a), rq(b)) == rq(max(a, b))). Any other channel (ort-int, ort-exact,
  * other clamps or shifts) takes the general path: the bias
  * added with saturation, the mode's fm_requant per position, then the max. */
+#include <stddef.h>
+
 #include "fm_dsp_conv.h"
 
 #define FM_PAIR_ROWS 16 /* input rows (in_c / groups x k_h) per patch on this path */
 #define FM_PAIR_SEGS 4  /* runs of windows per output row (fm_pair_row) */
 
-int fm_dsp_pair_ok(const fm_conv_params_t *p) {
+/* The shapes of this path (inline in the entry points: no call, so they need no frame of their own). */
+static inline int fm_pair_shape(const fm_conv_params_t *p) {
     if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0) return 0;
     if (p->stride_h < 1 || p->dil_h < 1) return 0;
     return p->k_w == 3 && p->stride_w == 1 && p->dil_w == 1 && p->out_w >= 2 &&
            (p->in_c / p->groups) * p->k_h <= FM_PAIR_ROWS;
 }
 
-int fm_dsp_pool_pair_ok(const fm_conv_params_t *p, const fm_pool_params_t *pool) {
-    return fm_dsp_pair_ok(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
+static inline int fm_pair_pool_shape(const fm_conv_params_t *p, const fm_pool_params_t *pool) {
+    return fm_pair_shape(p) && pool->k_h == 1 && pool->k_w == 2 && pool->stride_h == 1 && pool->stride_w == 2 &&
            pool->dil_w == 1 && pool->pad_top == 0 && pool->pad_left == 0 && pool->in_h == p->out_h &&
            pool->in_w == p->out_w && pool->out_h == p->out_h && pool->out_w == p->out_w / 2;
 }
+
+int fm_dsp_pair_ok(const fm_conv_params_t *p) { return fm_pair_shape(p); }
+
+int fm_dsp_pool_pair_ok(const fm_conv_params_t *p, const fm_pool_params_t *pool) { return fm_pair_pool_shape(p, pool); }
 
 /* What the assembly loops of fm_pair_fast read at fixed offsets (noted), kept in the scratch: the pair's
  * accumulator starts and int8-rule constants, the widened weights, the row count's parity, the words'
@@ -63,14 +70,32 @@ typedef struct {
     int32_t oplane;         /* 48: channel c1's output - channel c0's */
     int8_t *oend;           /* 52: past the run's last output in channel c0 */
     int32_t rows;           /* patch rows */
+    int32_t pooled;         /* set by the entry point */
+    const fm_conv_params_t *p;
+    const fm_requant_t *rq;
+    const int8_t *input, *weights;
+    const int32_t *bias;
+    int32_t xstep;          /* bytes between patch rows read directly (k_h == 1 or one channel per group) */
 } fm_pair_step_t;
 
-/* A run of windows that read their words alike: n windows, the first one's words at x (patch rows st
- * apart), each next window's xadv further; the first output at `at` in the output row. */
+/* A run of windows that read their words alike: n windows, the first one's words at x, each next
+ * window's xadv further; the first output at `at` in the output row. Read directly (xadv 2): patch rows
+ * t->xstep apart; gathered (xadv 4 x rows): 4 bytes apart. */
 typedef struct {
     const int8_t *x;
-    int32_t st, xadv, n, at;
+    int32_t xadv, n, at;
 } fm_pair_seg_t;
+
+/* The sizes ops/conv.py declares (PAIR_STEP, PAIR_SEG) and the offsets fm_pair_fast's assembly reads:
+ * a mismatch fails to compile (C99 has no static_assert). */
+typedef char fm_pair_layout_check[sizeof(fm_pair_step_t) == 88 && sizeof(fm_pair_seg_t) == 16 &&
+                                          offsetof(fm_pair_step_t, wq) == 32 && offsetof(fm_pair_step_t, odd) == 36 &&
+                                          offsetof(fm_pair_step_t, oend) == 52
+                                      ? 1
+                                      : -1];
+
+/* Bytes between the patch rows of run s. */
+static inline int32_t fm_pair_st(const fm_pair_step_t *t, const fm_pair_seg_t *s) { return s->xadv == 2 ? t->xstep : 4; }
 
 /* The int8-rule constants of channel c (ma: mult, add); 1 when the rule applies and bias + sum cannot
  * saturate (|sum of products| <= maxsum). */
@@ -91,29 +116,49 @@ static inline int32_t fm_pair_ow(int32_t j, int32_t out_w, int pooled) {
 }
 
 /* x[s .. s + 3] of one input row, the zero point standing in for positions outside [0, in_w). */
-static uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
+static inline __attribute__((always_inline)) uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
     uint32_t v = 0;
     int32_t i;
     for (i = 0; i < 4; ++i) v |= (uint32_t)(uint8_t)((s + i >= 0 && s + i < in_w) ? row[s + i] : pad) << (8 * i);
     return v;
 }
 
-/* Sets up the output row whose first input row is ih0 (input: the group's first channel) and returns its
- * number of runs (in seg, at most FM_PAIR_SEGS): the windows [jl, jr) whose words are all inside the
+/* The words x[s .. s + 3] of every patch row of one window (input: the group's first channel; ih0: the
+ * window's first input row) into xg, the zero point outside the input; returns xg past them. */
+static inline __attribute__((always_inline)) uint32_t *fm_pair_gather(const fm_conv_params_t *p,
+                                                                          const int8_t *input, int32_t ih0,
+                                                                          int32_t s, uint32_t *xg) {
+    const int8_t pad = (int8_t)(-p->in_offset);
+    int32_t ic, kh;
+    for (ic = 0; ic < p->in_c / p->groups; ++ic) {
+        for (kh = 0; kh < p->k_h; ++kh) {
+            const int32_t ih = ih0 + kh * p->dil_h;
+            const int8_t *row = input + (ic * p->in_h + ih) * p->in_w;
+            *xg++ = ih >= 0 && ih < p->in_h ? fm_pair_xword(row, s, p->in_w, pad) : 0x01010101u * (uint8_t)pad;
+        }
+    }
+    return xg;
+}
+
+/* Sets up output row r (of all groups' rows: group r / out_h, row r % out_h; its first input row ih0)
+ * and returns its number of runs (in seg, at most FM_PAIR_SEGS, after the widened weights): the windows [jl, jr) whose words are all inside the
  * input and one stride apart (k_h == 1 or one channel per group) are read directly; the words
  * x[s .. s + 3] of every patch row of the others go to xg, window after window (the zero point outside
- * the input): the runs before and after [jl, jr); the last window of a plain convolution with an odd
+ * the input; after seg): the runs before and after [jl, jr); the last window of a plain convolution with an odd
  * output width (at out_w - 2) is a run of its own. */
-static __attribute__((noinline, optimize("Os"))) int32_t fm_pair_row(const fm_conv_params_t *p, const int8_t *input, int pooled, int32_t ih0,
-                           fm_pair_seg_t *seg, uint32_t *xg) {
+static __attribute__((noinline, optimize("Os"))) int32_t fm_pair_row(const fm_pair_step_t *t, int32_t r) {
+    const fm_conv_params_t *p = t->p;
+    const int pooled = t->pooled;
+    const int32_t ih0 = r % p->out_h * p->stride_h - p->pad_top;
+    const int8_t *input = t->input + r / p->out_h * (p->in_c / p->groups) * p->in_h * p->in_w;
+    fm_pair_seg_t *seg = (fm_pair_seg_t *)(t->wq + 3 * t->rows);
+    uint32_t *xg = (uint32_t *)(seg + FM_PAIR_SEGS);
     const int32_t cin_g = p->in_c / p->groups, k_h = p->k_h, in_w = p->in_w, pad_left = p->pad_left;
-    const int32_t rows = cin_g * k_h, out_w = p->out_w, plane = p->in_h * in_w;
+    const int32_t rows = cin_g * k_h, out_w = p->out_w;
     const int32_t wpr = pooled ? out_w / 2 : (out_w + 1) / 2, last = wpr - 1;
     const int clip = fm_pair_ow(last, out_w, pooled) != 2 * last;
-    const int8_t pad = (int8_t)(-p->in_offset);
-    const uint32_t zp = 0x01010101u * (uint8_t)pad;
     const uint32_t *x0 = xg;
-    int32_t j, jl = 0, jr = 0, ic, kh, n = 0;
+    int32_t j, jl = 0, jr = 0, n = 0;
     if (ih0 >= 0 && ih0 + (k_h - 1) * p->dil_h < p->in_h && (k_h == 1 || cin_g == 1)) {
         jl = (pad_left + 1) / 2 < wpr ? (pad_left + 1) / 2 : wpr; /* the closed forms for ow = 2 j, then exact */
         while (jl < wpr && fm_pair_ow(jl, out_w, pooled) < pad_left) ++jl;
@@ -122,26 +167,17 @@ static __attribute__((noinline, optimize("Os"))) int32_t fm_pair_row(const fm_co
         while (jr > jl && fm_pair_ow(jr - 1, out_w, pooled) - pad_left > in_w - 4) --jr;
     }
     for (j = 0; j < wpr; ++j) {
-        const int32_t s = fm_pair_ow(j, out_w, pooled) - pad_left;
-        if (j >= jl && j < jr) continue;
-        for (ic = 0; ic < cin_g; ++ic) {
-            for (kh = 0; kh < k_h; ++kh) {
-                const int32_t ih = ih0 + kh * p->dil_h;
-                *xg++ = ih >= 0 && ih < p->in_h ? fm_pair_xword(input + ic * plane + ih * in_w, s, in_w, pad) : zp;
-            }
-        }
+        if (j < jl || j >= jr) xg = fm_pair_gather(p, input, ih0, fm_pair_ow(j, out_w, pooled) - pad_left, xg);
     }
     for (j = 0; j < wpr; j += seg[n++].n) {
         const int32_t ow = fm_pair_ow(j, out_w, pooled);
         int32_t end;
         if (j >= jl && j < jr) {
             seg[n].x = input + ih0 * in_w + (ow - pad_left);
-            seg[n].st = k_h == 1 ? plane : p->dil_h * in_w;
             seg[n].xadv = 2;
             end = jr;
         } else {
             seg[n].x = (const int8_t *)(x0 + (j < jl ? j : j - (jr - jl)) * rows);
-            seg[n].st = 4;
             seg[n].xadv = 4 * rows;
             end = j < jl ? jl : wpr;
         }
@@ -157,30 +193,32 @@ static uint32_t fm_pair_wlast(const int8_t *w) {
     return (uint32_t)(uint8_t)w[0] | ((uint32_t)(uint8_t)w[1] << 8) | ((uint32_t)(uint8_t)w[2] << 16);
 }
 
-/* Widened weights of channels c0 and c1 (rows w0, w1) into t->wq, per patch row: W02 and W13 of c0,
+/* Widened weights of channels c0 and c1 (rows w0, w1) into t->wq, per patch row: W02 of c0, W1 = (w1 of
+ * c0, w1 of c1), W02 of c1;
  * then of c1; the last row of the weight tensor is read byte by byte when `last_safe`.
  * t->init0, t->init1 = x_off * (sum of the channel's weights + w_off). */
 static __attribute__((noinline)) void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo, int16x2_t xo,
                             int last_safe, fm_pair_step_t *t) {
     int16x2_t *wq = (int16x2_t *)t->wq;
     int32_t r, s0 = 0, s1 = 0;
-    for (r = 0; r < rows; ++r, w0 += 3, w1 += 3, wq += 4) {
+    for (r = 0; r < rows; ++r, w0 += 3, w1 += 3, wq += 3) {
         const int safe = last_safe && r == rows - 1;
         const uint32_t v0 = safe ? fm_pair_wlast(w0) : fm_dsp_ld4(w0);
         const uint32_t v1 = safe ? fm_pair_wlast(w1) : fm_dsp_ld4(w1);
         wq[0] = __sxtab16(wo, (int8x4_t)v0);
-        wq[1] = fm_dsp_hi(wo, v0);
+        const int16x2_t h0 = fm_dsp_hi(wo, v0), h1 = fm_dsp_hi(wo, v1);
+        wq[1] = (int16x2_t)(((uint32_t)h0 & 0xFFFFu) | ((uint32_t)h1 << 16)); /* PKHBT */
         wq[2] = __sxtab16(wo, (int8x4_t)v1);
-        wq[3] = fm_dsp_hi(wo, v1);
-        s0 = __smlabb(wq[1], xo, __smlad(wq[0], xo, s0));
-        s1 = __smlabb(wq[3], xo, __smlad(wq[2], xo, s1));
+        s0 = __smlabb(h0, xo, __smlad(wq[0], xo, s0));
+        s1 = __smlabb(h1, xo, __smlad(wq[2], xo, s1));
     }
     t->init0 = s0;
     t->init1 = s1;
 }
 
 /* One patch row of a window: its word x[s .. s + 3] (loaded by `ld`) widened into lo = (x0, x2) and
- * hi = (x1, x3), against the next 4 widened weight words (W02, W13 of c0, then of c1) at w. */
+ * hi = (x1, x3), against the next 3 widened weight words at w: W02 and W1 (its low lane) of c0, then
+ * W02 of c1 and W1's high lane. */
 #define FM_PAIR_ROW(ld)                    \
     ld "\n\t"                              \
     "sxtb16 %[hi], %[lo], ror #8\n\t"      \
@@ -190,11 +228,11 @@ static __attribute__((noinline)) void fm_pair_weights(const int8_t *w0, const in
     "smlabb %[a0], %[hi], %[q], %[a0]\n\t" \
     "smlad %[b0], %[hi], %[p], %[b0]\n\t"  \
     "smlatb %[b0], %[lo], %[q], %[b0]\n\t" \
-    "ldrd %[p], %[q], [%[w]], #8\n\t"      \
+    "ldr %[p], [%[w]], #4\n\t"             \
     "smlad %[a1], %[lo], %[p], %[a1]\n\t"  \
-    "smlabb %[a1], %[hi], %[q], %[a1]\n\t" \
+    "smlabt %[a1], %[hi], %[q], %[a1]\n\t" \
     "smlad %[b1], %[hi], %[p], %[b1]\n\t"  \
-    "smlatb %[b1], %[lo], %[q], %[b1]\n\t"
+    "smlatt %[b1], %[lo], %[q], %[b1]\n\t"
 
 /* The patch rows of one window, two per iteration from the words at x and x + st (x advances 2 st),
  * entered at the second when p (the row count's parity) is set, x then one stride early; w runs over the
@@ -307,11 +345,12 @@ static inline __attribute__((always_inline)) void fm_pair_fast(const int8_t *x, 
 static __attribute__((noinline)) void fm_pair_runs(fm_pair_step_t *t, const fm_pair_seg_t *seg, int32_t nseg,
                                                    int pooled, int8_t *o0) {
     for (; nseg > 0; --nseg, ++seg) {
-        t->delta = seg->xadv - seg->st * (t->rows + t->odd);
+        const int32_t st = fm_pair_st(t, seg);
+        t->delta = seg->xadv - st * (t->rows + t->odd);
         t->o = o0 + seg->at;
         t->oend = t->o + (pooled ? seg->n : 2 * seg->n);
-        fm_pair_fast((const int8_t *)((uintptr_t)seg->x - (uint32_t)(t->odd * seg->st)), seg->st,
-                     t->wq + 4 * t->rows, t, pooled);
+        fm_pair_fast((const int8_t *)((uintptr_t)seg->x - (uint32_t)(t->odd * st)), st,
+                     t->wq + 3 * t->rows, t, pooled);
     }
 }
 #undef FM_PAIR_RQ
@@ -322,8 +361,11 @@ static __attribute__((noinline)) void fm_pair_runs(fm_pair_step_t *t, const fm_p
  * by the general rule: the sums from t->init0, t->init1, the bias added with saturation, then the mode's
  * fm_requant (ort-int, other clamps or shifts, biases near the int32 limits: rare, kept out of line). */
 static __attribute__((noinline, optimize("Os"))) void fm_pair_general(const fm_pair_step_t *t, const fm_pair_seg_t *seg,
-                                                      int32_t nseg, const fm_requant_t *rq, const int32_t *bias,
-                                                      int32_t c0, int32_t c1, int pooled, int8_t *o0) {
+                                                                        int32_t nseg, int32_t c0, int32_t c1,
+                                                                        int8_t *o0) {
+    const fm_requant_t *rq = t->rq;
+    const int32_t *bias = t->bias;
+    const int pooled = t->pooled;
     const int32_t bias0 = bias != 0 ? bias[c0] : 0, bias1 = bias != 0 ? bias[c1] : 0;
     int8_t *o1 = o0 + t->oplane;
     int32_t i, acc[4];
@@ -332,8 +374,9 @@ static __attribute__((noinline, optimize("Os"))) void fm_pair_general(const fm_p
             const int32_t at = seg->at + (pooled ? i : 2 * i);
             acc[0] = acc[1] = t->init0;
             acc[2] = acc[3] = t->init1;
-            fm_pair_mac((const int8_t *)((uintptr_t)(seg->x + i * seg->xadv) - (uint32_t)(t->odd * seg->st)), seg->st,
-                        t->wq, t->wq + 4 * t->rows, t->odd, acc);
+            fm_pair_mac((const int8_t *)((uintptr_t)(seg->x + i * seg->xadv) - (uint32_t)(t->odd * fm_pair_st(t, seg))),
+                        fm_pair_st(t, seg),
+                        t->wq, t->wq + 3 * t->rows, t->odd, acc);
             acc[0] = fm_requant(__qadd(acc[0], bias0), rq, c0);
             acc[1] = fm_requant(__qadd(acc[1], bias0), rq, c0);
             acc[2] = fm_requant(__qadd(acc[2], bias1), rq, c1);
@@ -351,70 +394,74 @@ static __attribute__((noinline, optimize("Os"))) void fm_pair_general(const fm_p
     }
 }
 
-/* Output channels [c_lo, c_hi) over the output row whose runs are seg[0 .. nseg) (output: that row of
- * channel 0), a pair at a time: the pair's weights widened into t->wq, then its windows. */
-static __attribute__((noinline, optimize("Os"))) void fm_pair_channels(const fm_conv_params_t *p,
-                                                                       const fm_requant_t *rq, const int8_t *weights,
-                                                                       const int32_t *bias, int pooled,
-                                                                       fm_pair_step_t *t, int32_t nseg, int32_t c_lo,
-                                                                       int32_t c_hi, int8_t *output) {
-    const fm_pair_seg_t *seg = (const fm_pair_seg_t *)(t->wq + 4 * t->rows);
-    const int32_t rows = t->rows, oplane = p->out_h * (pooled ? p->out_w / 2 : p->out_w);
-    const int32_t maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
-    int32_t c0;
-    for (c0 = c_lo; c0 < c_hi; c0 += 2) {
-        const int32_t c1 = c0 + 1 < c_hi ? c0 + 1 : c0; /* odd count: the last channel twice, same values */
-        int8_t *o0 = output + c0 * oplane;
-        fm_pair_weights(weights + c0 * rows * 3, weights + c1 * rows * 3, rows, fm_dsp_pair(p->w_offset),
-                        fm_dsp_pair(p->in_offset), c1 == p->out_c - 1, t);
-        t->oplane = (c1 - c0) * oplane;
-        if (!fm_pair_rq(rq, bias, c0, maxsum, &t->mult0, &t->shift0) ||
-            !fm_pair_rq(rq, bias, c1, maxsum, &t->mult1, &t->shift1)) {
-            fm_pair_general(t, seg, nseg, rq, bias, c0, c1, pooled, o0);
-            continue;
-        }
-        if (bias != 0) { /* no saturation in this range (fm_pair_rq) */
-            t->init0 += bias[c0];
-            t->init1 += bias[c1];
-        }
-        fm_pair_runs(t, seg, nseg, pooled, o0);
+/* Channels c0, c1: their weights widened into t->wq, the accumulator starts and constants into t;
+ * 1 when both take the inline rule (the bias then in the starts). */
+static __attribute__((noinline)) int fm_pair_prepare(fm_pair_step_t *t, int32_t c0, int32_t c1) {
+    const fm_conv_params_t *p = t->p;
+    const int32_t rows = t->rows, maxsum = 3 * rows * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    fm_pair_weights(t->weights + c0 * rows * 3, t->weights + c1 * rows * 3, rows, fm_dsp_pair(p->w_offset),
+                    fm_dsp_pair(p->in_offset), c1 == p->out_c - 1, t);
+    if (!fm_pair_rq(t->rq, t->bias, c0, maxsum, &t->mult0, &t->shift0) ||
+        !fm_pair_rq(t->rq, t->bias, c1, maxsum, &t->mult1, &t->shift1)) {
+        return 0;
     }
+    if (t->bias != 0) { /* no saturation in this range (fm_pair_rq) */
+        t->init0 += t->bias[c0];
+        t->init1 += t->bias[c1];
+    }
+    return 1;
 }
 
-/* Scratch: the step constants t, the widened weights t->wq (4 words per patch row), the runs of an
- * output row (FM_PAIR_SEGS), then the gathered words of the windows not read directly (one word per
- * patch row each). The compiler declares the same size (ops/conv.py: pair_scratch). Output rows outer,
- * so each row's words are gathered once for every channel pair; channel pairs next, the pair's weights
- * widened once per output row. */
-__attribute__((optimize("Os"))) void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq,
-                                                       const int8_t *input, const int8_t *weights,
-                                                       const int32_t *bias, int pooled, void *scratch,
-                                                       int8_t *output) {
+/* The convolution (fm_kernels.h contract; t->pooled, set by the entry point: fused with the 1 x 2
+ * max pool; seven arguments, as the entry points, so they call it as their last step without a frame). Scratch: the step
+ * constants t, the widened weights t->wq (3 words per patch row), the runs of an output row
+ * (FM_PAIR_SEGS), then the gathered words of the windows not read directly (one word per patch row
+ * each); the compiler declares the same size (ops/conv.py: pair_scratch). Output rows outer, so each
+ * row's words are gathered once for every channel pair; channel pairs next, the pair's weights widened
+ * once per output row. The work is in out-of-line functions called one level down, so the deepest call
+ * chain (and the stack) stays short. */
+static __attribute__((noinline, optimize("Os"))) fm_status_t fm_pair_conv(const fm_conv_params_t *p,
+                                                                          const fm_requant_t *rq,
+                                                                          const int8_t *input, const int8_t *weights,
+                                                                          const int32_t *bias, void *scratch,
+                                                                          int8_t *output) {
     fm_pair_step_t *t = (fm_pair_step_t *)scratch;
-    const int32_t cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups;
-    const int32_t dst_w = pooled ? p->out_w / 2 : p->out_w;
-    fm_pair_seg_t *seg;
-    int32_t g, oh;
-    t->rows = cin_g * p->k_h;
+    const int32_t dst_w = t->pooled ? p->out_w / 2 : p->out_w;
+    int32_t r, c0, c_end;
+    t->rows = p->in_c / p->groups * p->k_h;
     t->odd = t->rows & 1;
     t->wq = (const int16x2_t *)(t + 1);
-    seg = (fm_pair_seg_t *)(t->wq + 4 * t->rows);
-    for (g = 0; g < p->groups; ++g) {
-        for (oh = 0; oh < p->out_h; ++oh) {
-            const int32_t nseg = fm_pair_row(p, input + g * cin_g * p->in_h * p->in_w, pooled,
-                                             oh * p->stride_h - p->pad_top, seg, (uint32_t *)(seg + FM_PAIR_SEGS));
-            fm_pair_channels(p, rq, weights, bias, pooled, t, nseg, g * cout_g, (g + 1) * cout_g, output + oh * dst_w);
+    t->p = p;
+    t->rq = rq;
+    t->input = input;
+    t->weights = weights;
+    t->bias = bias;
+    t->xstep = p->k_h == 1 ? p->in_h * p->in_w : p->dil_h * p->in_w;
+    for (r = 0; r < p->groups * p->out_h; ++r) { /* (group, output row) */
+        const int32_t nseg = fm_pair_row(t, r);
+        c_end = (r / p->out_h + 1) * (p->out_c / p->groups);
+        for (c0 = c_end - p->out_c / p->groups; c0 < c_end; c0 += 2) {
+            const int32_t c1 = c0 + 1 < c_end ? c0 + 1 : c0; /* odd count: the last channel twice, same values */
+            int8_t *o0 = output + (c0 * p->out_h + r % p->out_h) * dst_w;
+            const fm_pair_seg_t *seg = (const fm_pair_seg_t *)(t->wq + 3 * t->rows);
+            t->oplane = (c1 - c0) * p->out_h * dst_w;
+            if (fm_pair_prepare(t, c0, c1)) {
+                fm_pair_runs(t, seg, nseg, t->pooled, o0);
+            } else {
+                fm_pair_general(t, seg, nseg, c0, c1, o0);
+            }
         }
     }
+    return FM_OK;
 }
 
 /* The pair path's own entry points (fm_kernels.h): only its shapes, so no scalar fallback is linked. */
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                     const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
-    if (!fm_dsp_pair_ok(p)) return FM_ERR_PARAM;
-    fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, scratch, output);
-    return FM_OK;
+    if (!fm_pair_shape(p)) return FM_ERR_PARAM;
+    ((fm_pair_step_t *)scratch)->pooled = 0;
+    return fm_pair_conv(p, rq, input, weights, bias, scratch, output);
 }
 
 fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_params_t *pool, const fm_requant_t *rq,
@@ -423,7 +470,7 @@ fm_status_t fm_conv_maxpool_pair_s8(const fm_conv_params_t *p, const fm_pool_par
     if (p == 0 || pool == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) {
         return FM_ERR_NULL;
     }
-    if (!fm_dsp_pool_pair_ok(p, pool)) return FM_ERR_PARAM;
-    fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, scratch, output);
-    return FM_OK;
+    if (!fm_pair_pool_shape(p, pool)) return FM_ERR_PARAM;
+    ((fm_pair_step_t *)scratch)->pooled = 1;
+    return fm_pair_conv(p, rq, input, weights, bias, scratch, output);
 }
