@@ -119,6 +119,7 @@ static inline int32_t fm_pair_ow(int32_t j, int32_t out_w, int pooled) {
 static inline __attribute__((always_inline)) uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
     uint32_t v = 0;
     int32_t i;
+    if (s >= 0 && s <= in_w - 4) return fm_dsp_ld4(row + s);
     for (i = 0; i < 4; ++i) v |= (uint32_t)(uint8_t)((s + i >= 0 && s + i < in_w) ? row[s + i] : pad) << (8 * i);
     return v;
 }
