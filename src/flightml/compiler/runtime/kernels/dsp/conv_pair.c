@@ -4,24 +4,28 @@
  *
  * Two neighbouring output positions a = ow and b = ow + 1 (a window) read the four inputs
  * x[s .. s + 3], s = ow - pad_left, of every input row: one word, widened in registers into
- * lo = (x0, x2) and hi = (x1, x3) by SXTB16 (and its ROR #8 form). With one word of weights per row
- * widened into W02 = (w0, w2) and W13 = (w1, .):
- *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, W13)
- *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, W13)
+ * lo = (x0, x2) and hi = (x1, x3) by SXTB16 (and its ROR #8 form). With each channel's row of weights
+ * widened into W02 = (w0, w2) and its w1 (the two channels' w1 share one word):
+ *   a = x0 w0 + x1 w1 + x2 w2 = SMLAD(lo, W02) + SMLABB(hi, w1)
+ *   b = x1 w0 + x2 w1 + x3 w2 = SMLAD(hi, W02) + SMLATB(lo, w1)
  * so 4 multiply instructions give 6 MACs, and each weight word serves both positions. The loop runs
- * over pairs of output channels, then windows: the pair's weights are widened once per layer into the
- * scratch (with the weight offset), and the input words are read from the int8 input itself, so the
- * only work memory is the pair's widened weights and one window's gathered words. The input offset
- * is not added per value: sum (x + x_off) w' = sum x w' + x_off sum w', and the second term (per
- * channel, summed while widening the weights) starts the accumulators; a position in the padding is
- * read as the zero point (x = -x_off), whose terms cancel. The accumulators wrap modulo 2^32 (SMLAD),
- * so the final sum, which fits int32, is exact. Each window's four accumulators (two positions x two
- * channels) are requantized and stored straight from registers. The lane of W13 holding the next
- * row's first weight is never used; the very last row of the weight tensor is read byte by byte so
- * nothing past it is read. Windows that reach into the padding (along w, or an output row whose
- * window rows leave the input along h) gather their words, zero point included, into the scratch
- * first. Plain convolutions with an odd output width compute their last window at out_w - 2 (one
- * position twice, same value).
+ * over output rows, then pairs of output channels, then windows: the pair's weights are widened once
+ * per output row into the scratch (with the weight offset), the input words are read from the int8
+ * input itself (no widened copy: that is what kept 1 KB of scratch), and only windows that reach into
+ * the padding (along w, or every window of an output row whose rows leave the input along h, or whose
+ * patch rows are not one stride apart) have their words gathered, zero point included, into the
+ * scratch first, once per output row. The input offset is not added per value:
+ * sum (x + x_off) w' = sum x w' + x_off sum w', and the second term (per channel, summed while widening
+ * the weights) starts the accumulators; a position in the padding is read as the zero point
+ * (x = -x_off), whose terms cancel. The accumulators wrap modulo 2^32 (SMLAD), so the final sum, which
+ * fits int32, is exact. Each window's four accumulators (two positions x two channels) are requantized
+ * and stored straight from registers. The very last row of the weight tensor is read byte by byte so
+ * nothing past it is read. Plain convolutions with an odd output width compute their last window at
+ * out_w - 2 (one position twice, same value).
+ *
+ * RAM: the per-layer state lives in the scratch (fm_pair_step_t, read by the assembly at fixed offsets),
+ * set-up and rare paths are out of line one call below the layer's loop, so the deepest call chain is
+ * short (the stack counts in every layer, the scratch in its own only).
  *
  * Requantization: channels the int8 rule of fm_dsp.h applies to (fixedpoint constants, the usual
  * shifts, full int8 clamp) with a bias far enough from the int32 limits that bias + sum cannot
@@ -95,7 +99,9 @@ typedef char fm_pair_layout_check[sizeof(fm_pair_step_t) == 88 && sizeof(fm_pair
                                       : -1];
 
 /* Bytes between the patch rows of run s. */
-static inline int32_t fm_pair_st(const fm_pair_step_t *t, const fm_pair_seg_t *s) { return s->xadv == 2 ? t->xstep : 4; }
+static inline int32_t fm_pair_st(const fm_pair_step_t *t, const fm_pair_seg_t *s) {
+    return s->xadv == 2 ? t->xstep : 4;
+}
 
 /* The int8-rule constants of channel c (ma: mult, add); 1 when the rule applies and bias + sum cannot
  * saturate (|sum of products| <= maxsum). */
@@ -116,7 +122,8 @@ static inline int32_t fm_pair_ow(int32_t j, int32_t out_w, int pooled) {
 }
 
 /* x[s .. s + 3] of one input row, the zero point standing in for positions outside [0, in_w). */
-static inline __attribute__((always_inline)) uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
+static inline __attribute__((always_inline)) uint32_t fm_pair_xword(const int8_t *row, int32_t s, int32_t in_w,
+                                                                     int8_t pad) {
     uint32_t v = 0;
     int32_t i;
     if (s >= 0 && s <= in_w - 4) return fm_dsp_ld4(row + s);
@@ -127,26 +134,26 @@ static inline __attribute__((always_inline)) uint32_t fm_pair_xword(const int8_t
 /* The words x[s .. s + 3] of every patch row of one window (input: the group's first channel; ih0: the
  * window's first input row) into xg, the zero point outside the input; returns xg past them. */
 static inline __attribute__((always_inline)) uint32_t *fm_pair_gather(const fm_conv_params_t *p,
-                                                                          const int8_t *input, int32_t ih0,
-                                                                          int32_t s, uint32_t *xg) {
+                                                                      const int8_t *input, int32_t ih0, int32_t s,
+                                                                      uint32_t *xg) {
     const int8_t pad = (int8_t)(-p->in_offset);
     int32_t ic, kh;
     for (ic = 0; ic < p->in_c / p->groups; ++ic) {
         for (kh = 0; kh < p->k_h; ++kh) {
             const int32_t ih = ih0 + kh * p->dil_h;
-            const int8_t *row = input + (ic * p->in_h + ih) * p->in_w;
-            *xg++ = ih >= 0 && ih < p->in_h ? fm_pair_xword(row, s, p->in_w, pad) : 0x01010101u * (uint8_t)pad;
+            *xg++ = ih >= 0 && ih < p->in_h ? fm_pair_xword(input + (ic * p->in_h + ih) * p->in_w, s, p->in_w, pad)
+                                            : 0x01010101u * (uint8_t)pad;
         }
     }
     return xg;
 }
 
-/* Sets up output row r (of all groups' rows: group r / out_h, row r % out_h; its first input row ih0)
- * and returns its number of runs (in seg, at most FM_PAIR_SEGS, after the widened weights): the windows [jl, jr) whose words are all inside the
- * input and one stride apart (k_h == 1 or one channel per group) are read directly; the words
- * x[s .. s + 3] of every patch row of the others go to xg, window after window (the zero point outside
- * the input; after seg): the runs before and after [jl, jr); the last window of a plain convolution with an odd
- * output width (at out_w - 2) is a run of its own. */
+/* Sets up output row r (of all groups' rows: group r / out_h, row r % out_h; ih0 its first input row)
+ * and returns its number of runs (in seg after the widened weights, at most FM_PAIR_SEGS): the windows
+ * [jl, jr) whose words are all inside the input and one stride apart (k_h == 1 or one channel per
+ * group) are read directly; the words x[s .. s + 3] of every patch row of the others go to xg (after
+ * seg), window after window: the runs before and after [jl, jr). The last window of a plain convolution
+ * with an odd output width (at out_w - 2) is a run of its own. */
 static __attribute__((noinline, optimize("Os"))) int32_t fm_pair_row(const fm_pair_step_t *t, int32_t r) {
     const fm_conv_params_t *p = t->p;
     const int pooled = t->pooled;
@@ -194,20 +201,19 @@ static uint32_t fm_pair_wlast(const int8_t *w) {
     return (uint32_t)(uint8_t)w[0] | ((uint32_t)(uint8_t)w[1] << 8) | ((uint32_t)(uint8_t)w[2] << 16);
 }
 
-/* Widened weights of channels c0 and c1 (rows w0, w1) into t->wq, per patch row: W02 of c0, W1 = (w1 of
- * c0, w1 of c1), W02 of c1;
- * then of c1; the last row of the weight tensor is read byte by byte when `last_safe`.
+/* Widened weights of channels c0 and c1 (rows w0, w1) into t->wq, per patch row: W02 of c0, W1 = (w1
+ * of c0, w1 of c1), W02 of c1; the last row of the weight tensor is read byte by byte when `last_safe`.
  * t->init0, t->init1 = x_off * (sum of the channel's weights + w_off). */
-static __attribute__((noinline)) void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo, int16x2_t xo,
-                            int last_safe, fm_pair_step_t *t) {
+static __attribute__((noinline)) void fm_pair_weights(const int8_t *w0, const int8_t *w1, int32_t rows, int16x2_t wo,
+                                                      int16x2_t xo, int last_safe, fm_pair_step_t *t) {
     int16x2_t *wq = (int16x2_t *)t->wq;
     int32_t r, s0 = 0, s1 = 0;
     for (r = 0; r < rows; ++r, w0 += 3, w1 += 3, wq += 3) {
         const int safe = last_safe && r == rows - 1;
         const uint32_t v0 = safe ? fm_pair_wlast(w0) : fm_dsp_ld4(w0);
         const uint32_t v1 = safe ? fm_pair_wlast(w1) : fm_dsp_ld4(w1);
-        wq[0] = __sxtab16(wo, (int8x4_t)v0);
         const int16x2_t h0 = fm_dsp_hi(wo, v0), h1 = fm_dsp_hi(wo, v1);
+        wq[0] = __sxtab16(wo, (int8x4_t)v0);
         wq[1] = (int16x2_t)(((uint32_t)h0 & 0xFFFFu) | ((uint32_t)h1 << 16)); /* PKHBT */
         wq[2] = __sxtab16(wo, (int8x4_t)v1);
         s0 = __smlabb(h0, xo, __smlad(wq[0], xo, s0));
@@ -413,8 +419,8 @@ static __attribute__((noinline)) int fm_pair_prepare(fm_pair_step_t *t, int32_t 
     return 1;
 }
 
-/* The convolution (fm_kernels.h contract; t->pooled, set by the entry point: fused with the 1 x 2
- * max pool; seven arguments, as the entry points, so they call it as their last step without a frame). Scratch: the step
+/* The convolution (fm_kernels.h contract; t->pooled, set by the entry point: fused with the 1 x 2 max
+ * pool; seven arguments, as the entry points, which call it as their last step). Scratch: the step
  * constants t, the widened weights t->wq (3 words per patch row), the runs of an output row
  * (FM_PAIR_SEGS), then the gathered words of the windows not read directly (one word per patch row
  * each); the compiler declares the same size (ops/conv.py: pair_scratch). Output rows outer, so each
