@@ -87,7 +87,7 @@ def lifetimes(graph: Graph) -> tuple[list[Buffer], bool]:
     return buffers, output_in_arena
 
 
-EXHAUSTIVE = 8  # up to this many buffers, place() tries every order
+EXHAUSTIVE = 7  # up to this many buffers, place() tries every order (5,040; 8 would take seconds)
 
 
 def _greedy(order: list[Buffer]) -> int:
