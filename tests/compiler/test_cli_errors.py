@@ -28,7 +28,7 @@ def test_cli_compile_and_verify(refnet, tmp_path: Path, capsys: pytest.CaptureFi
     assert (
         main(["compile", str(refnet.int8), "--out", str(out), "--name", "spectrumnet", "--requant", "ort-exact"]) == 0
     )
-    assert "arena 2240 B (kernel scratch up to 1280 B)" in capsys.readouterr().out
+    assert "arena 1344 B (kernel scratch up to 768 B)" in capsys.readouterr().out
     np.save(tmp_path / "x.npy", refnet.spectra.x_test[:100])
     assert main(["verify", str(out), "--inputs", str(tmp_path / "x.npy")]) == 0
     assert '"bitexact_vs_reference": 1.0' in capsys.readouterr().out

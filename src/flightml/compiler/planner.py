@@ -1,4 +1,5 @@
-"""Memory planner: buffer lifetimes -> offsets in one static arena (greedy by size, TFLM-style).
+"""Memory planner: buffer lifetimes -> offsets in one static arena (greedy by size, TFLM-style; small
+networks: the best greedy order).
 
 The model input is read from the caller's buffer and the model output written to the caller's
 buffer when the last layer produces it, so neither takes arena space. Every other stored tensor is
@@ -11,6 +12,7 @@ aligned to ALIGN bytes.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +87,14 @@ def lifetimes(graph: Graph) -> tuple[list[Buffer], bool]:
     return buffers, output_in_arena
 
 
-def place(buffers: list[Buffer]) -> int:
-    """Greedy placement, largest first: lowest offset (aligned to the buffer's `align`) free of
-    time-overlapping buffers."""
+EXHAUSTIVE = 7  # up to this many buffers, place() tries every order (5,040; 8 would take seconds)
+
+
+def _greedy(order: list[Buffer]) -> int:
+    """Each buffer in turn at the lowest offset (aligned to its `align`) free of time-overlapping buffers
+    placed before it; returns the arena size."""
     placed: list[Buffer] = []
-    for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor)):
+    for buf in order:
         offset = 0
         for other in sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset):
             if offset + buf.size <= other.offset:
@@ -97,7 +102,25 @@ def place(buffers: list[Buffer]) -> int:
             offset = max(offset, _align(other.offset + other.size, buf.align))
         buf.offset = offset
         placed.append(buf)
-    return _align(max((b.offset + b.size for b in buffers), default=0))
+    return _align(max((b.offset + b.size for b in order), default=0))
+
+
+def place(buffers: list[Buffer]) -> int:
+    """Greedy placement, largest first (TFLM-style); for at most EXHAUSTIVE buffers, the greedy placement
+    of every order, the first smallest kept (stopping at the peak of live bytes, a lower bound): a
+    small network's arena need not pay for the largest-first order's fragmentation."""
+    first = sorted(buffers, key=lambda b: (-b.size, b.first, b.tensor))
+    best, arena = first, _greedy(first)
+    if len(buffers) <= EXHAUSTIVE:
+        steps = {s for b in buffers for s in (b.first, b.last)}
+        bound = _align(max((sum(b.size for b in buffers if b.first <= s <= b.last) for s in steps), default=0))
+        for order in itertools.permutations(first):
+            if arena <= bound:
+                break
+            size = _greedy(list(order))
+            if size < arena:
+                best, arena = list(order), size
+    return _greedy(best)
 
 
 def scratch_buffers(graph: Graph) -> dict[int, Buffer]:

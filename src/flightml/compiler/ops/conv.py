@@ -181,7 +181,8 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
 
 DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
 # Kernel work memory (scratch), as the kernels carve it:
-PAIR_TILE, PAIR_WIN, PAIR_ROWS = 128, 32, 16  # FM_PAIR_TILE, FM_PAIR_WIN, FM_PAIR_ROWS (kernels/dsp/conv_pair.c)
+PAIR_ROWS, PAIR_SEGS = 16, 4  # FM_PAIR_ROWS, FM_PAIR_SEGS (kernels/dsp/conv_pair.c)
+PAIR_STEP, PAIR_SEG = 88, 16  # sizeof fm_pair_step_t, fm_pair_seg_t (kernels/dsp/conv_pair.c)
 MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512 + 64 * 4  # kernels/dsp/conv_mm.c: q, acc, xq, col, tw
 PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its entry points take non-NULL)
 
@@ -220,14 +221,23 @@ def kernel_for(p: Mapping[str, int]) -> str:
 
 
 def pair_scratch(p: Mapping[str, int], pooled: bool) -> int:
-    """Scratch bytes of the DSP pair path (fm_dsp_conv_pairs: widened weights, window offsets, widened
-    inputs of one tile of windows), 0 for shapes off that path (fm_dsp_pair_ok)."""
-    rows = p["in_c"] // p["groups"] * p["k_h"]
+    """Scratch bytes of the DSP pair path (kernels/dsp/conv_pair.c, as fm_pair_conv carves it): the step
+    constants, one channel pair's widened weights (12 B per patch row), the runs of an output row's windows,
+    then the gathered input words (4 B per patch row) of the windows not read from the input directly
+    (fm_pair_row: those reaching into the padding along w; every window when the patch rows are not one
+    stride apart or some output row's window leaves the input along h); 0 for shapes off that path."""
+    cin_g = p["in_c"] // p["groups"]
+    rows = cin_g * p["k_h"]
     if not (p["k_w"] == 3 and p["stride_w"] == 1 and p["dil_w"] == 1 and p["out_w"] >= 2 and rows <= PAIR_ROWS):
         return 0
-    windows = p["out_h"] * (p["out_w"] // 2 if pooled else (p["out_w"] + 1) // 2)
-    per_tile = min(PAIR_TILE // rows, PAIR_WIN, windows)
-    return 16 * rows + 4 * per_tile + 8 * rows * per_tile
+    out_w = p["out_w"]
+    wpr = out_w // 2 if pooled else (out_w + 1) // 2
+    starts = [(2 * j if pooled or 2 * j <= out_w - 2 else out_w - 2) - p["pad_left"] for j in range(wpr)]
+    reach = (p["k_h"] - 1) * p["dil_h"]
+    tops = [oh * p["stride_h"] - p["pad_top"] for oh in range(p["out_h"])]
+    inside = all(top >= 0 and top + reach < p["in_h"] for top in tops)
+    direct = sum(0 <= s <= p["in_w"] - 4 for s in starts) if inside and (p["k_h"] == 1 or cin_g == 1) else 0
+    return PAIR_STEP + 12 * rows + PAIR_SEG * PAIR_SEGS + 4 * rows * (wpr - direct)
 
 
 def scratch_bytes(layer: Layer) -> int:

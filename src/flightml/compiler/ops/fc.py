@@ -77,7 +77,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(b, *layer.out_shape[1:])
 
 
-DSP_CHUNK, DSP_ROWS = 512, 64  # FM_DSP_CHUNK, FM_DSP_ROWS (kernels/dsp/fm_dsp.h)
+DSP_CHUNK, DSP_ROWS = 256, 64  # FM_DSP_CHUNK, FM_DSP_ROWS (kernels/dsp/fm_dsp.h)
 PORTABLE_SCRATCH = 4 * 4 + 32 * 2  # kernels/portable/fc.c: acc[4], xo[FM_VEC]
 
 

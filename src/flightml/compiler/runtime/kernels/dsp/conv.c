@@ -56,8 +56,7 @@ fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const 
     if (p == 0 || rq == 0 || input == 0 || weights == 0 || scratch == 0 || output == 0) return FM_ERR_NULL;
     if (fm_conv_check(p) != FM_OK) return FM_ERR_PARAM;
     if (fm_dsp_pair_ok(p)) {
-        fm_dsp_conv_pairs(p, rq, input, weights, bias, 0, scratch, output);
-        return FM_OK;
+        return fm_conv_pair_s8(p, rq, input, weights, bias, scratch, output);
     }
     for (oc = 0; oc < p->out_c; ++oc) {
         for (oh = 0; oh < p->out_h; ++oh) {
@@ -76,8 +75,7 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
     }
     if (fm_conv_check(p) != FM_OK || pool->in_h != p->out_h || pool->in_w != p->out_w) return FM_ERR_PARAM;
     if (fm_dsp_pool_pair_ok(p, pool)) {
-        fm_dsp_conv_pairs(p, rq, input, weights, bias, 1, scratch, output);
-        return FM_OK;
+        return fm_conv_maxpool_pair_s8(p, pool, rq, input, weights, bias, scratch, output);
     }
     for (oc = 0; oc < p->out_c; ++oc) {
         for (ph = 0; ph < pool->out_h; ++ph) {

@@ -19,7 +19,7 @@
 
 #include "fm_kernels.h"
 
-#define FM_DSP_CHUNK 512 /* reduction values widened per pass (multiple of 4): up to 1 KB of scratch */
+#define FM_DSP_CHUNK 256 /* reduction values widened per pass (multiple of 4): up to 512 B of scratch */
 #define FM_DSP_ROWS 64   /* output rows accumulated per pass */
 
 /* Four int8 values from any address (unaligned word loads are legal on ARMv7E-M/ARMv8-M). */

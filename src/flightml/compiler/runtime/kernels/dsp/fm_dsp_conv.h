@@ -50,10 +50,4 @@ int fm_dsp_pair_ok(const fm_conv_params_t *p);
 /* 1 when the pair path also fuses `pool`: 1 x 2 windows, stride 1 x 2, no padding, over all of p's output. */
 int fm_dsp_pool_pair_ok(const fm_conv_params_t *p, const fm_pool_params_t *pool);
 
-/* Convolution p through the pair path; pooled = 1 fuses a max pool of 1 x 2 windows with stride
- * 1 x 2 and no padding (output out_h x out_w / 2), pooled = 0 is the plain convolution. Work memory:
- * scratch, 4-byte aligned, of fm_dsp_pair_scratch(p, pooled) bytes. */
-void fm_dsp_conv_pairs(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
-                       const int8_t *weights, const int32_t *bias, int pooled, void *scratch, int8_t *output);
-
 #endif /* FM_DSP_CONV_H */
