@@ -139,6 +139,12 @@ static int conv_case(int pooled, int big, int dw) {
     p.stride_w = span(1, 2);
     p.dil_h = span(1, 2);
     p.dil_w = span(1, 2);
+    if (big && rnd(4) == 0) { /* conv_mm.c's rows path: 3 taps along w, at most 9 window rows */
+        p.in_c = groups * span(1, 3);
+        p.k_h = span(1, 3);
+        p.k_w = 3;
+        p.dil_w = 1;
+    }
     if (!big && !dw && rnd(2)) { /* the DSP set's pair path: 3 taps along w, stride 1, no dilation */
         p.k_w = 3;
         p.stride_w = 1;
