@@ -261,7 +261,7 @@ static int add_case(void) {
     rq.act_max = rnd(2) ? 127 : span(rq.act_min, 127);
     fill(x, p.a_size);
     fill(w, p.b_size);
-    if (fm_add_s8(&p, &rq, x, w, y_dsp) != ref_fm_add_s8(&p, &rq, x, w, y_ref)) return 9;
+    if (fm_add_s8(&p, &rq, x, w, s_dsp, y_dsp) != ref_fm_add_s8(&p, &rq, x, w, s_ref, y_ref)) return 9;
     for (i = 0; i < p.size; ++i) {
         if (y_dsp[i] != y_ref[i]) return 4;
     }

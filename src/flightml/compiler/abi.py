@@ -115,6 +115,7 @@ KERNELS: dict[str, Kernel] = _kernels(
             _requant("fm_add_requant_t"),
             Arg(INPUT, "const int8_t *", "a"),
             Arg(INPUT, "const int8_t *", "b"),
+            Arg(SCRATCH, "void *", "scratch"),
             _OUT,
         ),
     ),

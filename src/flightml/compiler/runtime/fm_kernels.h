@@ -3,7 +3,7 @@
  *
  * Conventions for every kernel:
  * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
- * - scratch (convolution and fully connected kernels): work memory, 8-byte aligned, at least the bytes the
+ * - scratch (convolution, fully connected and Add kernels): work memory, 8-byte aligned, at least the bytes the
  *   compiler declares for the layer's shape (scratch_bytes in the op module), placed by the planner in
  *   the arena; its contents are not kept between calls. Kernels keep no work buffer on the stack.
  * - tensors are int8, batch 1, row-major NCHW (1-D layers use H = 1): x[c][h][w].
@@ -146,9 +146,10 @@ fm_status_t fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort
 fm_status_t fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
- * b[i % b_size]). Either input may be a constant array. */
+ * b[i % b_size]). Either input may be a constant array. Scratch: 2,048 bytes when size >= 256 and the
+ * constants are integer (mult != NULL), else 8 (ops/add.py: scratch_bytes). */
 fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
-              int8_t *output);
+              void *scratch, int8_t *output);
 
 /* TFLite's int8 average pool (input and output quantized alike): sum of the valid positions' raw values
  * divided by their count, rounded half away from zero, clamped to [act_min, act_max]. */
