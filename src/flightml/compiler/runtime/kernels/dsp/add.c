@@ -184,37 +184,73 @@ static inline __attribute__((always_inline)) void fm_add_table_loop(const int8_t
 #define FM_ADD_STR2(x) #x
 #define FM_ADD_STR(x) FM_ADD_STR2(x)
 #if defined(__OPTIMIZE__)
+#define FM_ADD_LEAD          \
+    "cmp %[lead], #2\n\t"    \
+    "beq 3f\n\t"             \
+    "bhi 2f\n\t"             \
+    "cmp %[lead], #1\n\t"    \
+    "beq 4f\n"
+#define FM_ADD_SUM                          \
+    "ldrb %[x], [%[a]], #1\n\t"             \
+    "ldrb %[y], [%[b]], #1\n\t"             \
+    "ldr %[x], [%[ta], %[x], lsl #2]\n\t"   \
+    "ldr %[y], [%[tb], %[y], lsl #2]\n\t"   \
+    "add %[x], %[x], %[y]\n\t"
 static inline void fm_add_fixed4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
                                  int32_t mult, int32_t add, int8_t *out) {
     const int8_t *end = a + n;
     const int32_t lead = n & 3;
     int32_t x, y;
-#define FM_ADD_ONE                                              \
-    "ldrb %[x], [%[a]], #1\n\t"                                 \
-    "ldrb %[y], [%[b]], #1\n\t"                                 \
-    "ldr %[x], [%[ta], %[x], lsl #2]\n\t"                       \
-    "ldr %[y], [%[tb], %[y], lsl #2]\n\t"                       \
-    "add %[x], %[x], %[y]\n\t"                                  \
-    "smmla %[x], %[x], %[m], %[d]\n\t"                          \
-    "ssat %[x], #8, %[x], asr #" FM_ADD_STR(FM_ADD_RSHIFT) "\n\t" \
+#define FM_ADD_ONE                                                  \
+    FM_ADD_SUM                                                      \
+    "smmla %[x], %[x], %[m], %[d]\n\t"                              \
+    "ssat %[x], #8, %[x], asr #" FM_ADD_STR(FM_ADD_RSHIFT) "\n\t"   \
     "strb %[x], [%[o]], #1\n\t"
-    __asm__ volatile("cmp %[lead], #2\n\t"
-            "beq 3f\n\t"
-            "bhi 2f\n\t"
-            "cmp %[lead], #1\n\t"
-            "beq 4f\n"
-            "1:\n\t" FM_ADD_ONE "2:\n\t" FM_ADD_ONE "3:\n\t" FM_ADD_ONE "4:\n\t" FM_ADD_ONE
-            "cmp %[a], %[end]\n\t"
-            "bne 1b"
-            : [a] "+r"(a), [b] "+r"(b), [o] "+r"(out), [x] "=&r"(x), [y] "=&r"(y)
-            : [ta] "r"(ta), [tb] "r"(tb), [m] "r"(mult), [d] "r"(add), [end] "r"(end), [lead] "r"(lead)
-            : "cc", "memory");
+    __asm__ volatile(FM_ADD_LEAD "1:\n\t" FM_ADD_ONE "2:\n\t" FM_ADD_ONE "3:\n\t" FM_ADD_ONE "4:\n\t" FM_ADD_ONE
+                     "cmp %[a], %[end]\n\t"
+                     "bne 1b"
+                     : [a] "+r"(a), [b] "+r"(b), [o] "+r"(out), [x] "=&r"(x), [y] "=&r"(y)
+                     : [ta] "r"(ta), [tb] "r"(tb), [m] "r"(mult), [d] "r"(add), [end] "r"(end), [lead] "r"(lead)
+                     : "cc", "memory");
 #undef FM_ADD_ONE
 }
-#else /* -O0 keeps a frame pointer: the same rule in C */
+
+/* The tflm case with the whole int8 range: SMMLAR(s2, M, add) = h + add, and h < 0 only when s2 < 0,
+ * while s2 < 0 with h = 0 (M = 2^30, s2 = -2) leaves (add - 1) >> r = add >> r (add = 2^(r-1) + zp 2^r,
+ * r >= 1), so fm_add_rqt2 is SMMLAR, a subtraction of s2's sign bit, the shift and SSAT (10 instructions
+ * per element). */
+static inline void fm_add_tflm4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                int32_t mult, int32_t add, int32_t rshift, int8_t *out) {
+    const int8_t *end = a + n;
+    const int32_t lead = n & 3;
+    int32_t x, y;
+#define FM_ADD_ONE                             \
+    FM_ADD_SUM                                 \
+    "smmlar %[y], %[x], %[m], %[d]\n\t"        \
+    "sub %[y], %[y], %[x], lsr #31\n\t"        \
+    "asr %[y], %[y], %[r]\n\t"                 \
+    "ssat %[y], #8, %[y]\n\t"                  \
+    "strb %[y], [%[o]], #1\n\t"
+    __asm__ volatile(FM_ADD_LEAD "1:\n\t" FM_ADD_ONE "2:\n\t" FM_ADD_ONE "3:\n\t" FM_ADD_ONE "4:\n\t" FM_ADD_ONE
+                     "cmp %[a], %[end]\n\t"
+                     "bne 1b"
+                     : [a] "+r"(a), [b] "+r"(b), [o] "+r"(out), [x] "=&r"(x), [y] "=&r"(y)
+                     : [ta] "r"(ta), [tb] "r"(tb), [m] "r"(mult), [d] "r"(add), [r] "r"(rshift), [end] "r"(end),
+                       [lead] "r"(lead)
+                     : "cc", "memory");
+#undef FM_ADD_ONE
+}
+#undef FM_ADD_SUM
+#undef FM_ADD_LEAD
+#else /* -O0 keeps a frame pointer: the same rules in C */
 static inline void fm_add_fixed4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
                                  int32_t mult, int32_t add, int8_t *out) {
     fm_add_table_loop(a, b, n, ta, tb, mult, add, FM_ADD_RSHIFT, -128, 127, 0, 0, out);
+}
+
+static inline void fm_add_tflm4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                int32_t mult, int32_t add, int32_t rshift, int8_t *out) {
+    fm_add_table_loop(a, b, n, ta, tb, mult, add, rshift, -128, 127, 1, 0, out);
 }
 #endif
 
@@ -244,7 +280,9 @@ static __attribute__((noinline)) void fm_add_table(const int8_t *a, const int8_t
     int32_t e;
     if (t != 0) {
         fm_add_tables_tflm(t, ta, tb);
-        if (clamp) {
+        if (!clamp) {
+            fm_add_tflm4(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, out);
+        } else if (clamp) {
             fm_add_table_loop(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, lo, hi, 1, 1, out);
         } else {
             fm_add_table_loop(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, lo, hi, 1, 0, out);
