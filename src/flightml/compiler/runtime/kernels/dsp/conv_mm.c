@@ -312,13 +312,16 @@ static inline int32_t fm_mm3_pack(int32_t lo, int32_t hi) {
  * window row ({j.lo, j+1.lo, j.hi, j+1.hi}); an odd last channel is paired with zero weights. */
 static void fm_mm3_weights(const int8_t *w, int32_t rows, int32_t nb, int32_t w_offset, int32_t *tw) {
     int32_t j, r;
-    for (j = 0; j < nb + (nb & 1); ++j) {
-        int32_t *d = tw + (j >> 1) * 4 * rows + (j & 1);
+    int32_t *d;
+    for (j = 0; j < nb; ++j) {
+        d = tw + (j >> 1) * 4 * rows + (j & 1);
         for (r = 0; r < rows; ++r, d += 4, w += 3) {
-            d[0] = j < nb ? fm_mm3_pack(w[0] + w_offset, w[2] + w_offset) : 0;
-            d[2] = j < nb ? fm_mm3_pack(w[1] + w_offset, 0) : 0;
+            d[0] = fm_mm3_pack(w[0] + w_offset, w[2] + w_offset);
+            d[2] = fm_mm3_pack(w[1] + w_offset, 0);
         }
     }
+    d = tw + (nb >> 1) * 4 * rows + 1;
+    for (r = 0; r < rows && (nb & 1); ++r, d += 4) d[0] = d[2] = 0;
 }
 
 /* The columns [*lo, *hi) of output row oh whose windows are inside the input and whose word loads (one
@@ -339,20 +342,36 @@ static void fm_mm3_inside(const fm_mm_ctx_t *k, int32_t oh, int32_t out_w, int32
 static __attribute__((noinline)) void fm_mm3_column(const fm_mm_ctx_t *k, int32_t oh, int32_t ow, int32_t cin_g,
                                                     int32_t *d) {
     const int32_t ih0 = oh * k->stride_h - k->pad_top, iw0 = ow * k->stride_w - k->pad_left;
-    int32_t kh_lo, kh_hi, kw_lo, kw_hi, c, kh, kw;
+    const int32_t off = k->in_offset, in_w = k->in_w;
+    const int in0 = iw0 >= 0 && iw0 < in_w, in1 = iw0 + 1 >= 0 && iw0 + 1 < in_w, in2 = iw0 + 2 >= 0 && iw0 + 2 < in_w;
+    int32_t kh_lo, kh_hi, c, kh;
     fm_taps(ih0, k->dil_h, k->in_h, k->k_h, &kh_lo, &kh_hi);
-    fm_taps(iw0, 1, k->in_w, 3, &kw_lo, &kw_hi);
     for (c = 0; c < cin_g; ++c) {
         for (kh = 0; kh < k->k_h; ++kh, d += 4) {
-            const int32_t at = c * k->plane + (ih0 + kh * k->dil_h) * k->in_w + iw0;
-            int32_t v[3] = {0, 0, 0};
-            if (kh >= kh_lo && kh < kh_hi) {
-                for (kw = kw_lo; kw < kw_hi; ++kw) v[kw] = k->input[at + kw] + k->in_offset;
-            }
-            d[0] = fm_mm3_pack(v[0], v[2]);
-            d[2] = fm_mm3_pack(v[1], 0);
+            const int32_t at = c * k->plane + (ih0 + kh * k->dil_h) * in_w + iw0;
+            const int row = kh >= kh_lo && kh < kh_hi;
+            const int32_t v0 = row && in0 ? k->input[at] + off : 0, v1 = row && in1 ? k->input[at + 1] + off : 0;
+            const int32_t v2 = row && in2 ? k->input[at + 2] + off : 0;
+            d[0] = fm_mm3_pack(v0, v2);
+            d[2] = fm_mm3_pack(v1, 0);
         }
     }
+}
+
+/* d[0..3] = v0..v3 as two STRDs (gcc 12 stores the words one by one). */
+static inline void fm_mm3_st4(int32_t *d, int32_t v0, int32_t v1, int32_t v2, int32_t v3) {
+#if defined(__OPTIMIZE__)
+    __asm__("strd %1, %2, [%0]\n\t"
+            "strd %3, %4, [%0, #8]"
+            :
+            : "r"(d), "r"(v0), "r"(v1), "r"(v2), "r"(v3)
+            : "memory");
+#else
+    d[0] = v0;
+    d[1] = v1;
+    d[2] = v2;
+    d[3] = v3;
+#endif
 }
 
 /* The widened patches of two positions inside the input, A at x (its window's first value) and B at
@@ -361,12 +380,11 @@ static __attribute__((noinline)) void fm_mm3_inside2(const int8_t *x, int32_t sw
                                                      int32_t in_offset, int32_t *d) {
     const int16x2_t xo = fm_dsp_pair(in_offset);
     const int32_t *end = off + rows;
+    const int8_t *xb = x + sw;
     for (; off != end; ++off, d += 4) {
-        const uint32_t a = fm_dsp_ld4(x + *off), b = fm_dsp_ld4(x + *off + sw);
-        d[0] = __sxtab16(xo, (int8x4_t)a);
-        d[1] = __sxtab16(xo, (int8x4_t)b);
-        d[2] = fm_dsp_hi(xo, a);
-        d[3] = fm_dsp_hi(xo, b);
+        const int32_t o = *off;
+        const uint32_t a = fm_dsp_ld4(x + o), b = fm_dsp_ld4(xb + o);
+        fm_mm3_st4(d, __sxtab16(xo, (int8x4_t)a), __sxtab16(xo, (int8x4_t)b), fm_dsp_hi(xo, a), fm_dsp_hi(xo, b));
     }
 }
 
