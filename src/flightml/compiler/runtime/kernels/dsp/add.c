@@ -280,12 +280,10 @@ static __attribute__((noinline)) void fm_add_table(const int8_t *a, const int8_t
     int32_t e;
     if (t != 0) {
         fm_add_tables_tflm(t, ta, tb);
-        if (!clamp) {
-            fm_add_tflm4(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, out);
-        } else if (clamp) {
+        if (clamp) {
             fm_add_table_loop(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, lo, hi, 1, 1, out);
         } else {
-            fm_add_table_loop(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, lo, hi, 1, 0, out);
+            fm_add_tflm4(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, out);
         }
         return;
     }
