@@ -107,8 +107,9 @@ PORTABLE_SCRATCH = 8  # kernels/portable/add.c uses none (its entry point takes 
 
 
 def scratch_bytes(layer: Layer) -> int:
-    """Scratch of the Add kernels: the DSP set's per-input tables for residual-sized integer-mode Adds."""
-    tables = layer.params["size"] >= TABLE_MIN and "mult" in layer.consts
+    """Scratch of the Add kernels: the DSP set's per-input tables for residual (same sizes) integer-mode Adds."""
+    p = layer.params
+    tables = p["a_size"] == p["b_size"] == p["size"] >= TABLE_MIN and "mult" in layer.consts
     return TABLE_BYTES if tables else PORTABLE_SCRATCH
 
 

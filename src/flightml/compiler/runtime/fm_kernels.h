@@ -146,8 +146,8 @@ fm_status_t fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort
 fm_status_t fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
- * b[i % b_size]). Either input may be a constant array. Scratch: 2,048 bytes when size >= 256 and the
- * constants are integer (mult != NULL), else 8 (ops/add.py: scratch_bytes). */
+ * b[i % b_size]). Either input may be a constant array. Scratch: 2,048 bytes when a_size == b_size == size
+ * >= 256 and the constants are integer (mult != NULL), else 8 (ops/add.py: scratch_bytes). */
 fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
               void *scratch, int8_t *output);
 
