@@ -400,7 +400,7 @@ static void fm_mm3_inside1(const int8_t *x, const int32_t *off, int32_t rows, in
 }
 
 /* Positions pa + i, i < np, widened at cols (pairs interleaved); off[r] the window rows' offsets. */
-static void fm_mm3_gather(const fm_mm_ctx_t *k, int32_t pa, int32_t np, int32_t out_w, int32_t cin_g,
+static __attribute__((noinline)) void fm_mm3_gather(const fm_mm_ctx_t *k, int32_t pa, int32_t np, int32_t out_w, int32_t cin_g,
                           const int32_t *off, int32_t rows, int32_t *cols) {
     int32_t i, oh = pa / out_w, ow = pa - oh * out_w, lo, hi;
     fm_mm3_inside(k, oh, out_w, &lo, &hi);
@@ -490,13 +490,14 @@ static inline __attribute__((always_inline)) void fm_mm3_store(int32_t acc0, int
     *out2 = fm_dsp_chq_out(acc1, &q[1], rq, bias, n2);
 }
 
-/* Channels n and n2 (n + 1, or n again for the padding channel of an odd block) at the np positions of
- * the interleaved columns: out[i] and out2[i]; q their constants, `fast` the inline rule both take or 0. */
+/* Channels n and n2 (n + 1, or n again for the padding channel of an odd block) at the np (even)
+ * positions of the interleaved columns: out[i] and out2[i]; q their constants, `fast` the inline rule both
+ * take or 0. */
 static inline __attribute__((always_inline)) void fm_mm3_loop(const int32_t *cols, int32_t np, const int32_t *tw,
                                                               int32_t rows, const fm_dsp_chq_t *q, int32_t fast,
                                                               const fm_requant_t *rq, const int32_t *bias,
                                                               int32_t n, int32_t n2, int8_t *out, int8_t *out2) {
-    int8_t *const end = out + (np & ~1);
+    int8_t *const end = out + np;
     int32_t acc[4];
     for (; out != end; out += 2, out2 += 2, cols += 4 * rows) {
         acc[0] = acc[1] = q[0].init;
@@ -504,12 +505,6 @@ static inline __attribute__((always_inline)) void fm_mm3_loop(const int32_t *col
         fm_mm3_dot(cols, tw, rows, acc);
         fm_mm3_store(acc[0], acc[2], q, fast, rq, bias, n, n2, out, out2);
         fm_mm3_store(acc[1], acc[3], q, fast, rq, bias, n, n2, out + 1, out2 + 1);
-    }
-    if (np & 1) {
-        acc[0] = acc[1] = q[0].init;
-        acc[2] = acc[3] = q[1].init;
-        fm_mm3_dot(cols, tw, rows, acc);
-        fm_mm3_store(acc[0], acc[2], q, fast, rq, bias, n, n2, out, out2);
     }
 }
 
@@ -528,8 +523,9 @@ static __attribute__((noinline)) void fm_mm3_pair(const int32_t *cols, int32_t n
 }
 
 /* The rows path. Scratch (within MM_SCRATCH): q[FM_MM3_CH + 1], tw[2 * FM_MM3_CH * FM_MM3_ROWS],
- * columns[2 * FM_MM3_POS * FM_MM3_ROWS], sink[FM_MM3_POS] (the padding channel's outputs of an odd block). */
-static void fm_mm3(const fm_mm_ctx_t *k0, const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *weights,
+ * columns[2 * FM_MM3_POS * FM_MM3_ROWS], sink[2 * FM_MM3_POS] (the outputs of an odd count of positions,
+ * copied out, and of the padding channel of an odd count of channels). */
+static __attribute__((noinline)) void fm_mm3(const fm_mm_ctx_t *k0, const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *weights,
                    const int32_t *bias, void *scratch, int8_t *output) {
     fm_dsp_chq_t *q = (fm_dsp_chq_t *)scratch;
     int32_t *tw = (int32_t *)(q + FM_MM3_CH + 1);
@@ -539,7 +535,7 @@ static void fm_mm3(const fm_mm_ctx_t *k0, const fm_conv_params_t *p, const fm_re
     const int32_t oplane = p->out_h * p->out_w, out_w = p->out_w;
     fm_mm_ctx_t k = *k0;
     int32_t off[FM_MM3_ROWS];
-    int32_t g, n0, nb, j, kind, pa, np, c, kh;
+    int32_t g, n0, nb, j, kind, pa, np, c, kh, i;
     for (c = 0; c < cin_g; ++c) {
         for (kh = 0; kh < p->k_h; ++kh) off[c * p->k_h + kh] = c * k.plane + kh * p->dil_h * p->in_w;
     }
@@ -558,9 +554,14 @@ static void fm_mm3(const fm_mm_ctx_t *k0, const fm_conv_params_t *p, const fm_re
                 fm_mm3_gather(&k, pa, np, out_w, cin_g, off, rows, cols);
                 for (j = 0; j < nb; j += 2) {
                     int8_t *out = output + (n0 + j) * oplane + pa;
-                    const int two = j + 1 < nb;
-                    fm_mm3_pair(cols, np, tw + j * 2 * rows, rows, &q[j], kind, rq, bias, n0 + j,
-                                two ? n0 + j + 1 : n0 + j, out, two ? out + oplane : sink);
+                    const int two = j + 1 < nb, odd = np & 1;
+                    fm_mm3_pair(cols, np + odd, tw + j * 2 * rows, rows, &q[j], kind, rq, bias, n0 + j,
+                                two ? n0 + j + 1 : n0 + j, odd ? sink : out,
+                                odd || !two ? sink + FM_MM3_POS : out + oplane);
+                    for (i = 0; i < np && odd; ++i) {
+                        out[i] = sink[i];
+                        if (two) out[oplane + i] = sink[FM_MM3_POS + i];
+                    }
                 }
             }
         }
