@@ -100,6 +100,7 @@ KERNELS: dict[str, Kernel] = _kernels(
     Kernel("fm_conv_s8", _CONV),
     Kernel("fm_conv_dw_s8", _CONV),
     Kernel("fm_conv_mm_s8", _CONV),
+    Kernel("fm_conv_rows_s8", _CONV),
     Kernel("fm_conv_pair_s8", _CONV),
     Kernel("fm_conv_maxpool_pair_s8", _CONV_POOL),
     Kernel("fm_conv_maxpool_s8", _CONV_POOL),

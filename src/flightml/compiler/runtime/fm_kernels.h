@@ -103,12 +103,15 @@ fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const 
  * the paths a model uses (each handles every shape; the DSP set has a fast path for the named one):
  * depthwise with 3 taps along w (groups == in_c == out_c, k_w == 3, dil_w == 1, stride_w 1 or 2,
  * k_h <= 8, out_w >= 2, every window starting inside the row; in_w >= 4 and pad_left <= 3, or a plane whose
- * padded copy fits 256 bytes: see conv_dw.c), and convolutions with at least 4 output channels per group and at most 64 taps
- * per window (matrix multiply over the patch). */
+ * padded copy fits 256 bytes: see conv_dw.c), convolutions with at least 4 output channels per group and at most 64 taps
+ * per window (matrix multiply over the patch), and among those the windows of 3 taps along w (dil_w == 1) with
+ * (in_c / groups) * k_h <= 9 (the rows path: conv_rows.c). */
 fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
+fm_status_t fm_conv_rows_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* Conv1d-style layers (the SpectrumNet family): 3 taps along w, stride 1 and no dilation there, out_w >= 2,
  * (in_c / groups) * k_h <= 16; the fused form also a 1 x 2 max pool with stride 1 x 2, no padding, over the

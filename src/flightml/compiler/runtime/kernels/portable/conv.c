@@ -311,6 +311,12 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
     return FM_OK;
 }
 
+fm_status_t fm_conv_rows_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
+    return fm_conv_any(p, rq, input, weights, bias, output);
+}
+
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                     const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
     if (scratch == 0) return FM_ERR_NULL;
