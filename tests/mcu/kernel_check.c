@@ -111,6 +111,7 @@ static int conv_case(int pooled, int big, int dw) {
     int32_t groups = big ? 1 + (int32_t)rnd(2) : 1 + (int32_t)rnd(3), n, i, rd, rr;
     const int32_t *bias = rnd(4) ? b : 0;
     const int plane3 = dw && rnd(4) == 0; /* the 3 x 3 plane path: 3 x 3 taps, stride 1, padding 1 */
+    const int rows3 = big && rnd(4) == 0;   /* conv_rows.c: 3 taps along w, at most 9 window rows */
     p.groups = groups;
     p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
     p.out_c = groups * (big ? span(4, 48 / groups) : span(1, 12 / groups + 1));
@@ -139,6 +140,12 @@ static int conv_case(int pooled, int big, int dw) {
     p.stride_w = span(1, 2);
     p.dil_h = span(1, 2);
     p.dil_w = span(1, 2);
+    if (rows3) {
+        p.in_c = groups * span(1, 3);
+        p.k_h = span(1, 3);
+        p.k_w = 3;
+        p.dil_w = 1;
+    }
     if (!big && !dw && rnd(2)) { /* the DSP set's pair path: 3 taps along w, stride 1, no dilation */
         p.k_w = 3;
         p.stride_w = 1;
@@ -190,8 +197,10 @@ static int conv_case(int pooled, int big, int dw) {
         rd = fm_conv_dw_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
         rr = ref_fm_conv_dw_s8(&p, &rq, x, w, bias, s_ref, y_ref);
     } else if (big || rnd(2)) {
-        rd = fm_conv_mm_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
-        rr = ref_fm_conv_mm_s8(&p, &rq, x, w, bias, s_ref, y_ref);
+        rd = rows3 ? fm_conv_rows_s8(&p, &rq, x, w, bias, s_dsp, y_dsp)
+                   : fm_conv_mm_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = rows3 ? ref_fm_conv_rows_s8(&p, &rq, x, w, bias, s_ref, y_ref)
+                   : ref_fm_conv_mm_s8(&p, &rq, x, w, bias, s_ref, y_ref);
     } else {
         rd = fm_conv_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
         rr = ref_fm_conv_s8(&p, &rq, x, w, bias, s_ref, y_ref);
@@ -255,7 +264,7 @@ static int add_case(void) {
     rq.act_max = rnd(2) ? 127 : span(rq.act_min, 127);
     fill(x, p.a_size);
     fill(w, p.b_size);
-    if (fm_add_s8(&p, &rq, x, w, y_dsp) != ref_fm_add_s8(&p, &rq, x, w, y_ref)) return 9;
+    if (fm_add_s8(&p, &rq, x, w, s_dsp, y_dsp) != ref_fm_add_s8(&p, &rq, x, w, s_ref, y_ref)) return 9;
     for (i = 0; i < p.size; ++i) {
         if (y_dsp[i] != y_ref[i]) return 4;
     }

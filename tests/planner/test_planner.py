@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +104,17 @@ def test_tensor_rewritten_in_place_is_live_from_its_first_write() -> None:
     t1 = next(b for b in p.buffers if b.tensor == "t1")
     assert (t1.first, t1.last) == (0, 2)
     check([*p.buffers, *p.scratch.values()], p.arena_bytes)
+
+
+def _add(size: int, a_size: int, consts: tuple[str, ...]) -> Layer:
+    params = {"size": size, "a_size": a_size, "b_size": size}
+    return Layer("add", "add", "Add", ["a", "b"], "y", (1, size), params, {k: np.zeros(3) for k in consts})
+
+
+def test_add_scratch_only_where_the_dsp_tables_are_built() -> None:
+    """The DSP Add's two 1 KB tables (kernels/dsp/add.c: residual, >= 256 elements, integer constants);
+    every other Add gets the minimum the entry point's non-NULL scratch needs."""
+    assert scratch_bytes(_add(256, 256, ("mult", "shift"))) == 2048
+    assert scratch_bytes(_add(255, 255, ("mult", "shift"))) == 8
+    assert scratch_bytes(_add(512, 16, ("mult", "shift"))) == 8  # broadcast: the per-element rule
+    assert scratch_bytes(_add(512, 512, ("scale",))) == 8  # ort-exact: float rule, no tables

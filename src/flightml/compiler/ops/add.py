@@ -103,5 +103,17 @@ def emit_c(layer: Layer, mode: str) -> KernelCall:
     return KernelCall("fm_add_s8", {"p": fields_from("fm_add_params_t", p), "rq": rq}, operands)
 
 
+TABLE_MIN = 256  # FM_ADD_TABLE_MIN (kernels/dsp/add.c): elements from which the DSP Add builds its tables
+TABLE_BYTES = 2 * 256 * 4  # two int32 tables indexed by an input byte
+PORTABLE_SCRATCH = 8  # kernels/portable/add.c uses none (its entry point takes non-NULL)
+
+
+def scratch_bytes(layer: Layer) -> int:
+    """Scratch of the Add kernels: the DSP set's per-input tables for residual (same sizes) integer-mode Adds."""
+    p = layer.params
+    tables = p["a_size"] == p["b_size"] == p["size"] >= TABLE_MIN and "mult" in layer.consts
+    return TABLE_BYTES if tables else PORTABLE_SCRATCH
+
+
 def cost(layer: Layer) -> int:
     return 0

@@ -1,8 +1,8 @@
 """Conv (1-D and 2-D; stride, explicit/asymmetric/SAME padding, dilation, groups incl. depthwise).
 
-Kernels `fm_conv_s8`, `fm_conv_dw_s8`, `fm_conv_mm_s8` and `fm_conv_pair_s8` (one contract; `kernel_for` picks the entry
-point by shape so a kernel set links only the fast paths a model uses). Input int8 [C, H, W] (1-D: H = 1),
-weights int8 [M, C/g, kH, kW], bias int32 [M],
+Kernels `fm_conv_s8`, `fm_conv_dw_s8`, `fm_conv_mm_s8`, `fm_conv_rows_s8` and `fm_conv_pair_s8` (one contract;
+`kernel_for` picks the entry point by shape so a kernel set links only the fast paths a model uses).
+Input int8 [C, H, W] (1-D: H = 1), weights int8 [M, C/g, kH, kW], bias int32 [M],
 per-tensor or per-channel requantization with the fused Relu/Clip clamp.
 """
 
@@ -184,6 +184,8 @@ DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_P
 PAIR_ROWS, PAIR_SEGS = 16, 4  # FM_PAIR_ROWS, FM_PAIR_SEGS (kernels/dsp/conv_pair.c)
 PAIR_STEP, PAIR_SEG = 88, 16  # sizeof fm_pair_step_t, fm_pair_seg_t (kernels/dsp/conv_pair.c)
 MM_SCRATCH = 32 * 20 + 66 * 4 + 512 * 2 + 512 + 64 * 4  # kernels/dsp/conv_mm.c: q, acc, xq, col, tw
+ROWS, ROWS_CH, ROWS_POS = 9, 8, 16  # FM_ROWS_ROWS, FM_ROWS_CH, FM_ROWS_POS (kernels/dsp/conv_rows.c)
+ROWS_SCRATCH = (ROWS_CH + 1) * 20 + 2 * ROWS_CH * ROWS * 4 + 2 * ROWS_POS * ROWS * 4 + 2 * ROWS_POS  # q, tw, cols, sink
 PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its entry points take non-NULL)
 
 
@@ -202,11 +204,18 @@ def pair_shape(p: Mapping[str, int]) -> bool:
     return p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2 and p["stride_w"] == 1 and cin_g * p["k_h"] <= 16
 
 
+def rows_shape(p: Mapping[str, int]) -> bool:
+    """Windows of 3 taps along w (no dilation there) with at most ROWS rows (input channels per group x k_h):
+    the DSP rows path (VWW's first layer, 3 x 3 x 3)."""
+    return p["k_w"] == 3 and p["dil_w"] == 1 and p["in_c"] // p["groups"] * p["k_h"] <= ROWS
+
+
 def kernel_for(p: Mapping[str, int]) -> str:
     """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
     3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); the SpectrumNet
     Conv1d shape (pair_shape: the DSP pair path alone, no scalar fallback linked); >= 4 output channels per
-    group and <= 64 taps per window (matrix multiply); anything else fm_conv_s8."""
+    group and <= 64 taps per window (matrix multiply; rows_shape among them: the rows path); anything else
+    fm_conv_s8."""
     cout_g = p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
     inside = (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
@@ -216,7 +225,7 @@ def kernel_for(p: Mapping[str, int]) -> str:
     if pair_shape(p):
         return "fm_conv_pair_s8"
     if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64:
-        return "fm_conv_mm_s8"
+        return "fm_conv_rows_s8" if rows_shape(p) else "fm_conv_mm_s8"
     return "fm_conv_s8"
 
 
@@ -244,7 +253,13 @@ def scratch_bytes(layer: Layer) -> int:
     """Scratch the convolution kernels need for this shape (the most of every kernel set's entry point)."""
     p = layer.params
     pair = pair_scratch(p, False)
-    dsp = {"fm_conv_dw_s8": DW_PLANE, "fm_conv_mm_s8": MM_SCRATCH, "fm_conv_s8": pair, "fm_conv_pair_s8": pair}
+    dsp = {
+        "fm_conv_dw_s8": DW_PLANE,
+        "fm_conv_mm_s8": MM_SCRATCH,
+        "fm_conv_rows_s8": ROWS_SCRATCH,
+        "fm_conv_s8": pair,
+        "fm_conv_pair_s8": pair,
+    }
     return max(dsp[kernel_for(p)], PORTABLE_SCRATCH)
 
 

@@ -4,7 +4,7 @@
  *
  * Conventions for every kernel:
  * - argument order: params, requant, input(s), weights, bias, scratch, output; returns fm_status_t (FM_OK = 0).
- * - scratch (convolution and fully connected kernels): work memory, 8-byte aligned, at least the bytes the
+ * - scratch (convolution, fully connected and Add kernels): work memory, 8-byte aligned, at least the bytes the
  *   compiler declares for the layer's shape (scratch_bytes in the op module), placed by the planner in
  *   the arena; its contents are not kept between calls. Kernels keep no work buffer on the stack.
  * - tensors are int8, batch 1, row-major NCHW (1-D layers use H = 1): x[c][h][w].
@@ -108,12 +108,15 @@ fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const 
  * the paths a model uses (each handles every shape; the DSP set has a fast path for the named one):
  * depthwise with 3 taps along w (groups == in_c == out_c, k_w == 3, dil_w == 1, stride_w 1 or 2,
  * k_h <= 8, out_w >= 2, every window starting inside the row; in_w >= 4 and pad_left <= 3, or a plane whose
- * padded copy fits 256 bytes: see conv_dw.c), and convolutions with at least 4 output channels per group and at most 64 taps
- * per window (matrix multiply over the patch). */
+ * padded copy fits 256 bytes: see conv_dw.c), convolutions with at least 4 output channels per group and at most 64 taps
+ * per window (matrix multiply over the patch), and among those the windows of 3 taps along w (dil_w == 1) with
+ * (in_c / groups) * k_h <= 9 (the rows path: conv_rows.c). */
 fm_status_t fm_conv_dw_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 fm_status_t fm_conv_mm_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                   const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
+fm_status_t fm_conv_rows_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
 
 /* Conv1d-style layers (the SpectrumNet family): 3 taps along w, stride 1 and no dilation there, out_w >= 2,
  * (in_c / groups) * k_h <= 16; the fused form also a 1 x 2 max pool with stride 1 x 2, no padding, over the
@@ -151,9 +154,10 @@ fm_status_t fm_avgpool_ort_s8(const fm_avgpool_params_t *p, const fm_avgpool_ort
 fm_status_t fm_concat_s8(const fm_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Elementwise Add with requantization (residual connections, MatMul + bias): out[i] = requant(a[i % a_size],
- * b[i % b_size]). Either input may be a constant array. */
+ * b[i % b_size]). Either input may be a constant array. Scratch: 2,048 bytes when a_size == b_size == size
+ * >= 256 and the constants are integer (mult != NULL), else 8 (ops/add.py: scratch_bytes). */
 fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
-              int8_t *output);
+              void *scratch, int8_t *output);
 
 /* TFLite's int8 average pool (input and output quantized alike): sum of the valid positions' raw values
  * divided by their count, rounded half away from zero, clamped to [act_min, act_max]. */

@@ -46,6 +46,12 @@ static int fm_add_fast(const fm_add_requant_t *rq, fm_add_fast_t *k) {
     return rq->out_zp >= -128 && rq->out_zp <= 127;
 }
 
+/* One input's fixedpoint contribution: SMMLA((x - zp) << 23, mult, add) >> rshift (zp23 = zp << 23). */
+static inline __attribute__((always_inline)) int32_t fm_add_fixed_in(int32_t x, int32_t zp23, int32_t mult,
+                                                                     int32_t add, int32_t rshift) {
+    return fm_dsp_smmla(x * 8388608 - zp23, mult, add) >> rshift;
+}
+
 /* out[i] for i < n from a[i], b[i] (broadcast: a[i % a_n], b[i % b_n]); the constants in locals (the int8
  * stores may alias *k). */
 static inline __attribute__((always_inline)) void fm_add_loop(const int8_t *a, const int8_t *b, int32_t n,
@@ -57,8 +63,7 @@ static inline __attribute__((always_inline)) void fm_add_loop(const int8_t *a, c
     int32_t i;
     for (i = 0; i < n; ++i) {
         const int32_t x = broadcast ? a[i % a_n] : a[i], y = broadcast ? b[i % b_n] : b[i];
-        const int32_t sum = (fm_dsp_smmla(x * 8388608 - za, ma, da) >> sa) + /* d << 23 */
-                            (fm_dsp_smmla(y * 8388608 - zb, mb, db) >> sb);
+        const int32_t sum = fm_add_fixed_in(x, za, ma, da, sa) + fm_add_fixed_in(y, zb, mb, db, sb);
         const int32_t v = fm_dsp_rq8(sum, mo, dout, so);
         out[i] = (int8_t)(v < lo ? lo : v > hi ? hi : v);
     }
@@ -118,6 +123,181 @@ static inline __attribute__((always_inline)) void fm_add_tflm_loop(const int8_t 
     }
 }
 
+/* Residual Adds of at least FM_ADD_TABLE_MIN elements first tabulate each input's contribution to the
+ * sum by input byte (256 values each, in scratch: 2 x 1 KB), so an element costs two byte loads, two
+ * table loads, the sum and the output rule. tflm tables hold twice the contribution (the output rule's
+ * doubling, 2 x acc, done once per table entry: |2 x sum| < 2^30). */
+#define FM_ADD_TABLE_MIN 256 /* ops/add.py: TABLE_MIN */
+
+/* The tables of inputs a (ta) and b (tb), indexed by the input byte read as unsigned, by the fixedpoint
+ * rule (k), each entry times 2^e. */
+static void fm_add_tables_fixed(const fm_add_fast_t *k, int32_t e, int32_t *ta, int32_t *tb) {
+    const int32_t za = k->zp[0] * 8388608, ma = k->mult[0], da = k->add[0], sa = k->rshift[0];
+    const int32_t zb = k->zp[1] * 8388608, mb = k->mult[1], db = k->add[1], sb = k->rshift[1];
+    int32_t x;
+    for (x = -128; x < 128; ++x) {
+        ta[x & 255] = (int32_t)((uint32_t)fm_add_fixed_in(x, za, ma, da, sa) << e);
+        tb[x & 255] = (int32_t)((uint32_t)fm_add_fixed_in(x, zb, mb, db, sb) << e);
+    }
+}
+
+/* The tables by the tflm rule (t), each entry doubled. */
+static void fm_add_tables_tflm(const fm_add_tflm_t *t, int32_t *ta, int32_t *tb) {
+    int32_t x;
+    for (x = -128; x < 128; ++x) {
+        ta[x & 255] = 2 * fm_add_tflm_in(x, t->zp[0], t->mult[0], t->add[0], t->neg[0], t->rshift[0]);
+        tb[x & 255] = 2 * fm_add_tflm_in(x, t->zp[1], t->mult[1], t->add[1], t->neg[1], t->rshift[1]);
+    }
+}
+
+/* fm_dsp_rqt on a doubled sum s2 = 2 x acc. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static inline int32_t fm_add_rqt2(int32_t s2, int32_t mult, int32_t add, int32_t rshift) {
+    const int32_t h = fm_dsp_smmulr(s2, mult);
+    return __ssat((h + add - (int32_t)((uint32_t)h >> 31)) >> rshift, 8);
+}
+#pragma GCC diagnostic pop
+
+/* out[i] = rule(ta[a[i]] + tb[b[i]]), i < n: `tflm` and `clamp` (an activation range narrower than int8)
+ * constants. */
+static inline __attribute__((always_inline)) void fm_add_table_loop(const int8_t *a, const int8_t *b, int32_t n,
+                                                                    const int32_t *ta, const int32_t *tb,
+                                                                    int32_t mult, int32_t add, int32_t rshift,
+                                                                    int32_t lo, int32_t hi, int tflm, int clamp,
+                                                                    int8_t *out) {
+    const int8_t *end = a + n;
+    for (; a != end; ++a, ++b, ++out) {
+        const int32_t s = ta[*(const uint8_t *)a] + tb[*(const uint8_t *)b];
+        int32_t v = tflm ? fm_add_rqt2(s, mult, add, rshift) : fm_dsp_rq8(s, mult, add, rshift);
+        if (clamp) v = v < lo ? lo : v > hi ? hi : v;
+        *out = (int8_t)v;
+    }
+}
+
+/* The usual fixedpoint case, the output's rshift equal to FM_ADD_RSHIFT (the tables scaled by
+ * 2^(FM_ADD_RSHIFT - rshift): floor((floor(2^e s mult / 2^32) + 2^e add) / 2^(rshift + e)) equals the rule's
+ * floor((floor(s mult / 2^32) + add) / 2^rshift), nested floor divisions composing) and the whole int8
+ * range: four elements per iteration, SSAT with the shift built in (8 instructions per element). Written
+ * out in assembly: gcc 12 unrolls it with a pointer increment per element. n >= 1. */
+#define FM_ADD_RSHIFT 18
+#define FM_ADD_STR2(x) #x
+#define FM_ADD_STR(x) FM_ADD_STR2(x)
+#if defined(__OPTIMIZE__)
+#define FM_ADD_LEAD          \
+    "cmp %[lead], #2\n\t"    \
+    "beq 3f\n\t"             \
+    "bhi 2f\n\t"             \
+    "cmp %[lead], #1\n\t"    \
+    "beq 4f\n"
+#define FM_ADD_SUM                          \
+    "ldrb %[x], [%[a]], #1\n\t"             \
+    "ldrb %[y], [%[b]], #1\n\t"             \
+    "ldr %[x], [%[ta], %[x], lsl #2]\n\t"   \
+    "ldr %[y], [%[tb], %[y], lsl #2]\n\t"   \
+    "add %[x], %[x], %[y]\n\t"
+static inline void fm_add_fixed4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                 int32_t mult, int32_t add, int8_t *out) {
+    const int8_t *end = a + n;
+    const int32_t lead = n & 3;
+    int32_t x, y;
+#define FM_ADD_ONE                                                  \
+    FM_ADD_SUM                                                      \
+    "smmla %[x], %[x], %[m], %[d]\n\t"                              \
+    "ssat %[x], #8, %[x], asr #" FM_ADD_STR(FM_ADD_RSHIFT) "\n\t"   \
+    "strb %[x], [%[o]], #1\n\t"
+    __asm__ volatile(FM_ADD_LEAD "1:\n\t" FM_ADD_ONE "2:\n\t" FM_ADD_ONE "3:\n\t" FM_ADD_ONE "4:\n\t" FM_ADD_ONE
+                     "cmp %[a], %[end]\n\t"
+                     "bne 1b"
+                     : [a] "+r"(a), [b] "+r"(b), [o] "+r"(out), [x] "=&r"(x), [y] "=&r"(y)
+                     : [ta] "r"(ta), [tb] "r"(tb), [m] "r"(mult), [d] "r"(add), [end] "r"(end), [lead] "r"(lead)
+                     : "cc", "memory");
+#undef FM_ADD_ONE
+}
+
+/* The tflm case with the whole int8 range: SMMLAR(s2, M, add) = h + add, and h < 0 only when s2 < 0,
+ * while s2 < 0 with h = 0 (M = 2^30, s2 = -2) leaves (add - 1) >> r = add >> r (add = 2^(r-1) + zp 2^r,
+ * r >= 1), so fm_add_rqt2 is SMMLAR, a subtraction of s2's sign bit, the shift and SSAT (10 instructions
+ * per element). */
+static inline void fm_add_tflm4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                int32_t mult, int32_t add, int32_t rshift, int8_t *out) {
+    const int8_t *end = a + n;
+    const int32_t lead = n & 3;
+    int32_t x, y;
+#define FM_ADD_ONE                             \
+    FM_ADD_SUM                                 \
+    "smmlar %[y], %[x], %[m], %[d]\n\t"        \
+    "sub %[y], %[y], %[x], lsr #31\n\t"        \
+    "asr %[y], %[y], %[r]\n\t"                 \
+    "ssat %[y], #8, %[y]\n\t"                  \
+    "strb %[y], [%[o]], #1\n\t"
+    __asm__ volatile(FM_ADD_LEAD "1:\n\t" FM_ADD_ONE "2:\n\t" FM_ADD_ONE "3:\n\t" FM_ADD_ONE "4:\n\t" FM_ADD_ONE
+                     "cmp %[a], %[end]\n\t"
+                     "bne 1b"
+                     : [a] "+r"(a), [b] "+r"(b), [o] "+r"(out), [x] "=&r"(x), [y] "=&r"(y)
+                     : [ta] "r"(ta), [tb] "r"(tb), [m] "r"(mult), [d] "r"(add), [r] "r"(rshift), [end] "r"(end),
+                       [lead] "r"(lead)
+                     : "cc", "memory");
+#undef FM_ADD_ONE
+}
+#undef FM_ADD_SUM
+#undef FM_ADD_LEAD
+#else /* -O0 keeps a frame pointer: the same rules in C */
+static inline void fm_add_fixed4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                 int32_t mult, int32_t add, int8_t *out) {
+    fm_add_table_loop(a, b, n, ta, tb, mult, add, FM_ADD_RSHIFT, -128, 127, 0, 0, out);
+}
+
+static inline void fm_add_tflm4(const int8_t *a, const int8_t *b, int32_t n, const int32_t *ta, const int32_t *tb,
+                                int32_t mult, int32_t add, int32_t rshift, int8_t *out) {
+    fm_add_table_loop(a, b, n, ta, tb, mult, add, rshift, -128, 127, 1, 0, out);
+}
+#endif
+
+/* |the larger contribution| of one input by the fixedpoint rule (k, input i): the rule is non-decreasing
+ * in x (mult >= 0), so it is at x = -128 or 127. */
+static int32_t fm_add_extreme(const fm_add_fast_t *k, int32_t i) {
+    const int32_t lo = fm_add_fixed_in(-128, k->zp[i] * 8388608, k->mult[i], k->add[i], k->rshift[i]);
+    const int32_t hi = fm_add_fixed_in(127, k->zp[i] * 8388608, k->mult[i], k->add[i], k->rshift[i]);
+    return -lo > hi ? -lo : hi;
+}
+
+/* The table scale 2^e of fm_add_fixed4 for the fixedpoint constants k (e >= 0: the whole int8 range and
+ * the scaled sums below 2^31 in magnitude), or -1 when it does not apply. */
+static int32_t fm_add_scale(const fm_add_fast_t *k) {
+    const int32_t e = FM_ADD_RSHIFT - k->out_rshift;
+    if (e < 0 || k->lo > -128 || k->hi < 127) return -1;
+    return ((int64_t)fm_add_extreme(k, 0) + fm_add_extreme(k, 1)) << e <= INT32_MAX ? e : -1;
+}
+
+/* The table path (scratch: the two tables) by the fixedpoint rule (k) or, when t is not NULL, the tflm rule. */
+static __attribute__((noinline)) void fm_add_table(const int8_t *a, const int8_t *b, int32_t n,
+                                                   const fm_add_fast_t *k, const fm_add_tflm_t *t, void *scratch,
+                                                   int8_t *out) {
+    int32_t *ta = (int32_t *)scratch, *tb = ta + 256;
+    const int32_t lo = t != 0 ? t->lo : k->lo, hi = t != 0 ? t->hi : k->hi;
+    const int clamp = lo > -128 || hi < 127;
+    int32_t e;
+    if (t != 0) {
+        fm_add_tables_tflm(t, ta, tb);
+        if (clamp) {
+            fm_add_table_loop(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, lo, hi, 1, 1, out);
+        } else {
+            fm_add_tflm4(a, b, n, ta, tb, t->out_mult, t->out_add, t->out_rshift, out);
+        }
+        return;
+    }
+    e = fm_add_scale(k);
+    fm_add_tables_fixed(k, e > 0 ? e : 0, ta, tb);
+    if (e >= 0) {
+        fm_add_fixed4(a, b, n, ta, tb, k->out_mult, (int32_t)((uint32_t)k->out_add << e), out);
+    } else if (clamp) {
+        fm_add_table_loop(a, b, n, ta, tb, k->out_mult, k->out_add, k->out_rshift, lo, hi, 0, 1, out);
+    } else {
+        fm_add_table_loop(a, b, n, ta, tb, k->out_mult, k->out_add, k->out_rshift, lo, hi, 0, 0, out);
+    }
+}
+
 /* out[i] for i < n by the fixedpoint rule (k) or, when t is not NULL, the tflm rule (t); residual
  * connections (same sizes) without the modulo. */
 static __attribute__((noinline)) void fm_add_run(const int8_t *a, const int8_t *b, int32_t n, int32_t a_n,
@@ -136,13 +316,23 @@ static __attribute__((noinline)) void fm_add_run(const int8_t *a, const int8_t *
 }
 
 fm_status_t fm_add_s8(const fm_add_params_t *p, const fm_add_requant_t *rq, const int8_t *a, const int8_t *b,
-              int8_t *output) {
+              void *scratch, int8_t *output) {
     fm_add_fast_t k;
     fm_add_tflm_t t;
     const int32_t n = p != 0 ? p->size : 0;
     int32_t i;
+    int tables;
     if (p == 0 || rq == 0 || a == 0 || b == 0 || output == 0) return FM_ERR_NULL;
     if (p->a_size < 1 || p->b_size < 1 || p->size % p->a_size != 0 || p->size % p->b_size != 0) return FM_ERR_PARAM;
+    tables = scratch != 0 && n >= FM_ADD_TABLE_MIN && p->a_size == n && p->b_size == n;
+    if (tables && fm_add_fast(rq, &k)) {
+        fm_add_table(a, b, n, &k, 0, scratch, output);
+        return FM_OK;
+    }
+    if (tables && fm_add_tflm(rq, &t)) {
+        fm_add_table(a, b, n, &k, &t, scratch, output);
+        return FM_OK;
+    }
     if (fm_add_fast(rq, &k)) {
         fm_add_run(a, b, n, p->a_size, p->b_size, &k, 0, output);
         return FM_OK;

@@ -109,13 +109,18 @@ static FM_INLINE void fm_conv_window(const fm_conv_ctx_t *k, int32_t two, int32_
                                   int32_t kh_lo, int32_t kh_hi, int32_t io, int32_t wo, int32_t *acc) {
     const fm_conv_params_t *p = k->p;
     const int8_t *w1 = two ? k->w + k->cin_g * k->taps : k->w;
-    int32_t kh, kw;
+    int32_t kh, kw, ic;
     acc[0] = acc[1] = acc[2] = acc[3] = 0;
     for (kh = kh_lo; kh < kh_hi; ++kh) {
         const int8_t *x_row = k->x + (ih0 + kh * p->dil_h) * p->in_w + iw0;
         const int32_t at = kh * p->k_w;
         if (k->cin_g == 1 && p->k_w == 3) {
             fm_dot(x_row, k->w + at, w1 + at, 3, p->dil_w, 1, sb, io, wo, two, acc);
+        } else if (k->cin_g <= 3 && p->k_w == 3) { /* few channels (first layers): per channel, 3 columns */
+            for (ic = 0; ic < k->cin_g; ++ic) {
+                const int32_t c = ic * k->taps + at;
+                fm_dot(x_row + ic * k->plane, k->w + c, w1 + c, 3, p->dil_w, 1, sb, io, wo, two, acc);
+            }
         } else if (k->cin_g == 1) {
             fm_dot(x_row, k->w + at, w1 + at, p->k_w, p->dil_w, 1, sb, io, wo, two, acc);
         } else {
@@ -309,6 +314,12 @@ fm_status_t fm_conv_maxpool_s8(const fm_conv_params_t *p, const fm_pool_params_t
         }
     }
     return FM_OK;
+}
+
+fm_status_t fm_conv_rows_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                    const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output) {
+    if (scratch == 0) return FM_ERR_NULL;
+    return fm_conv_any(p, rq, input, weights, bias, output);
 }
 
 fm_status_t fm_conv_pair_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
