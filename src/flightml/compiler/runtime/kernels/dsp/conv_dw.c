@@ -302,12 +302,13 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
                                                            int32_t out_w, int32_t out_h, const fm_dsp_chq_t *q,
                                                            int32_t init, int32_t fast, int8_t *out) {
     const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2], w1a = w[3], w1b = w[4];
-    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
-    const int8_t *const end = buf + 2 * pw * out_h;
-    for (; buf != end; buf += 2 * pw, out += out_w) {
-        const int8_t *x = buf;
-        int8_t *o = out, *const oend = out + (out_w & ~1);
-        for (; o != oend; o += 2, x += 4) {
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift, pairs = 2 * (out_w & ~1);
+    const int8_t *x = buf;
+    int8_t *o = out;
+    int32_t r;
+    for (r = 0; r < out_h; ++r, x += 2 * pw - pairs) {
+        const int8_t *const e = x + pairs;
+        for (; x != e; x += 4, o += 2) {
             int32_t a = init, b = init;
             uint32_t v = fm_dsp_ld4(x);
             int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
@@ -334,7 +335,7 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
             a = __smlabt(fm_dsp_hi0(v), w1a, __smlad(__sxtb16((int8x4_t)v), w02_1, a));
             v = fm_dsp_ld4(x + 2 * pw);
             a = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a));
-            *o = fm_dsp_rqk(a, fast, mult, add, rshift);
+            *o++ = fm_dsp_rqk(a, fast, mult, add, rshift);
         }
     }
 }
