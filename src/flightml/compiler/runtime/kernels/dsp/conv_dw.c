@@ -16,10 +16,11 @@
  * Planes whose padded copy fits FM_DSP_DW_PLANE bytes of scratch (KWS's and VWW's from 24 x 24 down; rows
  * narrower than 4 included) are first copied into it (rows 8, 16, 32 or a multiple of 4 wide, the padding
  * filled with the zero point once per layer): no border pairs, no rows outside. With 3 taps along h and an
- * inline rule a channel then runs out of line (fm_dw_plane_channel) with the input offset folded into the
- * bias (init + in_offset * sum of the weights: the copy is widened without offset, its padding included):
- * 3 x 3 with stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows),
- * stride 2 with the row offsets constants (fm_dw_s2), others fm_dw_plane3. */
+ * inline rule, runs of channels go out of line (fm_dw_planes, the kernel chosen once per run) with the input
+ * offset folded into the bias (init + in_offset * sum of the weights: the copy is widened without offset,
+ * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 3 x 3 with
+ * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
+ * with the row offsets constants (fm_dw_s2), others fm_dw_plane3. */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -380,47 +381,6 @@ static void fm_dw_pad_copy(const fm_conv_params_t *p, const int8_t *x, int32_t w
     }
 }
 
-/* One channel of a convolution with 3 taps along h and an inline rule (q->fast) through its padded copy buf (pw
- * wide, `rows` rows, the padding filled): its weights widened, its plane x copied, then fm_dw_rows2 (3 x 3,
- * stride 1, rows 1 apart, out_h >= 2), fm_dw_s2 (stride 2, rows 1 apart) or fm_dw_plane3, with stride, fast
- * and some widths pw as constants; out of line (their loops keep their values in registers). */
-static __attribute__((noinline)) void fm_dw_plane_channel(const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                          const int8_t *x, const int8_t *k, int32_t pw, int32_t rows,
-                                                          int8_t *buf, int8_t *out) {
-    int16x2_t w[5];
-    const int32_t init = q->init + p->in_offset * fm_dw_w9(k, fm_dsp_pair(p->w_offset), w);
-    const int32_t tap = p->dil_h * pw, fixed = q->fast == FM_DSP_FIXED, out_w = p->out_w, out_h = p->out_h;
-    const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
-    fm_dw_pad_copy(p, x, pw, rows, buf);
-    if (p->stride_w == 1 && rows1 && out_h >= 2) {
-        if (pw == 8 && fixed) {
-            fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, FM_DSP_FIXED, out);
-        } else if (pw == 8) {
-            fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, FM_DSP_TFLM, out);
-        } else if (fixed) {
-            fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, FM_DSP_FIXED, out);
-        } else {
-            fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, FM_DSP_TFLM, out);
-        }
-    } else if (p->stride_w == 2 && rows2 && pw == 16 && fixed) {
-        fm_dw_s2(w, buf, 16, out_w, out_h, q, init, FM_DSP_FIXED, out);
-    } else if (p->stride_w == 2 && rows2 && pw == 16) {
-        fm_dw_s2(w, buf, 16, out_w, out_h, q, init, FM_DSP_TFLM, out);
-    } else if (p->stride_w == 2 && rows2 && pw == 32 && fixed) {
-        fm_dw_s2(w, buf, 32, out_w, out_h, q, init, FM_DSP_FIXED, out);
-    } else if (p->stride_w == 2 && rows2 && pw == 32) {
-        fm_dw_s2(w, buf, 32, out_w, out_h, q, init, FM_DSP_TFLM, out);
-    } else if (p->stride_w == 1 && fixed) {
-        fm_dw_plane3(w, buf, pw, p, q, init, 1, FM_DSP_FIXED, tap, out);
-    } else if (p->stride_w == 1) {
-        fm_dw_plane3(w, buf, pw, p, q, init, 1, FM_DSP_TFLM, tap, out);
-    } else if (fixed) {
-        fm_dw_plane3(w, buf, pw, p, q, init, 2, FM_DSP_FIXED, tap, out);
-    } else {
-        fm_dw_plane3(w, buf, pw, p, q, init, 2, FM_DSP_TFLM, tap, out);
-    }
-}
-
 /* Row v = (x0, x1, x2, .) widened with offset xo, times the row of weights (W01, W12) = ((w0, w1), (w1, w2)),
  * added to the outputs (o0, o1, o2) of a 3 x 3 plane (padding 1: o0 reads x0 and x1, o2 x1 and x2). */
 static inline __attribute__((always_inline)) void fm_dw3_row(int16x2_t xo, uint32_t v, int16x2_t w01, int16x2_t w12,
@@ -458,17 +418,88 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
     v = fm_dsp_ld4(x + 5) >> 8;
     fm_dw3_row(xo, v, a2, b2, o + 3);
     fm_dw3_row(xo, v, a1, b1, o + 6);
+#pragma GCC unroll 9
     for (i = 0; i < 9; ++i) out[i] = fm_dsp_rqk(o[i], fast, mult, add, rshift);
 }
 
-/* fm_dw3x3 with the inline rule q->fast (not 0) as a constant, out of line (few live values). */
-static __attribute__((noinline)) void fm_dw3x3_call(const int8_t *x, const int8_t *w, int16x2_t xo, int16x2_t wo,
-                                                    const fm_dsp_chq_t *q, int8_t *out) {
-    if (q->fast == FM_DSP_FIXED) {
-        fm_dw3x3(x, w, xo, wo, q, FM_DSP_FIXED, out);
-    } else {
-        fm_dw3x3(x, w, xo, wo, q, FM_DSP_TFLM, out);
+/* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
+enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+
+/* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
+ * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
+ * stride 1, rows 1 apart, out_h >= 2; pw 8 a constant or not), fm_dw_s2 (stride 2, rows 1 apart, pw 16 or 32)
+ * or fm_dw_plane3. */
+static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_params_t *p, const fm_dsp_chq_t *q,
+                                                                const int8_t *x, const int8_t *k, int32_t pw,
+                                                                int32_t rows, int8_t *buf, int32_t kind,
+                                                                int32_t fast, int8_t *out) {
+    const int16x2_t wo = fm_dsp_pair(p->w_offset);
+    const int32_t out_w = p->out_w, out_h = p->out_h, tap = p->dil_h * pw;
+    int16x2_t w[5];
+    int32_t init;
+    if (kind == FM_DW_3X3) {
+        fm_dw3x3(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
+        return;
     }
+    init = q->init + p->in_offset * fm_dw_w9(k, wo, w);
+    fm_dw_pad_copy(p, x, pw, rows, buf);
+    if (kind == FM_DW_ROWS2_8) fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2_16) fm_dw_s2(w, buf, 16, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2_32) fm_dw_s2(w, buf, 32, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_PLANE_S1) fm_dw_plane3(w, buf, pw, p, q, init, 1, fast, tap, out);
+    if (kind == FM_DW_PLANE_S2) fm_dw_plane3(w, buf, pw, p, q, init, 2, fast, tap, out);
+}
+
+/* Channels c, c + 1, .. while their rule is `fast`, through kernel `kind` (constants: the per-channel work is
+ * the kernel's alone); returns the first channel not done. */
+static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_params_t *p, const fm_requant_t *rq,
+                                                               const int8_t *input, const int8_t *weights,
+                                                               const int32_t *bias, int32_t c, int32_t pw,
+                                                               int32_t rows, int8_t *buf, int8_t *output,
+                                                               int32_t kind, int32_t fast) {
+    const int32_t plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, out_c = p->out_c;
+    fm_dsp_chq_t q;
+    for (; c < out_c && fm_dsp_chq_load(rq, bias, c, 9, &q) == fast; ++c) {
+        fm_dw_kernel(p, &q, input + c * plane, weights + 9 * c, pw, rows, buf, kind, fast, output + c * oplane);
+    }
+    return c;
+}
+
+/* Channels from c of a convolution with 3 taps along h whose padded copy fits (pw wide, `rows` rows, the
+ * padding filled in buf) while their rule is inline, the kernel chosen once (fm_dw_run), out of line; returns
+ * the first channel not done (out_c, or one for the mode's fm_requant). */
+static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p, const fm_requant_t *rq,
+                                                      const int8_t *input, const int8_t *weights,
+                                                      const int32_t *bias, int32_t c, int32_t pw, int32_t rows,
+                                                      int8_t *buf, int8_t *output) {
+    fm_dsp_chq_t q;
+    const int32_t fast = fm_dsp_chq_load(rq, bias, c, 9, &q), tflm = fast == FM_DSP_TFLM, s = p->stride_w;
+    const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
+    const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && rows1 && s == 1 &&
+                       p->pad_top == 1 && p->pad_left == 1;
+    int32_t kind = s == 1 ? FM_DW_PLANE_S1 : FM_DW_PLANE_S2;
+    if (fast == 0) return c;
+    if (plane3) {
+        kind = FM_DW_3X3;
+    } else if (s == 1 && rows1 && p->out_h >= 2) {
+        kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
+    } else if (s == 2 && rows2 && (pw == 16 || pw == 32)) {
+        kind = pw == 16 ? FM_DW_S2_16 : FM_DW_S2_32;
+    }
+#define FM_DW_RUN(k) \
+    (tflm ? fm_dw_run(p, rq, input, weights, bias, c, pw, rows, buf, output, k, FM_DSP_TFLM) \
+          : fm_dw_run(p, rq, input, weights, bias, c, pw, rows, buf, output, k, FM_DSP_FIXED))
+    switch (kind) {
+    case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
+    case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
+    case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
+    case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
+    case FM_DW_S2_32: return FM_DW_RUN(FM_DW_S2_32);
+    case FM_DW_PLANE_S1: return FM_DW_RUN(FM_DW_PLANE_S1);
+    default: return FM_DW_RUN(FM_DW_PLANE_S2);
+    }
+#undef FM_DW_RUN
 }
 
 /* Output rows of one channel (stride along w a constant in each call, for the tap code). */
@@ -516,9 +547,6 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
     int32_t c, kh, rows = 0;
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
-    const int16x2_t wo = fm_dsp_pair(w_offset);
-    const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && k_h == 3 &&
-                       p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->pad_top == 1 && p->pad_left == 1;
     d.pad = (int8_t)(-p->in_offset);
     if (pw > 0) { /* small planes: every pair inside the padded copy */
         pp.in_h = rows;
@@ -541,15 +569,13 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     }
     for (c = 0; c < p->out_c; ++c) {
         const int8_t *w = weights + c * k_h * 3, *x = input + c * plane;
+        if (pw > 0 && k_h == 3) { /* runs of channels with an inline rule: the padded-plane kernels */
+            c = fm_dw_planes(p, rq, input, weights, bias, c, pw, rows, buf, output);
+            if (c == p->out_c) break;
+            w = weights + c * 9;
+            x = input + c * plane;
+        }
         fm_dsp_chq_load(rq, bias, c, k_h * 3, &q);
-        if (plane3 && q.fast) { /* an inline rule: all 9 outputs in registers */
-            fm_dw3x3_call(x, w, d.xo, wo, &q, output + c * oplane);
-            continue;
-        }
-        if (pw > 0 && k_h == 3 && q.fast) { /* the mode's fm_requant: the row loop below */
-            fm_dw_plane_channel(p, &q, x, w, pw, rows, buf, output + c * oplane);
-            continue;
-        }
         for (kh = 0; kh < k_h; ++kh, w += 3) {
             const uint32_t w0 = (uint16_t)(w[0] + w_offset), w2 = (uint16_t)(w[2] + w_offset);
             w02[kh] = (int16x2_t)(w0 | w2 << 16);
