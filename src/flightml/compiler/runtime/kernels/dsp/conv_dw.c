@@ -310,21 +310,24 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
     for (r = 0; r < out_h; ++r, x += 2 * pw - pairs) {
         const int8_t *const e = x + pairs;
         for (; x != e; x += 4, o += 2) {
-            int32_t a = init, b = init;
+            int32_t a, b;
             uint32_t v = fm_dsp_ld4(x);
             int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
-            a = __smlabb(hi, w1a, __smlad(lo, w02_0, a));
-            b = __smlabt(x[4], w02_0, __smlatb(hi, w1a, __smlatb(lo, w02_0, b)));
+            a = __smlabb(hi, w1a, __smlad(lo, w02_0, init));
+            b = __smlatb(hi, w1a, __smlatb(lo, w02_0, init));
+            b = __smlabt(x[4], w02_0, b);
             v = fm_dsp_ld4(x + pw);
             lo = __sxtb16((int8x4_t)v);
             hi = fm_dsp_hi0(v);
             a = __smlabt(hi, w1a, __smlad(lo, w02_1, a));
-            b = __smlabt(x[pw + 4], w02_1, __smlatt(hi, w1a, __smlatb(lo, w02_1, b)));
+            b = __smlatt(hi, w1a, __smlatb(lo, w02_1, b));
+            b = __smlabt(x[pw + 4], w02_1, b);
             v = fm_dsp_ld4(x + 2 * pw);
             lo = __sxtb16((int8x4_t)v);
             hi = fm_dsp_hi0(v);
             a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
-            b = __smlabt(x[2 * pw + 4], w02_2, __smlatb(hi, w1b, __smlatb(lo, w02_2, b)));
+            b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
+            b = __smlabt(x[2 * pw + 4], w02_2, b);
             o[0] = fm_dsp_rqk(a, fast, mult, add, rshift);
             o[1] = fm_dsp_rqk(b, fast, mult, add, rshift);
         }
