@@ -27,19 +27,37 @@
 
 #define FM_DSP_DW_PLANE 1024 /* bytes of the padded copy of a small channel plane (scratch) */
 
-/* Width and rows of the padded copy of one channel plane (pad_left zero points, the input row, zero
- * points up to the last pair's reads; 8, 16, 32 or a multiple of 4 wide; pad_top rows of zero points, the input rows,
- * zero-point rows down to the last output row's window), or 0 when it exceeds FM_DSP_DW_PLANE. */
-static int32_t fm_dsp_dw_plane(const fm_conv_params_t *p, int32_t *rows) {
+/* Width of the padded copy of a channel plane's rows (pad_left zero points, the input row, zero points up
+ * to the last pair's reads; 8, 16, 32 or a multiple of 4), or 0 for sizes past FM_DSP_DW_PLANE. */
+static int32_t fm_dw_width(const fm_conv_params_t *p) {
     const int32_t reach = (p->out_w - 2) * p->stride_w + 3 + p->stride_w;
-    int32_t w = p->pad_left + p->in_w > reach ? p->pad_left + p->in_w : reach;
+    const int32_t w = p->pad_left + p->in_w > reach ? p->pad_left + p->in_w : reach;
     if (p->out_h > FM_DSP_DW_PLANE || p->stride_h > FM_DSP_DW_PLANE || p->dil_h > FM_DSP_DW_PLANE ||
         p->out_w > FM_DSP_DW_PLANE || p->in_w > FM_DSP_DW_PLANE || p->pad_left > FM_DSP_DW_PLANE) {
         return 0;
     }
-    w = w <= 8 ? 8 : w <= 16 ? 16 : w <= 32 ? 32 : (w + 3) & ~3;
+    return w <= 8 ? 8 : w <= 16 ? 16 : w <= 32 ? 32 : (w + 3) & ~3;
+}
+
+/* Width and rows of the padded copy of one channel plane (fm_dw_width wide; pad_top rows of zero points, the
+ * input rows, zero-point rows down to the last output row's window), or 0 when it exceeds FM_DSP_DW_PLANE. */
+static int32_t fm_dsp_dw_plane(const fm_conv_params_t *p, int32_t *rows) {
+    const int32_t w = fm_dw_width(p);
     *rows = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
-    return *rows * w <= FM_DSP_DW_PLANE ? w : 0;
+    return w > 0 && *rows * w <= FM_DSP_DW_PLANE ? w : 0;
+}
+
+/* Output rows per band of a plane copied a band at a time (the most whose copy, w wide and `rows` rows,
+ * fits FM_DSP_DW_PLANE, at most out_h), or 0 when fewer than 2 fit. */
+static int32_t fm_dw_band(const fm_conv_params_t *p, int32_t *w, int32_t *rows) {
+    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
+    int32_t band;
+    *w = fm_dw_width(p);
+    if (*w == 0 || FM_DSP_DW_PLANE / *w < span + p->stride_h || p->out_h < 2) return 0;
+    band = (FM_DSP_DW_PLANE / *w - span) / p->stride_h + 1;
+    band = band < p->out_h ? band : p->out_h;
+    *rows = (band - 1) * p->stride_h + span;
+    return band;
 }
 
 /* 1 when this path handles convolution p (the compiler calls fm_conv_dw_s8 for these shapes only):
@@ -454,14 +472,22 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
     if (kind == FM_DW_PLANE_S2) fm_dw_plane3(w, buf, pw, p, q, init, 2, fast, tap, out);
 }
 
+/* Where a run of channels goes through the padded-plane kernels: the copy in buf (pw wide, `rows` rows, the
+ * padding filled), and the distances between the channels' input planes and output planes. */
+typedef struct {
+    int8_t *buf;
+    int32_t pw, rows, plane, oplane;
+} fm_dw_copy_t;
+
 /* Channels c, c + 1, .. while their rule is `fast`, through kernel `kind` (constants: the per-channel work is
  * the kernel's alone); returns the first channel not done. */
 static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_params_t *p, const fm_requant_t *rq,
                                                                const int8_t *input, const int8_t *weights,
-                                                               const int32_t *bias, int32_t c, int32_t pw,
-                                                               int32_t rows, int8_t *buf, int8_t *output,
+                                                               const int32_t *bias, int32_t c,
+                                                               const fm_dw_copy_t *cp, int8_t *output,
                                                                int32_t kind, int32_t fast) {
-    const int32_t plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, out_c = p->out_c;
+    const int32_t plane = cp->plane, oplane = cp->oplane, out_c = p->out_c, pw = cp->pw, rows = cp->rows;
+    int8_t *const buf = cp->buf;
     fm_dsp_chq_t q;
     for (; c < out_c && fm_dsp_chq_load(rq, bias, c, 9, &q) == fast; ++c) {
         fm_dw_kernel(p, &q, input + c * plane, weights + 9 * c, pw, rows, buf, kind, fast, output + c * oplane);
@@ -469,13 +495,14 @@ static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_par
     return c;
 }
 
-/* Channels from c of a convolution with 3 taps along h whose padded copy fits (pw wide, `rows` rows, the
- * padding filled in buf) while their rule is inline, the kernel chosen once (fm_dw_run), out of line; returns
- * the first channel not done (out_c, or one for the mode's fm_requant). */
+/* Channels from c of a convolution with 3 taps along h whose padded copy fits (cp) while their rule is
+ * inline, the kernel chosen once (fm_dw_run), out of line; returns the first channel not done (out_c, or one
+ * for the mode's fm_requant). */
 static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p, const fm_requant_t *rq,
                                                       const int8_t *input, const int8_t *weights,
-                                                      const int32_t *bias, int32_t c, int32_t pw, int32_t rows,
-                                                      int8_t *buf, int8_t *output) {
+                                                      const int32_t *bias, int32_t c, const fm_dw_copy_t *cp,
+                                                      int8_t *output) {
+    const int32_t pw = cp->pw;
     fm_dsp_chq_t q;
     const int32_t fast = fm_dsp_chq_load(rq, bias, c, 9, &q), tflm = fast == FM_DSP_TFLM, s = p->stride_w;
     const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
@@ -491,8 +518,8 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
         kind = pw == 16 ? FM_DW_S2_16 : FM_DW_S2_32;
     }
 #define FM_DW_RUN(k) \
-    (tflm ? fm_dw_run(p, rq, input, weights, bias, c, pw, rows, buf, output, k, FM_DSP_TFLM) \
-          : fm_dw_run(p, rq, input, weights, bias, c, pw, rows, buf, output, k, FM_DSP_FIXED))
+    (tflm ? fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_TFLM) \
+          : fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_FIXED))
     switch (kind) {
     case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
     case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
@@ -503,6 +530,41 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
     default: return FM_DW_RUN(FM_DW_PLANE_S2);
     }
 #undef FM_DW_RUN
+}
+
+/* The rule shared by every channel when it is inline (q->fast of each), else 0. */
+static int32_t fm_dw_fast_all(const fm_requant_t *rq, const int32_t *bias, int32_t out_c) {
+    fm_dsp_chq_t q;
+    const int32_t fast = fm_dsp_chq_load(rq, bias, 0, 9, &q);
+    int32_t c;
+    for (c = 1; c < out_c; ++c) {
+        if (fm_dsp_chq_load(rq, bias, c, 9, &q) != fast) return 0;
+    }
+    return fast;
+}
+
+/* Every channel (each with an inline rule) through the padded-plane kernels a band of `band` output rows at
+ * a time (the last band ending at out_h, overlapping the one before), each band's input rows copied into
+ * cp->buf (its padding columns filled; its rows outside the input filled here). */
+static void fm_dw_bands(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                        const int8_t *weights, const int32_t *bias, int32_t band, const fm_dw_copy_t *cp,
+                        int8_t *output) {
+    const int8_t pad = (int8_t)(-p->in_offset);
+    const int32_t rows = cp->rows, pw = cp->pw, last = p->out_h - band;
+    fm_conv_params_t b = *p;
+    int32_t oh0 = 0;
+    b.out_h = band;
+    for (;;) {
+        const int32_t ih0 = oh0 * p->stride_h - p->pad_top, lo = ih0 > 0 ? ih0 : 0;
+        const int32_t hi = ih0 + rows < p->in_h ? ih0 + rows : p->in_h;
+        b.pad_top = lo - ih0 < rows ? lo - ih0 : rows;
+        b.in_h = hi > lo ? hi - lo : 0;
+        fm_dw_pad_fill(pad, pw, b.pad_top, cp->buf);
+        fm_dw_pad_fill(pad, pw, rows - b.pad_top - b.in_h, cp->buf + (b.pad_top + b.in_h) * pw);
+        fm_dw_planes(&b, rq, input + lo * p->in_w, weights, bias, 0, cp, output + oh0 * p->out_w);
+        if (oh0 == last) return;
+        oh0 = oh0 + band < last ? oh0 + band : last;
+    }
 }
 
 /* Output rows of one channel (stride along w a constant in each call, for the tap code). */
@@ -550,6 +612,13 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
     int32_t c, kh, rows = 0;
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
+    fm_dw_copy_t cp = {buf, pw, rows, plane, oplane};
+    const int32_t band = pw == 0 && k_h == 3 ? fm_dw_band(p, &cp.pw, &cp.rows) : 0;
+    if (band > 0 && fm_dw_fast_all(rq, bias, p->out_c)) { /* larger planes, inline rules: bands of rows */
+        fm_dw_pad_fill((int8_t)(-p->in_offset), cp.pw, cp.rows, buf);
+        fm_dw_bands(p, rq, input, weights, bias, band, &cp, output);
+        return;
+    }
     d.pad = (int8_t)(-p->in_offset);
     if (pw > 0) { /* small planes: every pair inside the padded copy */
         pp.in_h = rows;
@@ -573,7 +642,7 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     for (c = 0; c < p->out_c; ++c) {
         const int8_t *w = weights + c * k_h * 3, *x = input + c * plane;
         if (pw > 0 && k_h == 3) { /* runs of channels with an inline rule: the padded-plane kernels */
-            c = fm_dw_planes(p, rq, input, weights, bias, c, pw, rows, buf, output);
+            c = fm_dw_planes(p, rq, input, weights, bias, c, &cp, output);
             if (c == p->out_c) break;
             w = weights + c * 9;
             x = input + c * plane;
