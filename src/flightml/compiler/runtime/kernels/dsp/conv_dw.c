@@ -444,7 +444,7 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
 }
 
 /* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
-enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
 
 /* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
  * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
@@ -468,6 +468,7 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
     if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_S2_16) fm_dw_s2(w, buf, 16, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_S2_32) fm_dw_s2(w, buf, 32, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2) fm_dw_s2(w, buf, pw, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_PLANE_S1) fm_dw_plane3(w, buf, pw, p, q, init, 1, fast, tap, out);
     if (kind == FM_DW_PLANE_S2) fm_dw_plane3(w, buf, pw, p, q, init, 2, fast, tap, out);
 }
@@ -514,8 +515,8 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
         kind = FM_DW_3X3;
     } else if (s == 1 && rows1 && p->out_h >= 2) {
         kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
-    } else if (s == 2 && rows2 && (pw == 16 || pw == 32)) {
-        kind = pw == 16 ? FM_DW_S2_16 : FM_DW_S2_32;
+    } else if (s == 2 && rows2) {
+        kind = pw == 16 ? FM_DW_S2_16 : pw == 32 ? FM_DW_S2_32 : FM_DW_S2;
     }
 #define FM_DW_RUN(k) \
     (tflm ? fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_TFLM) \
@@ -526,6 +527,7 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
     case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
     case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
     case FM_DW_S2_32: return FM_DW_RUN(FM_DW_S2_32);
+    case FM_DW_S2: return FM_DW_RUN(FM_DW_S2);
     case FM_DW_PLANE_S1: return FM_DW_RUN(FM_DW_PLANE_S1);
     default: return FM_DW_RUN(FM_DW_PLANE_S2);
     }
