@@ -20,7 +20,9 @@
  * offset folded into the bias (init + in_offset * sum of the weights: the copy is widened without offset,
  * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 3 x 3 with
  * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
- * with the row offsets constants (fm_dw_s2), others fm_dw_plane3. */
+ * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
+ * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
+ * channel's rule is inline, else through the row path above. */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -205,8 +207,8 @@ static inline __attribute__((always_inline)) void fm_dw_raw(const int8_t *x, int
 
 /* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
  * everything in registers (the output stores could alias a struct); w as fm_dw_w9; stride and fast (an
- * inline rule) are constants; init holds the input offset times the weights' sum (the padded copy is read without offset,
- * so x + in_offset need not be widened); an odd width computes its last output alone. */
+ * inline rule) are constants; init holds the input offset times the weights' sum (the padded copy is read
+ * without offset, so x + in_offset need not be widened); an odd width computes its last output alone. */
 static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *w, const int8_t *buf, int32_t pw,
                                                                const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                                int32_t init, int32_t stride, int32_t fast,
@@ -315,8 +317,8 @@ static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w
 }
 
 /* One channel of a 3 x 3 convolution with stride 2 along both axes (rows 1 apart) from its padded copy buf
- * (pw wide, a constant: row offsets in the instructions), one output row per pass; w as fm_dw_w9, init as
- * fm_dw_plane3; fast a constant. */
+ * (pw wide; a constant in the usual calls: row offsets in the instructions), one output row per pass; w as
+ * fm_dw_w9, init as fm_dw_plane3; fast a constant. */
 static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, const int8_t *buf, int32_t pw,
                                                            int32_t out_w, int32_t out_h, const fm_dsp_chq_t *q,
                                                            int32_t init, int32_t fast, int8_t *out) {
@@ -448,7 +450,7 @@ enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2
 
 /* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
  * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
- * stride 1, rows 1 apart, out_h >= 2; pw 8 a constant or not), fm_dw_s2 (stride 2, rows 1 apart, pw 16 or 32)
+ * stride 1, rows 1 apart, out_h >= 2; pw 8 a constant or not), fm_dw_s2 (stride 2, rows 1 apart; pw 16, 32 or not)
  * or fm_dw_plane3. */
 static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_params_t *p, const fm_dsp_chq_t *q,
                                                                 const int8_t *x, const int8_t *k, int32_t pw,
