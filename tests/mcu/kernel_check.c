@@ -77,8 +77,8 @@ static int32_t out_dim(int32_t in, int32_t pad, int32_t k, int32_t dil, int32_t 
 
 /* big: many channels (the matrix-multiply path's blocks of output channels and chunks of the patch),
  * 1 x 1 or up to 3 x 3 kernels on small planes; dw: depthwise (mostly 3 taps along w, stride 1 or 2; small
- * planes through the padded copy, a third larger ones through the row path, a quarter 3 x 3 planes with
- * 3 x 3 taps and padding 1);
+ * planes through the padded copy, a third larger ones, some through the row path; a sixth 3 x 3 planes with
+ * 3 x 3 taps and padding 1, half 3 x 3 taps with stride 1 or 2, mostly the same along both axes);
  * else the small shapes of every path. */
 /* The pair entry points (fm_kernels.h) on the same case: equal to the portable set on their shapes; the DSP
  * set refuses every other shape (FM_ERR_PARAM) rather than link a scalar fallback. */
@@ -110,7 +110,10 @@ static int conv_case(int pooled, int big, int dw) {
     fm_requant_t rq;
     int32_t groups = big ? 1 + (int32_t)rnd(2) : 1 + (int32_t)rnd(3), n, i, rd, rr;
     const int32_t *bias = rnd(4) ? b : 0;
-    const int plane3 = dw && rnd(4) == 0; /* the 3 x 3 plane path: 3 x 3 taps, stride 1, padding 1 */
+    /* depthwise: 0 the 3 x 3 plane path (3 x 3 taps, stride 1, padding 1); 1 3 x 3 taps, stride 1 or 2 (mostly
+     * the same on both axes), padding 0 or 1 (the padded-plane loops: two rows per pass, stride 2, bands) */
+    const uint32_t dw_kind = !dw ? 4 : rnd(2) ? 1 : rnd(3) ? 2 : 0; /* 2: any other depthwise shape */
+    const int plane3 = dw_kind == 0;
     const int rows3 = big && rnd(4) == 0;   /* conv_rows.c: 3 taps along w, at most 9 window rows */
     p.groups = groups;
     p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
@@ -130,10 +133,10 @@ static int conv_case(int pooled, int big, int dw) {
         p.k_w = rnd(4) ? 3 : span(1, 4);
         p.in_h = span(1, 8);
         p.in_w = span(1, 20);
-        if (rnd(3) == 0) { /* planes whose padded copy exceeds the depthwise path's 256 bytes: the row path */
-            p.groups = p.in_c = p.out_c = span(1, 4);
-            p.in_h = span(9, 24);
-            p.in_w = span(4, 20);
+        if (rnd(3) == 0) { /* larger planes, some whose padded copy exceeds 1,024 bytes: the row path */
+            p.groups = p.in_c = p.out_c = span(1, 2);
+            p.in_h = span(9, 48);
+            p.in_w = span(4, 40);
         }
     }
     p.stride_h = span(1, 2);
@@ -155,6 +158,22 @@ static int conv_case(int pooled, int big, int dw) {
     p.pad_left = span(0, p.k_w - 1);
     p.out_h = out_dim(p.in_h, p.pad_top, p.k_h, p.dil_h, p.stride_h, span(0, p.k_h - 1));
     p.out_w = out_dim(p.in_w, p.pad_left, p.k_w, p.dil_w, p.stride_w, span(0, p.k_w - 1));
+    if (dw_kind == 1) {
+        if (rnd(3) == 0) { /* one plane whose padded copy exceeds 1,024 bytes: copied in bands of rows */
+            p.groups = p.in_c = p.out_c = 1;
+            p.in_h = span(40, 64);
+            p.in_w = span(24, 32);
+        }
+        p.k_h = p.k_w = 3;
+        p.stride_w = span(1, 2);
+        p.stride_h = rnd(4) ? p.stride_w : span(1, 3); /* sometimes other rows: the general plane loop */
+        p.dil_w = 1;
+        p.dil_h = rnd(4) ? 1 : 2;
+        p.pad_top = span(0, 1);
+        p.pad_left = span(0, 1);
+        p.out_h = out_dim(p.in_h, p.pad_top, 3, p.dil_h, p.stride_h, span(0, 1));
+        p.out_w = out_dim(p.in_w, p.pad_left, 3, 1, p.stride_w, span(0, 1));
+    }
     if (plane3) {
         p.in_h = p.in_w = p.out_h = p.out_w = p.k_h = p.k_w = 3;
         p.stride_h = p.stride_w = p.dil_h = p.dil_w = p.pad_top = p.pad_left = 1;
@@ -165,6 +184,10 @@ static int conv_case(int pooled, int big, int dw) {
     fill(x, p.in_c * p.in_h * p.in_w);
     fill(w, p.out_c * (p.in_c / groups) * p.k_h * p.k_w);
     requant(&rq, p.out_c);
+    if (dw_kind == 1 && rnd(8)) { /* mostly no clamp: the inline rules */
+        rq.act_min = -128;
+        rq.act_max = 127;
+    }
     n = p.out_c * p.out_h * p.out_w;
     if (pooled) {
         pool.channels = p.out_c;

@@ -179,7 +179,7 @@ def reference(layer: Layer, inputs: list[np.ndarray], consts: Mapping[str, np.nd
     return out.reshape(out.shape[0], *layer.out_shape[1:])
 
 
-DW_PLANE = 256  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
+DW_PLANE = 1024  # bytes of the depthwise kernel's padded plane copy (FM_DSP_DW_PLANE in kernels/dsp/conv_dw.c)
 # Kernel work memory (scratch), as the kernels carve it:
 PAIR_ROWS, PAIR_SEGS = 16, 4  # FM_PAIR_ROWS, FM_PAIR_SEGS (kernels/dsp/conv_pair.c)
 PAIR_STEP, PAIR_SEG = 88, 16  # sizeof fm_pair_step_t, fm_pair_seg_t (kernels/dsp/conv_pair.c)
@@ -192,7 +192,8 @@ PORTABLE_SCRATCH = 8  # kernels/portable/conv.c uses none for a plain conv (its 
 def dw_plane_fits(p: Mapping[str, int]) -> bool:
     """The depthwise kernel's padded copy of one channel plane fits DW_PLANE (fm_dsp_dw_plane)."""
     reach = (p["out_w"] - 2) * p["stride_w"] + 3 + p["stride_w"]
-    width = (max(p["pad_left"] + p["in_w"], reach) + 3) // 4 * 4
+    width = max(p["pad_left"] + p["in_w"], reach)
+    width = next((w for w in (8, 16, 32) if width <= w), (width + 3) // 4 * 4)
     rows = (p["out_h"] - 1) * p["stride_h"] + (p["k_h"] - 1) * p["dil_h"] + 1
     return rows * width <= DW_PLANE
 

@@ -13,29 +13,53 @@
  * its last pair at out_w - 2 (one output twice, same value). 3 taps along h (the usual 3 x 3) are
  * written out, with the weights in registers, for the two inline rules (fixedpoint, tflm; the mode's
  * fm_requant takes the loop over the taps). Requantization as conv_mm.c.
- * Small planes (the narrow layers of KWS and VWW; rows narrower than 4 included) are first copied into
- * a padded plane in the scratch (FM_DSP_DW_PLANE bytes, the padding filled with the zero point once per
- * layer): no border pairs, no rows outside, and with 3 taps along h and an inline rule an out-of-line
- * loop (fm_dw_plane3). */
+ * Planes whose padded copy fits FM_DSP_DW_PLANE bytes of scratch (KWS's and VWW's from 24 x 24 down; rows
+ * narrower than 4 included) are first copied into it (rows 8, 16, 32 or a multiple of 4 wide, the padding
+ * filled with the zero point once per layer): no border pairs, no rows outside. With 3 taps along h and an
+ * inline rule, runs of channels go out of line (fm_dw_planes, the kernel chosen once per run) with the input
+ * offset folded into the bias (init + in_offset * sum of the weights: the copy is widened without offset,
+ * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 3 x 3 with
+ * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
+ * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
+ * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
+ * channel's rule is inline, else through the row path above. */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
 
-#define FM_DSP_DW_PLANE 256 /* bytes of the padded copy of a small channel plane (scratch) */
+#define FM_DSP_DW_PLANE 1024 /* bytes of the padded copy of a small channel plane (scratch) */
 
-/* Width and rows of the padded copy of one channel plane (pad_left zero points, the input row, zero
- * points up to the last pair's reads, a multiple of 4 wide; pad_top rows of zero points, the input rows,
- * zero-point rows down to the last output row's window), or 0 when it exceeds FM_DSP_DW_PLANE. */
-static int32_t fm_dsp_dw_plane(const fm_conv_params_t *p, int32_t *rows) {
+/* Width of the padded copy of a channel plane's rows (pad_left zero points, the input row, zero points up
+ * to the last pair's reads; 8, 16, 32 or a multiple of 4), or 0 for sizes past FM_DSP_DW_PLANE. */
+static int32_t fm_dw_width(const fm_conv_params_t *p) {
     const int32_t reach = (p->out_w - 2) * p->stride_w + 3 + p->stride_w;
-    int32_t w = p->pad_left + p->in_w > reach ? p->pad_left + p->in_w : reach;
+    const int32_t w = p->pad_left + p->in_w > reach ? p->pad_left + p->in_w : reach;
     if (p->out_h > FM_DSP_DW_PLANE || p->stride_h > FM_DSP_DW_PLANE || p->dil_h > FM_DSP_DW_PLANE ||
         p->out_w > FM_DSP_DW_PLANE || p->in_w > FM_DSP_DW_PLANE || p->pad_left > FM_DSP_DW_PLANE) {
         return 0;
     }
-    w = (w + 3) & ~3;
+    return w <= 8 ? 8 : w <= 16 ? 16 : w <= 32 ? 32 : (w + 3) & ~3;
+}
+
+/* Width and rows of the padded copy of one channel plane (fm_dw_width wide; pad_top rows of zero points, the
+ * input rows, zero-point rows down to the last output row's window), or 0 when it exceeds FM_DSP_DW_PLANE. */
+static int32_t fm_dsp_dw_plane(const fm_conv_params_t *p, int32_t *rows) {
+    const int32_t w = fm_dw_width(p);
     *rows = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
-    return *rows * w <= FM_DSP_DW_PLANE ? w : 0;
+    return w > 0 && *rows * w <= FM_DSP_DW_PLANE ? w : 0;
+}
+
+/* Output rows per band of a plane copied a band at a time (the most whose copy, w wide and `rows` rows,
+ * fits FM_DSP_DW_PLANE, at most out_h), or 0 when fewer than 2 fit. */
+static int32_t fm_dw_band(const fm_conv_params_t *p, int32_t *w, int32_t *rows) {
+    const int32_t span = (p->k_h - 1) * p->dil_h + 1;
+    int32_t band;
+    *w = fm_dw_width(p);
+    if (*w == 0 || FM_DSP_DW_PLANE / *w < span + p->stride_h || p->out_h < 2) return 0;
+    band = (FM_DSP_DW_PLANE / *w - span) / p->stride_h + 1;
+    band = band < p->out_h ? band : p->out_h;
+    *rows = (band - 1) * p->stride_h + span;
+    return band;
 }
 
 /* 1 when this path handles convolution p (the compiler calls fm_conv_dw_s8 for these shapes only):
@@ -58,6 +82,9 @@ typedef struct {
     int16x2_t w02[FM_DSP_DW_KH], w1[FM_DSP_DW_KH];
 } fm_dw_t;
 
+/* Four int8 values to any address. */
+static inline void fm_dw_st4(int8_t *p, uint32_t v) { __builtin_memcpy(p, &v, sizeof v); }
+
 /* x[s .. s + 3] of one input row of at least 4 values when it reaches past one end by 1 to 3 values
  * (-3 <= s < 0 or in_w - 4 < s < in_w), the zero point standing in for them: one word, shifted. */
 static inline __attribute__((always_inline)) uint32_t fm_dw_edge(const int8_t *row, int32_t s, int32_t in_w, int8_t pad) {
@@ -66,10 +93,10 @@ static inline __attribute__((always_inline)) uint32_t fm_dw_edge(const int8_t *r
     return fm_dsp_ld4(row + in_w - 4) >> (8 * (s + 4 - in_w)) | pads << (32 - 8 * (s + 4 - in_w));
 }
 
-/* The contribution of v = x[s .. s + 3] (and x4 = x[s + 4] + in_offset for stride 2) to the pair (a, b). */
-static inline __attribute__((always_inline)) void fm_dw_word(int16x2_t xo, uint32_t v, int32_t x4, int16x2_t w02,
+/* The contribution of a widened word lo = (x0, x2), hi = (x1, x3) of x[s .. s + 3] (and x4 = x[s + 4] for
+ * stride 2, widened alike) to the pair (a, b). */
+static inline __attribute__((always_inline)) void fm_dw_pair(int16x2_t lo, int16x2_t hi, int32_t x4, int16x2_t w02,
                                                              int16x2_t w1, int32_t stride, int32_t *a, int32_t *b) {
-    const int16x2_t lo = __sxtab16(xo, (int8x4_t)v), hi = fm_dsp_hi(xo, v);
     *a = __smlabb(hi, w1, __smlad(lo, w02, *a));
     if (stride == 1) {
         *b = __smlatb(lo, w1, __smlad(hi, w02, *b));
@@ -78,10 +105,16 @@ static inline __attribute__((always_inline)) void fm_dw_word(int16x2_t xo, uint3
     }
 }
 
-/* acc plus the output at x[0 .. 2] of v = x[0 .. 3] (the odd last output of a row). */
-static inline __attribute__((always_inline)) int32_t fm_dw_one(int16x2_t xo, uint32_t v, int16x2_t w02, int16x2_t w1,
+/* The contribution of v = x[s .. s + 3] (and x4 = x[s + 4] + in_offset for stride 2) to the pair (a, b). */
+static inline __attribute__((always_inline)) void fm_dw_word(int16x2_t xo, uint32_t v, int32_t x4, int16x2_t w02,
+                                                             int16x2_t w1, int32_t stride, int32_t *a, int32_t *b) {
+    fm_dw_pair(__sxtab16(xo, (int8x4_t)v), fm_dsp_hi(xo, v), x4, w02, w1, stride, a, b);
+}
+
+/* acc plus the output at x[0 .. 2] of the widened word lo = (x0, x2), hi = (x1, x3) (the odd last output). */
+static inline __attribute__((always_inline)) int32_t fm_dw_one(int16x2_t lo, int16x2_t hi, int16x2_t w02, int16x2_t w1,
                                                                int32_t acc) {
-    return __smlabb(fm_dsp_hi(xo, v), w1, __smlad(__sxtab16(xo, (int8x4_t)v), w02, acc));
+    return __smlabb(hi, w1, __smlad(lo, w02, acc));
 }
 
 /* One input row's contribution to the pair (a, b). */
@@ -137,67 +170,6 @@ static inline __attribute__((always_inline)) void fm_dw_outrow(const fm_dw_t *d,
     }
 }
 
-/* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
- * everything in registers (the output stores could alias a struct); stride and fast (an inline rule) are
- * constants; an odd width computes its last output alone. */
-static inline __attribute__((always_inline)) void fm_dw_plane3(const fm_dw_t *d, const int8_t *buf, int32_t pw,
-                                                               const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                               int32_t stride, int32_t fast, int32_t tap_step,
-                                                               int8_t *out) {
-    const int16x2_t w02_0 = d->w02[0], w02_1 = d->w02[1], w02_2 = d->w02[2];
-    const int16x2_t w1_0 = d->w1[0], w1_1 = d->w1[1], w1_2 = d->w1[2];
-    const int32_t out_w = d->out_w, out_h = p->out_h, last = out_w - 2, init = q->init, in_offset = d->in_offset;
-    const int32_t row_step = p->stride_h * pw, step = stride == 1 ? 2 : 4;
-    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
-    const int16x2_t xo = d->xo;
-    const int8_t *const end = buf + out_h * row_step;
-    for (; buf != end; buf += row_step, out += out_w) {
-        const int8_t *x = buf;
-        int32_t ow = 0;
-        for (;;) {
-            int32_t a = init, b = init;
-            fm_dw_word(xo, fm_dsp_ld4(x), stride == 1 ? 0 : x[4] + in_offset, w02_0, w1_0, stride, &a, &b);
-            fm_dw_word(xo, fm_dsp_ld4(x + tap_step), stride == 1 ? 0 : x[tap_step + 4] + in_offset, w02_1, w1_1,
-                       stride, &a, &b);
-            fm_dw_word(xo, fm_dsp_ld4(x + 2 * tap_step), stride == 1 ? 0 : x[2 * tap_step + 4] + in_offset, w02_2,
-                       w1_2, stride, &a, &b);
-            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
-            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
-            ow += 2;
-            x += step;
-            if (ow >= out_w) break;
-            if (ow > last) { /* odd width: the last output alone */
-                a = fm_dw_one(xo, fm_dsp_ld4(x), w02_0, w1_0, init);
-                a = fm_dw_one(xo, fm_dsp_ld4(x + tap_step), w02_1, w1_1, a);
-                a = fm_dw_one(xo, fm_dsp_ld4(x + 2 * tap_step), w02_2, w1_2, a);
-                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
-                break;
-            }
-        }
-    }
-}
-
-/* fm_dw_plane3 with stride and fast (an inline rule) as constants, out of line (its loop keeps its values
- * in registers). */
-static __attribute__((noinline)) void fm_dw_plane3_call(const fm_dw_t *d, const int8_t *buf, int32_t pw,
-                                                        const fm_conv_params_t *p, const fm_dsp_chq_t *q,
-                                                        int8_t *out) {
-    const int32_t tap = p->dil_h * pw, fast = q->fast;
-    if (tap == 8 && d->stride == 1 && fast == FM_DSP_FIXED) { /* rows of up to 6 outputs: constant offsets */
-        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, 8, out);
-    } else if (tap == 8 && d->stride == 1 && fast == FM_DSP_TFLM) {
-        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, 8, out);
-    } else if (d->stride == 1 && fast == FM_DSP_FIXED) {
-        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_FIXED, tap, out);
-    } else if (d->stride == 1 && fast == FM_DSP_TFLM) {
-        fm_dw_plane3(d, buf, pw, p, q, 1, FM_DSP_TFLM, tap, out);
-    } else if (fast == FM_DSP_FIXED) {
-        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_FIXED, tap, out);
-    } else {
-        fm_dw_plane3(d, buf, pw, p, q, 2, FM_DSP_TFLM, tap, out);
-    }
-}
-
 /* Low lane of a, low lane of b as the high lane (PKHBT). */
 static inline int16x2_t fm_dw_pkbb(int16x2_t a, int16x2_t b) {
     int16x2_t r;
@@ -210,6 +182,226 @@ static inline int16x2_t fm_dw_pktb(int16x2_t a, int16x2_t b) {
     int16x2_t r;
     __asm__("pkhtb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
     return r;
+}
+
+/* The 3 x 3 weights k with offset wo, widened: w[0 .. 2] = (w0, w2) of rows 0 .. 2, w[3] = (w1 of row 0, w1
+ * of row 1), w[4] = (w1 of row 2, .); returns the sum of the 9. Words at k, k + 3 and k + 5 (shifted): nothing
+ * past the weights is read. */
+static inline int32_t fm_dw_w9(const int8_t *k, int16x2_t wo, int16x2_t *w) {
+    const uint32_t v0 = fm_dsp_ld4(k), v1 = fm_dsp_ld4(k + 3), v2 = fm_dsp_ld4(k + 5) >> 8;
+    const int16x2_t ones = (int16x2_t)0x00010001;
+    w[0] = __sxtab16(wo, (int8x4_t)v0);
+    w[1] = __sxtab16(wo, (int8x4_t)v1);
+    w[2] = __sxtab16(wo, (int8x4_t)v2);
+    w[3] = fm_dw_pkbb(fm_dsp_hi(wo, v0), fm_dsp_hi(wo, v1));
+    w[4] = fm_dsp_hi(wo, v2);
+    return __smlabb(w[4], ones, __smlad(w[3], ones, __smlad(w[2], ones, __smlad(w[1], ones, __smuad(w[0], ones)))));
+}
+
+/* The contribution of row x (x[0 .. 3], and x[4] for stride 2; no input offset) to the pair (a, b). */
+static inline __attribute__((always_inline)) void fm_dw_raw(const int8_t *x, int16x2_t w02, int16x2_t w1,
+                                                            int32_t stride, int32_t *a, int32_t *b) {
+    const uint32_t v = fm_dsp_ld4(x);
+    fm_dw_pair(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), stride == 1 ? 0 : x[4], w02, w1, stride, a, b);
+}
+
+/* One channel of a 3-tap-along-h convolution from its padded copy buf (pw wide: every pair inside),
+ * everything in registers (the output stores could alias a struct); w as fm_dw_w9; stride and fast (an
+ * inline rule) are constants; init holds the input offset times the weights' sum (the padded copy is read
+ * without offset, so x + in_offset need not be widened); an odd width computes its last output alone. */
+static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *w, const int8_t *buf, int32_t pw,
+                                                               const fm_conv_params_t *p, const fm_dsp_chq_t *q,
+                                                               int32_t init, int32_t stride, int32_t fast,
+                                                               int32_t tap_step, int8_t *out) {
+    const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2];
+    const int16x2_t w1_0 = w[3], w1_1 = (int16x2_t)((uint32_t)w[3] >> 16), w1_2 = w[4];
+    const int32_t out_w = p->out_w, out_h = p->out_h, last = out_w - 2;
+    const int32_t row_step = p->stride_h * pw, step = stride == 1 ? 2 : 4;
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+    const int8_t *const end = buf + out_h * row_step;
+    for (; buf != end; buf += row_step, out += out_w) {
+        const int8_t *x = buf;
+        int32_t ow = 0;
+        for (;;) {
+            int32_t a = init, b = init;
+            fm_dw_raw(x, w02_0, w1_0, stride, &a, &b);
+            fm_dw_raw(x + tap_step, w02_1, w1_1, stride, &a, &b);
+            fm_dw_raw(x + 2 * tap_step, w02_2, w1_2, stride, &a, &b);
+            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+            ow += 2;
+            x += step;
+            if (ow >= out_w) break;
+            if (ow > last) { /* odd width: the last output alone */
+                uint32_t v = fm_dsp_ld4(x);
+                a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_0, w1_0, init);
+                v = fm_dsp_ld4(x + tap_step);
+                a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_1, w1_1, a);
+                v = fm_dsp_ld4(x + 2 * tap_step);
+                a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1_2, a);
+                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+                break;
+            }
+        }
+    }
+}
+
+/* Row x (x[0 .. 3], no input offset) times the weight row (w02, the tap w1 in the low (top = 0) or high
+ * (top = 1) lane of w1s), added to the pair (a, b); stride 1. */
+static inline __attribute__((always_inline)) void fm_dw_row1(int16x2_t lo, int16x2_t hi, int16x2_t w02, int16x2_t w1s,
+                                                             int top, int32_t *a, int32_t *b) {
+    *a = top ? __smlabt(hi, w1s, __smlad(lo, w02, *a)) : __smlabb(hi, w1s, __smlad(lo, w02, *a));
+    *b = top ? __smlatt(lo, w1s, __smlad(hi, w02, *b)) : __smlatb(lo, w1s, __smlad(hi, w02, *b));
+}
+
+/* One channel of a 3 x 3, stride 1 convolution (rows 1 apart) from its padded copy buf (pw wide), two
+ * output rows per pass: each of 4 input rows widened once for both (an odd height recomputes the row
+ * before the last; out_h >= 2). w = {W02 of rows 0, 1, 2, (w1 of row 0, w1 of row 1), w1 of row 2}; init
+ * as fm_dw_plane3; fast a constant. */
+static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w, const int8_t *buf, int32_t pw,
+                                                              int32_t out_w, int32_t out_h, const fm_dsp_chq_t *q,
+                                                              int32_t init, int32_t fast, int8_t *out) {
+    const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2], w1a = w[3], w1b = w[4];
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+    int32_t r;
+    for (r = 0; r < out_h; r += 2) {
+        const int8_t *x;
+        int8_t *o;
+        int32_t ow;
+        if (r > out_h - 2) r = out_h - 2;
+        x = buf + r * pw;
+        o = out + r * out_w;
+        for (ow = 0; ow + 2 <= out_w; ow += 2, x += 2) {
+            int32_t a0 = init, b0 = init, a1 = init, b1 = init;
+            uint32_t v = fm_dsp_ld4(x);
+            int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
+            fm_dw_row1(lo, hi, w02_0, w1a, 0, &a0, &b0);
+            v = fm_dsp_ld4(x + pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            fm_dw_row1(lo, hi, w02_1, w1a, 1, &a0, &b0);
+            fm_dw_row1(lo, hi, w02_0, w1a, 0, &a1, &b1);
+            v = fm_dsp_ld4(x + 2 * pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            fm_dw_row1(lo, hi, w02_2, w1b, 0, &a0, &b0);
+            fm_dw_row1(lo, hi, w02_1, w1a, 1, &a1, &b1);
+            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
+            o[ow + 1] = fm_dsp_rqk(b0, fast, mult, add, rshift);
+            v = fm_dsp_ld4(x + 3 * pw);
+            fm_dw_row1(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1b, 0, &a1, &b1);
+            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
+            o[out_w + ow + 1] = fm_dsp_rqk(b1, fast, mult, add, rshift);
+        }
+        if (ow < out_w) { /* odd width: the last column alone */
+            int32_t a0 = init, a1 = init;
+            uint32_t v = fm_dsp_ld4(x);
+            int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
+            a0 = __smlabb(hi, w1a, __smlad(lo, w02_0, a0));
+            v = fm_dsp_ld4(x + pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a0 = __smlabt(hi, w1a, __smlad(lo, w02_1, a0));
+            a1 = __smlabb(hi, w1a, __smlad(lo, w02_0, a1));
+            v = fm_dsp_ld4(x + 2 * pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a0 = __smlabb(hi, w1b, __smlad(lo, w02_2, a0));
+            a1 = __smlabt(hi, w1a, __smlad(lo, w02_1, a1));
+            v = fm_dsp_ld4(x + 3 * pw);
+            a1 = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a1));
+            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
+            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
+        }
+    }
+}
+
+/* One channel of a 3 x 3 convolution with stride 2 along both axes (rows 1 apart) from its padded copy buf
+ * (pw wide; a constant in the usual calls: row offsets in the instructions), one output row per pass; w as
+ * fm_dw_w9, init as fm_dw_plane3; fast a constant. */
+static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, const int8_t *buf, int32_t pw,
+                                                           int32_t out_w, int32_t out_h, const fm_dsp_chq_t *q,
+                                                           int32_t init, int32_t fast, int8_t *out) {
+    const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2], w1a = w[3], w1b = w[4];
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift, pairs = 2 * (out_w & ~1);
+    const int8_t *x = buf;
+    int8_t *o = out;
+    int32_t r;
+    for (r = 0; r < out_h; ++r, x += 2 * pw - pairs) {
+        const int8_t *const e = x + pairs;
+        for (; x != e; x += 4, o += 2) {
+            int32_t a, b;
+            uint32_t v = fm_dsp_ld4(x);
+            int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
+            a = __smlabb(hi, w1a, __smlad(lo, w02_0, init));
+            b = __smlatb(hi, w1a, __smlatb(lo, w02_0, init));
+            b = __smlabt(x[4], w02_0, b);
+            v = fm_dsp_ld4(x + pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a = __smlabt(hi, w1a, __smlad(lo, w02_1, a));
+            b = __smlatt(hi, w1a, __smlatb(lo, w02_1, b));
+            b = __smlabt(x[pw + 4], w02_1, b);
+            v = fm_dsp_ld4(x + 2 * pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
+            b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
+            b = __smlabt(x[2 * pw + 4], w02_2, b);
+            o[0] = fm_dsp_rqk(a, fast, mult, add, rshift);
+            o[1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+        }
+        if (out_w & 1) { /* odd width: the last output alone */
+            int32_t a = init;
+            uint32_t v = fm_dsp_ld4(x);
+            a = __smlabb(fm_dsp_hi0(v), w1a, __smlad(__sxtb16((int8x4_t)v), w02_0, a));
+            v = fm_dsp_ld4(x + pw);
+            a = __smlabt(fm_dsp_hi0(v), w1a, __smlad(__sxtb16((int8x4_t)v), w02_1, a));
+            v = fm_dsp_ld4(x + 2 * pw);
+            a = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a));
+            *o++ = fm_dsp_rqk(a, fast, mult, add, rshift);
+        }
+    }
+}
+
+/* The padded copy buf (width w, `rows` rows) filled with zero points: its padding, for every channel. */
+static void fm_dw_pad_fill(int8_t pad, int32_t w, int32_t rows, int8_t *buf) {
+    const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
+    int32_t i;
+    for (i = 0; i < w * rows; i += 4) __builtin_memcpy(buf + i, &pads, 4);
+}
+
+/* Rows x .. end (in_w >= 4 apart) into rows `row` (w apart): words at 0, 4, .., 4 (n - 2) and the last at
+ * in_w - 4 (overlapping the one before; nothing read past a row); n a constant in the usual calls. */
+static inline __attribute__((always_inline)) void fm_dw_copy_rows(const int8_t *x, const int8_t *end, int32_t in_w,
+                                                                  int8_t *row, int32_t w, int32_t n) {
+    for (; x != end; x += in_w, row += w) {
+        int32_t i;
+#pragma GCC unroll 8
+        for (i = 0; i < n - 1; ++i) fm_dw_st4(row + 4 * i, fm_dsp_ld4(x + 4 * i));
+        fm_dw_st4(row + in_w - 4, fm_dsp_ld4(x + in_w - 4));
+    }
+}
+
+/* The input rows of a channel plane x that the windows read into its padded copy buf (width w, `rows` rows):
+ * words (rows of 5 to 24 values with their number of words a constant), or bytes for rows narrower than 4. */
+static void fm_dw_pad_copy(const fm_conv_params_t *p, const int8_t *x, int32_t w, int32_t rows, int8_t *buf) {
+    const int32_t in_w = p->in_w, n = rows - p->pad_top < p->in_h ? rows - p->pad_top : p->in_h;
+    const int8_t *const end = x + n * in_w;
+    int8_t *row = buf + p->pad_top * w + p->pad_left;
+    int32_t i;
+    if (in_w < 4) {
+        for (; x != end; x += in_w, row += w) {
+            for (i = 0; i < in_w; ++i) row[i] = x[i];
+        }
+        return;
+    }
+    switch ((in_w + 3) / 4) {
+    case 2: fm_dw_copy_rows(x, end, in_w, row, w, 2); break;
+    case 3: fm_dw_copy_rows(x, end, in_w, row, w, 3); break;
+    case 6: fm_dw_copy_rows(x, end, in_w, row, w, 6); break;
+    default: fm_dw_copy_rows(x, end, in_w, row, w, (in_w + 3) / 4); break;
+    }
 }
 
 /* Row v = (x0, x1, x2, .) widened with offset xo, times the row of weights (W01, W12) = ((w0, w1), (w1, w2)),
@@ -249,16 +441,133 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
     v = fm_dsp_ld4(x + 5) >> 8;
     fm_dw3_row(xo, v, a2, b2, o + 3);
     fm_dw3_row(xo, v, a1, b1, o + 6);
+#pragma GCC unroll 9
     for (i = 0; i < 9; ++i) out[i] = fm_dsp_rqk(o[i], fast, mult, add, rshift);
 }
 
-/* fm_dw3x3 with the inline rule q->fast (not 0) as a constant, out of line (few live values). */
-static __attribute__((noinline)) void fm_dw3x3_call(const int8_t *x, const int8_t *w, int16x2_t xo, int16x2_t wo,
-                                                    const fm_dsp_chq_t *q, int8_t *out) {
-    if (q->fast == FM_DSP_FIXED) {
-        fm_dw3x3(x, w, xo, wo, q, FM_DSP_FIXED, out);
-    } else {
-        fm_dw3x3(x, w, xo, wo, q, FM_DSP_TFLM, out);
+/* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
+enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+
+/* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
+ * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
+ * stride 1, rows 1 apart, out_h >= 2; pw 8 a constant or not), fm_dw_s2 (stride 2, rows 1 apart; pw 16, 32 or not)
+ * or fm_dw_plane3. */
+static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_params_t *p, const fm_dsp_chq_t *q,
+                                                                const int8_t *x, const int8_t *k, int32_t pw,
+                                                                int32_t rows, int8_t *buf, int32_t kind,
+                                                                int32_t fast, int8_t *out) {
+    const int16x2_t wo = fm_dsp_pair(p->w_offset);
+    const int32_t out_w = p->out_w, out_h = p->out_h, tap = p->dil_h * pw;
+    int16x2_t w[5];
+    int32_t init;
+    if (kind == FM_DW_3X3) {
+        fm_dw3x3(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
+        return;
+    }
+    init = q->init + p->in_offset * fm_dw_w9(k, wo, w);
+    fm_dw_pad_copy(p, x, pw, rows, buf);
+    if (kind == FM_DW_ROWS2_8) fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2_16) fm_dw_s2(w, buf, 16, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2_32) fm_dw_s2(w, buf, 32, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_S2) fm_dw_s2(w, buf, pw, out_w, out_h, q, init, fast, out);
+    if (kind == FM_DW_PLANE_S1) fm_dw_plane3(w, buf, pw, p, q, init, 1, fast, tap, out);
+    if (kind == FM_DW_PLANE_S2) fm_dw_plane3(w, buf, pw, p, q, init, 2, fast, tap, out);
+}
+
+/* Where a run of channels goes through the padded-plane kernels: the copy in buf (pw wide, `rows` rows, the
+ * padding filled), and the distances between the channels' input planes and output planes. */
+typedef struct {
+    int8_t *buf;
+    int32_t pw, rows, plane, oplane;
+} fm_dw_copy_t;
+
+/* Channels c, c + 1, .. while their rule is `fast`, through kernel `kind` (constants: the per-channel work is
+ * the kernel's alone); returns the first channel not done. */
+static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_params_t *p, const fm_requant_t *rq,
+                                                               const int8_t *input, const int8_t *weights,
+                                                               const int32_t *bias, int32_t c,
+                                                               const fm_dw_copy_t *cp, int8_t *output,
+                                                               int32_t kind, int32_t fast) {
+    const int32_t plane = cp->plane, oplane = cp->oplane, out_c = p->out_c, pw = cp->pw, rows = cp->rows;
+    int8_t *const buf = cp->buf;
+    fm_dsp_chq_t q;
+    for (; c < out_c && fm_dsp_chq_load(rq, bias, c, 9, &q) == fast; ++c) {
+        fm_dw_kernel(p, &q, input + c * plane, weights + 9 * c, pw, rows, buf, kind, fast, output + c * oplane);
+    }
+    return c;
+}
+
+/* Channels from c of a convolution with 3 taps along h whose padded copy fits (cp) while their rule is
+ * inline, the kernel chosen once (fm_dw_run), out of line; returns the first channel not done (out_c, or one
+ * for the mode's fm_requant). */
+static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p, const fm_requant_t *rq,
+                                                      const int8_t *input, const int8_t *weights,
+                                                      const int32_t *bias, int32_t c, const fm_dw_copy_t *cp,
+                                                      int8_t *output) {
+    const int32_t pw = cp->pw;
+    fm_dsp_chq_t q;
+    const int32_t fast = fm_dsp_chq_load(rq, bias, c, 9, &q), tflm = fast == FM_DSP_TFLM, s = p->stride_w;
+    const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
+    const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && rows1 && s == 1 &&
+                       p->pad_top == 1 && p->pad_left == 1;
+    int32_t kind = s == 1 ? FM_DW_PLANE_S1 : FM_DW_PLANE_S2;
+    if (fast == 0) return c;
+    if (plane3) {
+        kind = FM_DW_3X3;
+    } else if (s == 1 && rows1 && p->out_h >= 2) {
+        kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
+    } else if (s == 2 && rows2) {
+        kind = pw == 16 ? FM_DW_S2_16 : pw == 32 ? FM_DW_S2_32 : FM_DW_S2;
+    }
+#define FM_DW_RUN(k) \
+    (tflm ? fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_TFLM) \
+          : fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_FIXED))
+    switch (kind) {
+    case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
+    case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
+    case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
+    case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
+    case FM_DW_S2_32: return FM_DW_RUN(FM_DW_S2_32);
+    case FM_DW_S2: return FM_DW_RUN(FM_DW_S2);
+    case FM_DW_PLANE_S1: return FM_DW_RUN(FM_DW_PLANE_S1);
+    default: return FM_DW_RUN(FM_DW_PLANE_S2);
+    }
+#undef FM_DW_RUN
+}
+
+/* The rule shared by every channel when it is inline (q->fast of each), else 0. */
+static int32_t fm_dw_fast_all(const fm_requant_t *rq, const int32_t *bias, int32_t out_c) {
+    fm_dsp_chq_t q;
+    const int32_t fast = fm_dsp_chq_load(rq, bias, 0, 9, &q);
+    int32_t c;
+    for (c = 1; c < out_c; ++c) {
+        if (fm_dsp_chq_load(rq, bias, c, 9, &q) != fast) return 0;
+    }
+    return fast;
+}
+
+/* Every channel (each with an inline rule) through the padded-plane kernels a band of `band` output rows at
+ * a time (the last band ending at out_h, overlapping the one before), each band's input rows copied into
+ * cp->buf (its padding columns filled; its rows outside the input filled here). */
+static void fm_dw_bands(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
+                        const int8_t *weights, const int32_t *bias, int32_t band, const fm_dw_copy_t *cp,
+                        int8_t *output) {
+    const int8_t pad = (int8_t)(-p->in_offset);
+    const int32_t rows = cp->rows, pw = cp->pw, last = p->out_h - band;
+    fm_conv_params_t b = *p;
+    int32_t oh0 = 0;
+    b.out_h = band;
+    for (;;) {
+        const int32_t ih0 = oh0 * p->stride_h - p->pad_top, lo = ih0 > 0 ? ih0 : 0;
+        const int32_t hi = ih0 + rows < p->in_h ? ih0 + rows : p->in_h;
+        b.pad_top = lo - ih0 < rows ? lo - ih0 : rows;
+        b.in_h = hi > lo ? hi - lo : 0;
+        fm_dw_pad_fill(pad, pw, b.pad_top, cp->buf);
+        fm_dw_pad_fill(pad, pw, rows - b.pad_top - b.in_h, cp->buf + (b.pad_top + b.in_h) * pw);
+        fm_dw_planes(&b, rq, input + lo * p->in_w, weights, bias, 0, cp, output + oh0 * p->out_w);
+        if (oh0 == last) return;
+        oh0 = oh0 + band < last ? oh0 + band : last;
     }
 }
 
@@ -297,25 +606,6 @@ static void fm_dw_channel(fm_dw_t *d, const int8_t *x, const int16x2_t *w02, con
     }
 }
 
-/* The padded copy buf (width w, `rows` rows) filled with zero points: its padding, for every channel. */
-static void fm_dw_pad_fill(int8_t pad, int32_t w, int32_t rows, int8_t *buf) {
-    const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
-    int32_t i;
-    for (i = 0; i < w * rows; i += 4) __builtin_memcpy(buf + i, &pads, 4);
-}
-
-/* The input rows of a channel plane x into its padded copy buf (width w, `rows` rows). */
-static void fm_dw_pad_copy(const fm_conv_params_t *p, const int8_t *x, int32_t w, int32_t rows, int8_t *buf) {
-    const int32_t in_w = p->in_w, pad_top = p->pad_top;
-    int32_t i, r;
-    for (r = pad_top; r < rows && r - pad_top < p->in_h; ++r) {
-        int8_t *row = buf + r * w + p->pad_left;
-        const int8_t *src = x + (r - pad_top) * in_w;
-        for (i = 0; i + 4 <= in_w; i += 4) __builtin_memcpy(row + i, src + i, 4);
-        for (; i < in_w; ++i) row[i] = src[i];
-    }
-}
-
 static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
                     const int32_t *bias, void *scratch, int8_t *output) {
     fm_dw_t d;
@@ -326,9 +616,13 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t k_h = p->k_h, plane = p->in_h * p->in_w, oplane = p->out_h * p->out_w, w_offset = p->w_offset;
     int32_t c, kh, rows = 0;
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
-    const int16x2_t wo = fm_dsp_pair(w_offset);
-    const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && k_h == 3 &&
-                       p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->pad_top == 1 && p->pad_left == 1;
+    fm_dw_copy_t cp = {buf, pw, rows, plane, oplane};
+    const int32_t band = pw == 0 && k_h == 3 ? fm_dw_band(p, &cp.pw, &cp.rows) : 0;
+    if (band > 0 && fm_dw_fast_all(rq, bias, p->out_c)) { /* larger planes, inline rules: bands of rows */
+        fm_dw_pad_fill((int8_t)(-p->in_offset), cp.pw, cp.rows, buf);
+        fm_dw_bands(p, rq, input, weights, bias, band, &cp, output);
+        return;
+    }
     d.pad = (int8_t)(-p->in_offset);
     if (pw > 0) { /* small planes: every pair inside the padded copy */
         pp.in_h = rows;
@@ -351,11 +645,13 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     }
     for (c = 0; c < p->out_c; ++c) {
         const int8_t *w = weights + c * k_h * 3, *x = input + c * plane;
-        fm_dsp_chq_load(rq, bias, c, k_h * 3, &q);
-        if (plane3 && q.fast) { /* an inline rule: all 9 outputs in registers */
-            fm_dw3x3_call(x, w, d.xo, wo, &q, output + c * oplane);
-            continue;
+        if (pw > 0 && k_h == 3) { /* runs of channels with an inline rule: the padded-plane kernels */
+            c = fm_dw_planes(p, rq, input, weights, bias, c, &cp, output);
+            if (c == p->out_c) break;
+            w = weights + c * 9;
+            x = input + c * plane;
         }
+        fm_dsp_chq_load(rq, bias, c, k_h * 3, &q);
         for (kh = 0; kh < k_h; ++kh, w += 3) {
             const uint32_t w0 = (uint16_t)(w[0] + w_offset), w2 = (uint16_t)(w[2] + w_offset);
             w02[kh] = (int16x2_t)(w0 | w2 << 16);
@@ -364,16 +660,6 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
         if (pw > 0) {
             fm_dw_pad_copy(p, x, pw, rows, buf);
             x = buf;
-        }
-        if (pw > 0 && k_h == 3 && q.fast) { /* the mode's fm_requant: the row loop below */
-            d.w02[0] = w02[0];
-            d.w02[1] = w02[1];
-            d.w02[2] = w02[2];
-            d.w1[0] = w1[0];
-            d.w1[1] = w1[1];
-            d.w1[2] = w1[2];
-            fm_dw_plane3_call(&d, buf, pw, p, &q, output + c * oplane);
-            continue;
         }
         fm_dw_channel(&d, x, w02, w1, &pp, &q, rq, bias, c, output + c * oplane);
     }
