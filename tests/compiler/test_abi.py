@@ -1,14 +1,19 @@
-"""abi.py against the headers it declares (fm_kernels.h, fm_requant.h), and bind's refusals."""
+"""abi.py against the headers it declares (fm_kernels.h, fm_requant.h, and fm_op_kernels.h rendered from the
+op modules), and bind's refusals."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from flightml.compiler import abi
+from flightml.compiler import abi, emit
 from flightml.compiler.abi import AbiError, KernelCall
+from flightml.compiler.ops import MODULES
+from flightml.compiler.package import C_FLAGS
+from flightml.verify.build import cc
 
 RUNTIME = Path(abi.__file__).parent / "runtime"
 HEADERS = ("fm_kernels.h", "fm_requant.h")
@@ -67,13 +72,36 @@ def mismatches(kernels_h: str, requant_h: str) -> list[str]:
 
 
 def _headers() -> tuple[str, str]:
-    return tuple((RUNTIME / h).read_text(encoding="utf-8") for h in HEADERS)  # type: ignore[return-value]
+    """fm_kernels.h as a package holds it (the hand-written header, then the rendered one), fm_requant.h."""
+    kernels_h, requant_h = ((RUNTIME / h).read_text(encoding="utf-8") for h in HEADERS)
+    return kernels_h + emit.op_kernels_header(), requant_h
 
 
 def test_abi_equals_the_headers() -> None:
     kernels_h, requant_h = _headers()
     assert mismatches(kernels_h, requant_h) == []
     assert len(parse(kernels_h)[1]) == len(abi.KERNELS) >= 17  # the op modules' own kernels included
+
+
+def test_op_kernels_are_rendered_not_hand_written() -> None:
+    """fm_op_kernels.h declares exactly the op modules' KERNELS and STRUCTS, fm_kernels.h none of them."""
+    own = {k.name for m in MODULES for k in getattr(m, "KERNELS", ())}
+    own |= {s for m in MODULES for s in getattr(m, "STRUCTS", {})}
+    assert "fm_lut_s8" in own and "fm_lut_params_t" in own
+    structs, functions = parse(emit.op_kernels_header())
+    assert {*structs, *functions} == own
+    structs, functions = parse((RUNTIME / "fm_kernels.h").read_text(encoding="utf-8"))
+    assert not own & {*structs, *functions}
+
+
+def test_the_rendered_header_compiles(tmp_path: Path) -> None:
+    """fm_op_kernels.h, through fm_kernels.h, under the package's C flags; every abi prototype declared again
+    after it (a declaration that does not match the headers' is an error)."""
+    (tmp_path / emit.OP_KERNELS_H).write_text(emit.op_kernels_header(), encoding="utf-8")
+    again = [abi.prototype(k) for k in abi.KERNELS.values()]
+    (tmp_path / "t.c").write_text("\n".join(['#include "fm_kernels.h"', *again, ""]), encoding="utf-8")
+    cmd = [cc(), *C_FLAGS, "-pedantic", "-fsyntax-only", f"-I{tmp_path}", f"-I{RUNTIME}", str(tmp_path / "t.c")]
+    subprocess.run(cmd, check=True)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flightml.compiler import emit
+
 RUNTIME = Path(__file__).resolve().parents[2] / "src" / "flightml" / "compiler" / "runtime"
 NAME = "synth"
 IN_OFF, OUT_ZP = 3, -5
@@ -72,11 +74,13 @@ def params(seed: int = 0, w_offset: int = 0) -> dict[str, np.ndarray | int]:
 
 
 def write_package(c_dir: Path, seed: int = 0, w_offset: int = 0) -> Path:
-    """Write the synthetic package to `c_dir` (runtime headers, both kernel sets, fixedpoint requant)."""
+    """Write the synthetic package to `c_dir` (runtime headers and the rendered fm_op_kernels.h, both kernel
+    sets, fixedpoint requant)."""
     p = params(seed, w_offset)
     c_dir.mkdir(parents=True, exist_ok=True)
     for header in RUNTIME.glob("*.h"):
         shutil.copy(header, c_dir / header.name)
+    (c_dir / emit.OP_KERNELS_H).write_text(emit.op_kernels_header(), encoding="utf-8")
     sets = {"portable": RUNTIME / "kernels" / "portable", "dsp": RUNTIME / "kernels" / "dsp"}
     for kset, src in sets.items():
         if any(src.glob("*.c")):  # each set is complete: kernels + fm_requant.c of the mode

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flightml.compiler import abi
+from flightml.compiler import abi, emit
 from flightml.compiler.ops import conv
 from flightml.mcu import qemu, stack
 from flightml.mcu.build import build_program
@@ -41,6 +41,7 @@ def _build_check(tmp_path: Path, target: str, mode: str, check: Path | None = No
     check = check or Path(__file__).parent / "kernel_check.c"
     flags = f"#define FM_CHECK_ORT_INT {int(mode == 'ort_int')}\n#define FM_CHECK_TFLM {int(mode == 'tflm')}\n"
     (tmp_path / "ref_kernels.h").write_text(REF_HEADER, encoding="utf-8")
+    (tmp_path / emit.OP_KERNELS_H).write_text(emit.op_kernels_header(), encoding="utf-8")
     main.write_text(f'{flags}#include "{check}"\n', encoding="utf-8")
     build_program(sources, get_target(target), [RUNTIME, tmp_path], [], tmp_path / "build", RUNTIME, main=main)
     return tmp_path / "build"

@@ -2,8 +2,10 @@
 requantization structs of runtime/fm_requant.h), field by field and argument by argument, in declaration
 order. `tests/compiler/test_abi.py` checks this against the headers; emission binds calls from it.
 
-Kernels of one op alone may instead be declared in their op module (`KERNELS`, `STRUCTS`): the op
-registry (`ops/__init__.py`) adds them here through `declare` when the ops are imported.
+Kernels of one op alone are declared in their op module instead (`KERNELS`, `STRUCTS`): the op registry
+(`ops/__init__.py`) adds them here through `declare` when the ops are imported, and their C declarations
+are rendered from there (`typedef`, `prototype`) into the generated fm_op_kernels.h, which fm_kernels.h
+includes: no hand-written header names them.
 
 An op's emit_c returns a `KernelCall` naming the kernel and giving its arguments by role; `bind` renders
 the static structs and the argument list, and raises AbiError (a compiler bug, not bad input) when a
@@ -27,8 +29,11 @@ class AbiError(RuntimeError):
 
 @dataclass(frozen=True)
 class Field:
+    """One struct field; `note` is its contract, rendered as the field's comment (op-declared structs)."""
+
     ctype: str
     name: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,12 @@ class Arg:
 
 @dataclass(frozen=True)
 class Kernel:
+    """One kernel; `doc` is its contract, rendered as the prototype's comment (op-declared kernels)."""
+
     name: str
     args: tuple[Arg, ...]
     returns: str = "fm_status_t"
+    doc: str = ""
 
 
 def _i32(*names: str) -> tuple[Field, ...]:
@@ -157,6 +165,12 @@ def prototype(kernel: Kernel, prefix: str = "") -> str:
     """The C prototype of `kernel` (its name prefixed by `prefix`)."""
     args = ", ".join(_decl(a.ctype, a.name) for a in kernel.args)
     return f"{kernel.returns} {prefix}{kernel.name}({args});"
+
+
+def typedef(name: str, fields: tuple[Field, ...]) -> str:
+    """The C typedef of the struct `name`, one field a line with its note as comment."""
+    lines = [f"    {_decl(f.ctype, f.name)};" + (f" /* {f.note} */" if f.note else "") for f in fields]
+    return "\n".join(["typedef struct {", *lines, f"}} {name};"])
 
 
 def _decl(ctype: str, name: str) -> str:

@@ -2,6 +2,7 @@
 
 Directory layout written (the contract the MCU build relies on):
   model.h, model.c, model_float.c (the float helpers), fm_kernels.h, fm_requant.h, fm_status.h,
+  fm_op_kernels.h (rendered from the op modules' KERNELS and STRUCTS: `op_kernels_header`),
   kernels/portable/*.c (+ kernels/dsp/*.[ch] when the DSP set exists, completed by the portable files
   it has no file of the same name for: `kernel_set`; each set holds fm_requant.c for the mode),
   harness/host_main.c, plan.json, ir.json, package.json (flightml.compiler.package: what the tools read
@@ -24,7 +25,7 @@ from flightml.artifacts import MARKER, atomic_output_dir, to_json
 from flightml.compiler import abi, requant
 from flightml.compiler.ir import Graph
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS, check_graph
-from flightml.compiler.ops import BY_KIND
+from flightml.compiler.ops import BY_KIND, MODULES
 from flightml.compiler.package import FILE as PACKAGE_FILE
 from flightml.compiler.package import const_bytes, manifest, weight_bytes
 from flightml.compiler.planner import Plan, plan, plan_json
@@ -34,6 +35,7 @@ RUNTIME = Path(__file__).parent / "runtime"
 MODEL_FILE = "model_int8.onnx"
 SOURCE_FILES = (MODEL_FILE, "model_int8.tflite")  # the source model as copied into DIR (ONNX or TFLite)
 HEADERS = ("fm_kernels.h", "fm_requant.h", "fm_status.h")
+OP_KERNELS_H = "fm_op_kernels.h"  # included by fm_kernels.h; generated, so never in RUNTIME
 KERNEL_SETS = ("portable", "dsp")
 CTYPES = {np.dtype(np.int8): ("int8_t", 16), np.dtype(np.int32): ("int32_t", 8), np.dtype(np.float32): ("float", 4)}
 C_KEYWORDS = frozenset(
@@ -243,6 +245,26 @@ def source_model(c_dir: Path) -> Path:
     raise InputError(f"{c_dir}: holds no source model ({' or '.join(SOURCE_FILES)})")
 
 
+def op_kernels_header() -> str:
+    """fm_op_kernels.h: the structs and prototypes the op modules declare (`KERNELS`, `STRUCTS`), by
+    module in registry order, as abi.py renders them. Anything compiling kernels from RUNTIME writes it to
+    a folder on its include path."""
+    parts = [
+        "/* flightml: kernels of one op alone, generated from their op modules' KERNELS and STRUCTS\n"
+        " * (flightml.compiler.abi); do not edit: change the op module. Included by fm_kernels.h, whose\n"
+        " * conventions hold here too. */\n"
+        "#ifndef FM_OP_KERNELS_H\n"
+        "#define FM_OP_KERNELS_H",
+    ]
+    for module in MODULES:
+        structs, kernels = getattr(module, "STRUCTS", {}), getattr(module, "KERNELS", ())
+        if structs or kernels:
+            parts.append(f"/* declared by {module.__name__.replace('.', '/')}.py */")
+            parts += [abi.typedef(name, fields) for name, fields in structs.items()]
+            parts += [f"/* {k.doc} */\n{abi.prototype(k)}" if k.doc else abi.prototype(k) for k in kernels]
+    return "\n\n".join([*parts, "#endif /* FM_OP_KERNELS_H */\n"])
+
+
 def kernel_set(kset: str) -> dict[str, Path]:
     """The files of a kernel set by name: runtime/kernels/<kset>/*.[ch], and the portable file of each
     name the set does not have (a kernel no set specialises, e.g. the table lookup, is the portable one),
@@ -274,6 +296,7 @@ def write_dir(
     head = banner(graph, command, source) + "\n"
     for header in HEADERS:
         files[header] = head + (RUNTIME / header).read_text(encoding="utf-8")
+    files[OP_KERNELS_H] = head + op_kernels_header()
     requant_c = (RUNTIME / "requant" / requant.for_mode(graph.mode).c_source).read_text(encoding="utf-8")
     for kset in KERNEL_SETS:
         if (RUNTIME / "kernels" / kset).is_dir():

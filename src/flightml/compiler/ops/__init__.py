@@ -4,7 +4,8 @@ tables the front ends and the emitter use are built from the modules' own declar
 Adding an op is one new module here (its contract: `ops/common.py`, the compiler README's op template):
 KIND, ONNX_OPS, resolve/reference/emit_c/cost, and optionally QLINEAR (QOperator op types it reads),
 TFLITE_OPS (TFLite builtins it implements), scratch_bytes, and KERNELS/STRUCTS (kernels it calls that
-abi.py does not declare). No list here names it.
+abi.py does not declare; their C declarations are rendered into the package's fm_op_kernels.h by
+`emit.op_kernels_header`). No list here names it.
 """
 
 from __future__ import annotations

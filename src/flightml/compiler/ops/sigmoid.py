@@ -1,6 +1,7 @@
 """Sigmoid (QDQ Sigmoid, com.microsoft QLinearSigmoid, TFLite LOGISTIC): a 256-entry int8 table built at
-compile time, applied by the kernel `fm_lut_s8` (declared here, not in abi.py). The C holds integers only in
-every mode; the table holds, for each int8 input, what the oracle of the mode computes:
+compile time, applied by the kernel `fm_lut_s8` (declared here; its C declaration is rendered into the
+package's fm_op_kernels.h). The C holds integers only in every mode; the table holds, for each int8
+input, what the oracle of the mode computes:
 
 - fixedpoint and tflm: TFLite's integer Logistic (reference_integer_ops::Logistic, as TFLite Micro runs
   it): the input rescaled to Q4.27 by TFLite's multiplier (double rounding), gemmlowp's fixed-point
@@ -35,7 +36,7 @@ KIND = "sigmoid"
 ONNX_OPS = ("Sigmoid",)
 QLINEAR = {"QLinearSigmoid": QLinear("Sigmoid", (0,), 3)}
 TFLITE_OPS = {"LOGISTIC": "Sigmoid"}
-STRUCTS = {"fm_lut_params_t": (Field("int32_t", "size"),)}
+STRUCTS = {"fm_lut_params_t": (Field("int32_t", "size", "elements, >= 0"),)}
 KERNELS = (
     Kernel(
         "fm_lut_s8",
@@ -45,6 +46,7 @@ KERNELS = (
             Arg(INPUT, "const int8_t *", "input"),
             Arg(OUTPUT, "int8_t *", "output"),
         ),
+        doc="Table lookup: output[i] = table[(uint8_t)input[i]] for i < size (table: 256 values by input byte).",
     ),
 )
 INPUT_BITS = 4  # TFLite's kInputIntegerBits: the input in Q4.27

@@ -96,10 +96,6 @@ typedef struct {
     int32_t s0, s1, s2, s3;         /* input stride, in elements, of the dimension each output one reads */
 } fm_transpose_params_t;
 
-typedef struct {
-    int32_t size;                   /* elements, >= 0 */
-} fm_lut_params_t;
-
 /* Convolution (1-D/2-D, stride, padding, dilation, groups), requantized per output channel. */
 fm_status_t fm_conv_s8(const fm_conv_params_t *p, const fm_requant_t *rq, const int8_t *input,
                const int8_t *weights, const int32_t *bias, void *scratch, int8_t *output);
@@ -175,7 +171,8 @@ fm_status_t fm_softmax_ort_s8(const fm_softmax_params_t *p, const float *table, 
 /* Transpose: output[a][b][c][d] = input[a * s0 + b * s1 + c * s2 + d * s3] (a copy, no requantization). */
 fm_status_t fm_transpose_s8(const fm_transpose_params_t *p, const int8_t *input, int8_t *output);
 
-/* Table lookup: output[i] = table[(uint8_t)input[i]] for i < size (table: 256 values by input byte). */
-fm_status_t fm_lut_s8(const fm_lut_params_t *p, const int8_t *table, const int8_t *input, int8_t *output);
+/* Kernels of one op alone (e.g. Sigmoid's table lookup): declared in their op module (KERNELS, STRUCTS),
+ * rendered by the compiler into fm_op_kernels.h, a generated file every package holds (not this folder). */
+#include "fm_op_kernels.h"
 
 #endif /* FM_KERNELS_H */
