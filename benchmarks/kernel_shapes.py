@@ -2,11 +2,11 @@
 DSP kernels; Cortex-M3 and Cortex-M0 code, portable kernels), one single-layer model per shape.
 
 Each shape is a float ONNX model (tests/ops/qmodels.py) quantized per channel by ONNX Runtime,
-compiled fixedpoint, and run under QEMU with the instruction-counting plugin on 2 random inputs
-(median); the row is the measured layer's own count (per-layer counters), so model set-up is not
-included. Every run is also checked bit-exact against the host build.
+compiled in the requantization mode --mode (fixedpoint unless told), and run under QEMU with the
+instruction-counting plugin on 2 random inputs (median); the row is the measured layer's own count
+(per-layer counters), so model set-up is not included. Every run is also checked bit-exact against the host build.
 
-Usage: .venv/bin/python benchmarks/kernel_shapes.py [--portable] [--only NAME]
+Usage: .venv/bin/python benchmarks/kernel_shapes.py [--portable] [--only NAME] [--mode MODE]
 Goal (issue 16): no layer shape above 3 instructions per MAC on cortex-m4.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flightml.compiler import compile_model
+from flightml.compiler import compile_model, qparams
 from flightml.mcu.verify import verify_mcu_targets
 from flightml.verify.compiled import CompiledModel
 
@@ -70,12 +70,14 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
     ]
 
 
-def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> dict[str, tuple[int, int, bool] | str]:
+def measure(
+    spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path, mode: str
+) -> dict[str, tuple[int, int, bool] | str]:
     """Per target: (instructions, MACs or, for layers without, elements, bit-exact) of layer `layer` of
-    `spec`, or why it was not measured (the target's status and reason)."""
+    `spec` compiled in `mode`, or why it was not measured (the target's status and reason)."""
     spec.per_channel = True  # flightml's default quantization
     c_dir = tmp / spec.name / "c"
-    compile_model(qmodels.quantize(spec, tmp / spec.name), c_dir, "net", "fixedpoint", "kernel_shapes")
+    compile_model(qmodels.quantize(spec, tmp / spec.name), c_dir, "net", mode, "kernel_shapes")
     model = CompiledModel(c_dir)
     x = np.random.default_rng(0).integers(-128, 128, (2, *model.input_shape)).astype(np.int8)
     settings = {"timeout_s": 600.0, "clock_mhz": 80.0, "flash_wait_states": 0, "wcet_margin": 1.0}
@@ -99,6 +101,7 @@ def main() -> None:
         help="also the portable kernels: cortex-m3, cortex-m0-mps2 (Cortex-M0 code; the micro:bit RAM is too small)",
     )
     parser.add_argument("--only", help="only shapes whose spec name contains this")
+    parser.add_argument("--mode", default="fixedpoint", choices=qparams.MODES, help="requantization mode")
     args = parser.parse_args()
     targets = ["cortex-m4", *(["cortex-m3", "cortex-m0-mps2"] if args.portable else [])]
     print("| kind | layer | " + " | ".join(f"{t} instructions | per MAC" for t in targets) + " | bit-exact |")
@@ -110,7 +113,7 @@ def main() -> None:
             if args.only and args.only not in spec.name:
                 continue
             cells, exact = [], True
-            for target, got in measure(spec, layer, targets, Path(tmp)).items():
+            for target, got in measure(spec, layer, targets, Path(tmp), args.mode).items():
                 if isinstance(got, str):
                     cells += [got, "-"]
                     continue

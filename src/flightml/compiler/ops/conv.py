@@ -211,19 +211,28 @@ def rows_shape(p: Mapping[str, int]) -> bool:
     return p["k_w"] == 3 and p["dil_w"] == 1 and p["in_c"] // p["groups"] * p["k_h"] <= ROWS
 
 
+def rows_over_pair(p: Mapping[str, int]) -> bool:
+    """A pair shape the rows path takes instead: several input channels and rows of taps (patch rows not
+    one stride apart, so the pair path gathers every window) within rows_shape, >= 4 output channels per
+    group. IC's first layer on Cortex-M4: pair 6.11 (tflm) / 2.28 (fixedpoint) instructions per MAC, rows
+    2.29 / 2.16 (benchmarks/kernel_shapes.py --only ic_c0 --mode tflm|fixedpoint)."""
+    cin_g, cout_g = p["in_c"] // p["groups"], p["out_c"] // p["groups"]
+    return rows_shape(p) and cin_g > 1 and p["k_h"] > 1 and cout_g >= 4
+
+
 def kernel_for(p: Mapping[str, int]) -> str:
     """The convolution entry point for params p (fm_kernels.h states the same shape rules): depthwise with
     3 taps along w (rows of at least 4 or a plane whose padded copy fits DW_PLANE); the SpectrumNet
-    Conv1d shape (pair_shape: the DSP pair path alone, no scalar fallback linked); >= 4 output channels per
-    group and <= 64 taps per window (matrix multiply; rows_shape among them: the rows path); anything else
-    fm_conv_s8."""
+    Conv1d shape (pair_shape but not rows_over_pair: the DSP pair path alone, no scalar fallback linked);
+    >= 4 output channels per group and <= 64 taps per window (matrix multiply; rows_shape among them: the
+    rows path); anything else fm_conv_s8."""
     cout_g = p["out_c"] // p["groups"]
     taps_w3 = p["k_w"] == 3 and p["dil_w"] == 1 and p["out_w"] >= 2
     inside = (p["out_w"] - 1) * p["stride_w"] - p["pad_left"] < p["in_w"]
     rows_ok = inside and ((p["in_w"] >= 4 and p["pad_left"] <= 3) or dw_plane_fits(p))
     if p["groups"] == p["in_c"] == p["out_c"] and taps_w3 and p["stride_w"] in (1, 2) and p["k_h"] <= 8 and rows_ok:
         return "fm_conv_dw_s8"
-    if pair_shape(p):
+    if pair_shape(p) and not rows_over_pair(p):
         return "fm_conv_pair_s8"
     if cout_g >= 4 and p["k_h"] * p["k_w"] <= 64:
         return "fm_conv_rows_s8" if rows_shape(p) else "fm_conv_mm_s8"

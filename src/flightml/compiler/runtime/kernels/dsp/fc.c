@@ -31,10 +31,31 @@ static void fm_fc_block(const fm_fc_params_t *p, const int8_t *x, const int8_t *
     }
 }
 
-/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb: the int8 rule of fm_dsp.h where it applies (its
- * constants loaded per output: per-channel is the usual quantization), else the mode's fm_requant. */
-static void fm_fc_out(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias, int32_t n0,
-                      int8_t *output) {
+/* output[j] = requant(acc[j] + bias[n0 + j]), j < nb, per-tensor constants: the int8 rule of fm_dsp.h or
+ * its double-rounding (tflm) rule, looked up once, where one applies (tflm: for |acc + bias| < 2^30),
+ * else the mode's fm_requant. */
+static void fm_fc_out_tensor(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias,
+                             int32_t n0, int8_t *output) {
+    fm_dsp_rq8_t q = {0, 0, 0};
+    const int32_t rule = fm_dsp_rq8_load(rq, 0, &q) ? 1 : fm_dsp_rqt_load(rq, 0, &q) ? 2 : 0;
+    int32_t j;
+    for (j = 0; j < nb; ++j) {
+        const int32_t a = bias != 0 ? __qadd(acc[j], bias[n0 + j]) : acc[j];
+        if (rule == 1) {
+            output[j] = fm_dsp_rq8(a, q.mult, q.add, q.rshift);
+        } else if (rule == 2 && a < 0x40000000 && a > -0x40000000) {
+            output[j] = fm_dsp_rqt(a, q.mult, q.add, q.rshift);
+        } else {
+            output[j] = (int8_t)fm_requant(a, rq, n0 + j);
+        }
+    }
+}
+
+/* output[j] as fm_fc_out_tensor, per-channel constants loaded per output: the int8 rule of fm_dsp.h where it applies,
+ * else the mode's fm_requant (tflm keeps that general rule here: TFLite's fully connected layers are
+ * per tensor). */
+static void fm_fc_out_channel(const int32_t *acc, int32_t nb, const fm_requant_t *rq, const int32_t *bias,
+                              int32_t n0, int8_t *output) {
     fm_dsp_rq8_t q;
     int32_t j;
     for (j = 0; j < nb; ++j) {
@@ -55,7 +76,11 @@ fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8
         for (n0 = 0; n0 < p->out_features; n0 += FM_DSP_ROWS) {
             const int32_t nb = p->out_features - n0 < FM_DSP_ROWS ? p->out_features - n0 : FM_DSP_ROWS;
             fm_fc_block(p, x, weights, n0, nb, acc);
-            fm_fc_out(acc, nb, rq, bias, n0, output);
+            if (rq->per_channel) {
+                fm_fc_out_channel(acc, nb, rq, bias, n0, output);
+            } else {
+                fm_fc_out_tensor(acc, nb, rq, bias, n0, output);
+            }
             output += nb;
         }
     }
