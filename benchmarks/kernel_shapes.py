@@ -2,11 +2,12 @@
 DSP kernels; Cortex-M3 and Cortex-M0 code, portable kernels), one single-layer model per shape.
 
 Each shape is a float ONNX model (tests/ops/qmodels.py) quantized per channel by ONNX Runtime,
-compiled fixedpoint, and run under QEMU with the instruction-counting plugin on 2 random inputs
-(median); the row is the measured layer's own count (per-layer counters), so model set-up is not
-included. Every run is also checked bit-exact against the host build.
+compiled in requant mode --mode (fixedpoint unless told), and run under QEMU with the
+instruction-counting plugin on 2 random inputs (median); the row is the measured layer's own count
+(per-layer counters), so model set-up is not included. Every run is also checked bit-exact against
+the host build.
 
-Usage: .venv/bin/python benchmarks/kernel_shapes.py [--portable] [--only NAME]
+Usage: .venv/bin/python benchmarks/kernel_shapes.py [--portable] [--only NAME] [--mode tflm]
 Goal (issue 16): no layer shape above 3 instructions per MAC on cortex-m4.
 """
 
@@ -32,6 +33,7 @@ GOAL = 3.0
 def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
     """(kind, model and layer, float spec, index of the measured layer)."""
     conv, p1, s2 = qmodels.conv, {"pads": [1, 1, 1, 1]}, {"strides": [2, 2]}
+    p01 = {"pads": [0, 0, 1, 1]}  # VWW's stride-2 depthwise layers (TFLite SAME on even planes)
     return [
         ("pointwise 1x1", "KWS DS-CNN 64->64 on 25x5", conv("kws_pw", (64, 25, 5), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 32->64 on 12x12", conv("vww_pw", (32, 12, 12), 64, (1, 1)), 0),
@@ -55,14 +57,20 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
         ("depthwise 3x3", "VWW MobileNet 256 ch on 3x3", conv("vww_dw3", (256, 3, 3), 256, (3, 3), group=256, **p1), 0),
         (
             "depthwise 3x3 s2",
+            "VWW MobileNet 128 ch on 6x6",
+            conv("vww_dw6s2", (128, 6, 6), 128, (3, 3), group=128, **s2, **p01),
+            0,
+        ),
+        (
+            "depthwise 3x3 s2",
             "VWW MobileNet 64 ch on 12x12",
-            conv("vww_dw12s2", (64, 12, 12), 64, (3, 3), group=64, **s2, **p1),
+            conv("vww_dw12s2", (64, 12, 12), 64, (3, 3), group=64, **s2, **p01),
             0,
         ),
         (
             "depthwise 3x3 s2",
             "VWW MobileNet 32 ch on 24x24",
-            conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, **s2, **p1),
+            conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, **s2, **p01),
             0,
         ),
         ("residual Add", "IC ResNet-8 16 x 32x32", qmodels.residual("ic_add", (16, 32, 32)), 2),
@@ -70,12 +78,14 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
     ]
 
 
-def measure(spec: qmodels.Spec, layer: int, targets: list[str], tmp: Path) -> dict[str, tuple[int, int, bool] | str]:
+def measure(
+    spec: qmodels.Spec, layer: int, targets: list[str], mode: str, tmp: Path
+) -> dict[str, tuple[int, int, bool] | str]:
     """Per target: (instructions, MACs or, for layers without, elements, bit-exact) of layer `layer` of
-    `spec`, or why it was not measured (the target's status and reason)."""
+    `spec` compiled for requant `mode`, or why it was not measured (the target's status and reason)."""
     spec.per_channel = True  # flightml's default quantization
     c_dir = tmp / spec.name / "c"
-    compile_model(qmodels.quantize(spec, tmp / spec.name), c_dir, "net", "fixedpoint", "kernel_shapes")
+    compile_model(qmodels.quantize(spec, tmp / spec.name), c_dir, "net", mode, "kernel_shapes")
     model = CompiledModel(c_dir)
     x = np.random.default_rng(0).integers(-128, 128, (2, *model.input_shape)).astype(np.int8)
     settings = {"timeout_s": 600.0, "clock_mhz": 80.0, "flash_wait_states": 0, "wcet_margin": 1.0}
@@ -99,6 +109,7 @@ def main() -> None:
         help="also the portable kernels: cortex-m3, cortex-m0-mps2 (Cortex-M0 code; the micro:bit RAM is too small)",
     )
     parser.add_argument("--only", help="only shapes whose spec name contains this")
+    parser.add_argument("--mode", default="fixedpoint", choices=["fixedpoint", "tflm"], help="requant mode")
     args = parser.parse_args()
     targets = ["cortex-m4", *(["cortex-m3", "cortex-m0-mps2"] if args.portable else [])]
     print("| kind | layer | " + " | ".join(f"{t} instructions | per MAC" for t in targets) + " | bit-exact |")
@@ -110,7 +121,7 @@ def main() -> None:
             if args.only and args.only not in spec.name:
                 continue
             cells, exact = [], True
-            for target, got in measure(spec, layer, targets, Path(tmp)).items():
+            for target, got in measure(spec, layer, targets, args.mode, Path(tmp)).items():
                 if isinstance(got, str):
                     cells += [got, "-"]
                     continue

@@ -22,7 +22,8 @@
  * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
  * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
  * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
- * channel's rule is inline, else through the row path above. */
+ * channel's rule is inline, else through the row path above. The padded-plane kernels take the tflm rule on
+ * doubled accumulators (weights and init doubled once per channel; fm_dw_rqt2: 4 instructions per output). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -184,17 +185,47 @@ static inline int16x2_t fm_dw_pktb(int16x2_t a, int16x2_t b) {
     return r;
 }
 
-/* The 3 x 3 weights k with offset wo, widened: w[0 .. 2] = (w0, w2) of rows 0 .. 2, w[3] = (w1 of row 0, w1
- * of row 1), w[4] = (w1 of row 2, .); returns the sum of the 9. Words at k, k + 3 and k + 5 (shifted): nothing
- * past the weights is read. */
-static inline int32_t fm_dw_w9(const int8_t *k, int16x2_t wo, int16x2_t *w) {
+/* SMMLAR: acc + round(a * b / 2^32), halfway up. */
+static inline int32_t fm_dw_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* fm_dsp_rqt of acc from s2 = 2 acc (the padded-plane kernels accumulate with doubled weights): SMMLAR(s2,
+ * M, add) = h + add, and h < 0 only when s2 < 0, while s2 < 0 with h = 0 leaves (add - 1) >> r = add >> r
+ * (add = 2^(r-1) + zp 2^r, r >= 1), so s2's sign stands in for h's (4 instructions instead of 6). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static inline int8_t fm_dw_rqt2(int32_t s2, int32_t mult, int32_t add, int32_t rshift) {
+    return (int8_t)__ssat((fm_dw_smmlar(s2, mult, add) + (s2 >> 31)) >> rshift, 8);
+}
+#pragma GCC diagnostic pop
+
+/* The inline rule `fast` (a constant) of the padded-plane kernels: for FM_DSP_TFLM acc is doubled. */
+static inline __attribute__((always_inline)) int8_t fm_dw_rq(int32_t acc, int32_t fast, int32_t mult, int32_t add,
+                                                             int32_t rshift) {
+    return fast == FM_DSP_TFLM ? fm_dw_rqt2(acc, mult, add, rshift) : fm_dsp_rq8(acc, mult, add, rshift);
+}
+
+/* Widened weights w for rule `fast` (a constant): doubled lane by lane for FM_DSP_TFLM (|w| <= 255). */
+static inline __attribute__((always_inline)) int16x2_t fm_dw_wk(int16x2_t w, int32_t fast) {
+    return fast == FM_DSP_TFLM ? __sadd16(w, w) : w;
+}
+
+/* The 3 x 3 weights k with offset wo, widened (doubled for FM_DSP_TFLM: `fast` a constant): w[0 .. 2] = (w0, w2)
+ * of rows 0 .. 2, w[3] = (w1 of row 0, w1 of row 1), w[4] = (w1 of row 2, .); returns the sum of the 9 (of
+ * the doubled ones for FM_DSP_TFLM). Words at k, k + 3 and k + 5 (shifted): nothing past the weights is read. */
+static inline __attribute__((always_inline)) int32_t fm_dw_w9(const int8_t *k, int16x2_t wo, int32_t fast,
+                                                              int16x2_t *w) {
     const uint32_t v0 = fm_dsp_ld4(k), v1 = fm_dsp_ld4(k + 3), v2 = fm_dsp_ld4(k + 5) >> 8;
     const int16x2_t ones = (int16x2_t)0x00010001;
-    w[0] = __sxtab16(wo, (int8x4_t)v0);
-    w[1] = __sxtab16(wo, (int8x4_t)v1);
-    w[2] = __sxtab16(wo, (int8x4_t)v2);
-    w[3] = fm_dw_pkbb(fm_dsp_hi(wo, v0), fm_dsp_hi(wo, v1));
-    w[4] = fm_dsp_hi(wo, v2);
+    const int16x2_t h0 = fm_dw_wk(fm_dsp_hi(wo, v0), fast), h1 = fm_dw_wk(fm_dsp_hi(wo, v1), fast);
+    w[0] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v0), fast);
+    w[1] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v1), fast);
+    w[2] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v2), fast);
+    w[3] = fm_dw_pkbb(h0, h1);
+    w[4] = fm_dw_wk(fm_dsp_hi(wo, v2), fast);
     return __smlabb(w[4], ones, __smlad(w[3], ones, __smlad(w[2], ones, __smlad(w[1], ones, __smuad(w[0], ones)))));
 }
 
@@ -227,8 +258,8 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *
             fm_dw_raw(x, w02_0, w1_0, stride, &a, &b);
             fm_dw_raw(x + tap_step, w02_1, w1_1, stride, &a, &b);
             fm_dw_raw(x + 2 * tap_step, w02_2, w1_2, stride, &a, &b);
-            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
-            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+            out[ow] = fm_dw_rq(a, fast, mult, add, rshift);
+            out[ow + 1] = fm_dw_rq(b, fast, mult, add, rshift);
             ow += 2;
             x += step;
             if (ow >= out_w) break;
@@ -239,7 +270,7 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *
                 a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_1, w1_1, a);
                 v = fm_dsp_ld4(x + 2 * tap_step);
                 a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1_2, a);
-                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+                out[ow] = fm_dw_rq(a, fast, mult, add, rshift);
                 break;
             }
         }
@@ -286,12 +317,12 @@ static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w
             hi = fm_dsp_hi0(v);
             fm_dw_row1(lo, hi, w02_2, w1b, 0, &a0, &b0);
             fm_dw_row1(lo, hi, w02_1, w1a, 1, &a1, &b1);
-            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
-            o[ow + 1] = fm_dsp_rqk(b0, fast, mult, add, rshift);
+            o[ow] = fm_dw_rq(a0, fast, mult, add, rshift);
+            o[ow + 1] = fm_dw_rq(b0, fast, mult, add, rshift);
             v = fm_dsp_ld4(x + 3 * pw);
             fm_dw_row1(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1b, 0, &a1, &b1);
-            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
-            o[out_w + ow + 1] = fm_dsp_rqk(b1, fast, mult, add, rshift);
+            o[out_w + ow] = fm_dw_rq(a1, fast, mult, add, rshift);
+            o[out_w + ow + 1] = fm_dw_rq(b1, fast, mult, add, rshift);
         }
         if (ow < out_w) { /* odd width: the last column alone */
             int32_t a0 = init, a1 = init;
@@ -310,8 +341,8 @@ static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w
             a1 = __smlabt(hi, w1a, __smlad(lo, w02_1, a1));
             v = fm_dsp_ld4(x + 3 * pw);
             a1 = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a1));
-            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
-            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
+            o[ow] = fm_dw_rq(a0, fast, mult, add, rshift);
+            o[out_w + ow] = fm_dw_rq(a1, fast, mult, add, rshift);
         }
     }
 }
@@ -348,8 +379,8 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
             a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
             b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
             b = __smlabt(x[2 * pw + 4], w02_2, b);
-            o[0] = fm_dsp_rqk(a, fast, mult, add, rshift);
-            o[1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+            o[0] = fm_dw_rq(a, fast, mult, add, rshift);
+            o[1] = fm_dw_rq(b, fast, mult, add, rshift);
         }
         if (out_w & 1) { /* odd width: the last output alone */
             int32_t a = init;
@@ -359,7 +390,7 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
             a = __smlabt(fm_dsp_hi0(v), w1a, __smlad(__sxtb16((int8x4_t)v), w02_1, a));
             v = fm_dsp_ld4(x + 2 * pw);
             a = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a));
-            *o++ = fm_dsp_rqk(a, fast, mult, add, rshift);
+            *o++ = fm_dw_rq(a, fast, mult, add, rshift);
         }
     }
 }
@@ -423,13 +454,13 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
                                                            int16x2_t wo, const fm_dsp_chq_t *q, int32_t fast,
                                                            int8_t *out) {
     const uint32_t v0 = fm_dsp_ld4(w), v1 = fm_dsp_ld4(w + 3), v2 = fm_dsp_ld4(w + 5) >> 8;
-    const int16x2_t e0 = __sxtab16(wo, (int8x4_t)v0), d0 = fm_dsp_hi(wo, v0);
-    const int16x2_t e1 = __sxtab16(wo, (int8x4_t)v1), d1 = fm_dsp_hi(wo, v1);
-    const int16x2_t e2 = __sxtab16(wo, (int8x4_t)v2), d2 = fm_dsp_hi(wo, v2);
+    const int16x2_t e0 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v0), fast), d0 = fm_dw_wk(fm_dsp_hi(wo, v0), fast);
+    const int16x2_t e1 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v1), fast), d1 = fm_dw_wk(fm_dsp_hi(wo, v1), fast);
+    const int16x2_t e2 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v2), fast), d2 = fm_dw_wk(fm_dsp_hi(wo, v2), fast);
     const int16x2_t a0 = fm_dw_pkbb(e0, d0), b0 = fm_dw_pktb(e0, d0);
     const int16x2_t a1 = fm_dw_pkbb(e1, d1), b1 = fm_dw_pktb(e1, d1);
     const int16x2_t a2 = fm_dw_pkbb(e2, d2), b2 = fm_dw_pktb(e2, d2);
-    const int32_t init = q->init, mult = q->mult, add = q->add, rshift = q->rshift;
+    const int32_t init = fast == FM_DSP_TFLM ? 2 * q->init : q->init, mult = q->mult, add = q->add, rshift = q->rshift;
     int32_t o[9] = {init, init, init, init, init, init, init, init, init}, i;
     uint32_t v = fm_dsp_ld4(x);
     fm_dw3_row(xo, v, a1, b1, o);
@@ -442,7 +473,7 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
     fm_dw3_row(xo, v, a2, b2, o + 3);
     fm_dw3_row(xo, v, a1, b1, o + 6);
 #pragma GCC unroll 9
-    for (i = 0; i < 9; ++i) out[i] = fm_dsp_rqk(o[i], fast, mult, add, rshift);
+    for (i = 0; i < 9; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
 }
 
 /* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
@@ -464,7 +495,7 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
         fm_dw3x3(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
         return;
     }
-    init = q->init + p->in_offset * fm_dw_w9(k, wo, w);
+    init = (fast == FM_DSP_TFLM ? 2 * q->init : q->init) + p->in_offset * fm_dw_w9(k, wo, fast, w);
     fm_dw_pad_copy(p, x, pw, rows, buf);
     if (kind == FM_DW_ROWS2_8) fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
