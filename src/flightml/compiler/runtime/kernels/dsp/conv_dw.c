@@ -18,7 +18,8 @@
  * filled with the zero point once per layer): no border pairs, no rows outside. With 3 taps along h and an
  * inline rule, runs of channels go out of line (fm_dw_planes, the kernel chosen once per run) with the input
  * offset folded into the bias (init + in_offset * sum of the weights: the copy is widened without offset,
- * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 3 x 3 with
+ * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 6 x 6 planes
+ * with stride 2 and padding 0 at top and left likewise (fm_dw6s2), 3 x 3 with
  * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
  * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
  * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
@@ -476,8 +477,60 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
     for (i = 0; i < 9; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
 }
 
+/* Input row v = x[0 .. 3], u = x[2 .. 5] of a 6-wide plane widened with offset xo, times the weight row (w02,
+ * the tap w1 in the low (top = 0) or high (top = 1) lane of w1s), added to one output row o[0 .. 2] of a
+ * stride-2 convolution without left padding (o[2] reads x4 and x5 only: x6 is right padding). */
+static inline __attribute__((always_inline)) void fm_dw6_row(int16x2_t xo, uint32_t v, uint32_t u, int16x2_t w02,
+                                                             int16x2_t w1s, int top, int32_t *o) {
+    const int16x2_t lo = __sxtab16(xo, (int8x4_t)v), hi = fm_dsp_hi(xo, v);
+    const int16x2_t lo2 = __sxtab16(xo, (int8x4_t)u), hi2 = fm_dsp_hi(xo, u);
+    o[0] = top ? __smlabt(hi, w1s, __smlad(lo, w02, o[0])) : __smlabb(hi, w1s, __smlad(lo, w02, o[0]));
+    o[1] = top ? __smlabt(hi2, w1s, __smlad(lo2, w02, o[1])) : __smlabb(hi2, w1s, __smlad(lo2, w02, o[1]));
+    o[2] = top ? __smlatt(hi2, w1s, __smlatb(lo2, w02, o[2])) : __smlatb(hi2, w1s, __smlatb(lo2, w02, o[2]));
+}
+
+/* One channel of a 3 x 3 depthwise convolution with stride 2 on a 6 x 6 plane x, padding 0 at top and left
+ * (1 at bottom and right: the last output row and column read rows and columns 4 and 5 only), 3 x 3 outputs
+ * (VWW's 6 x 6 stride-2 layer): the outputs in registers, each input row widened once, no padded copy; w the
+ * channel's 9 weights, fast an inline rule (a constant). Words at 6 r and 6 r + 2 of row r: nothing past the
+ * plane is read. */
+static inline __attribute__((always_inline)) void fm_dw6s2(const int8_t *x, const int8_t *k, int16x2_t xo,
+                                                           int16x2_t wo, const fm_dsp_chq_t *q, int32_t fast,
+                                                           int8_t *out) {
+    int16x2_t w[5];
+    const int32_t init = fast == FM_DSP_TFLM ? 2 * q->init : q->init, mult = q->mult, add = q->add;
+    const int32_t rshift = q->rshift;
+    int32_t o[9] = {init, init, init, init, init, init, init, init, init}, i;
+    uint32_t v, u;
+    (void)fm_dw_w9(k, wo, fast, w);
+    v = fm_dsp_ld4(x);
+    u = fm_dsp_ld4(x + 2);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o);
+    v = fm_dsp_ld4(x + 6);
+    u = fm_dsp_ld4(x + 8);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o);
+    v = fm_dsp_ld4(x + 12);
+    u = fm_dsp_ld4(x + 14);
+    fm_dw6_row(xo, v, u, w[2], w[4], 0, o);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o + 3);
+#pragma GCC unroll 3
+    for (i = 0; i < 3; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
+    v = fm_dsp_ld4(x + 18);
+    u = fm_dsp_ld4(x + 20);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o + 3);
+    v = fm_dsp_ld4(x + 24);
+    u = fm_dsp_ld4(x + 26);
+    fm_dw6_row(xo, v, u, w[2], w[4], 0, o + 3);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o + 6);
+    v = fm_dsp_ld4(x + 30);
+    u = fm_dsp_ld4(x + 32);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o + 6);
+#pragma GCC unroll 6
+    for (i = 3; i < 9; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
+}
+
 /* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
-enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+enum { FM_DW_3X3, FM_DW_6S2, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
 
 /* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
  * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
@@ -493,6 +546,10 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
     int32_t init;
     if (kind == FM_DW_3X3) {
         fm_dw3x3(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
+        return;
+    }
+    if (kind == FM_DW_6S2) {
+        fm_dw6s2(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
         return;
     }
     init = (fast == FM_DSP_TFLM ? 2 * q->init : q->init) + p->in_offset * fm_dw_w9(k, wo, fast, w);
@@ -542,10 +599,14 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
     const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
     const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && rows1 && s == 1 &&
                        p->pad_top == 1 && p->pad_left == 1;
+    const int plane6s2 = p->in_h == 6 && p->in_w == 6 && p->out_h == 3 && p->out_w == 3 && rows2 && s == 2 &&
+                         p->pad_top == 0 && p->pad_left == 0;
     int32_t kind = s == 1 ? FM_DW_PLANE_S1 : FM_DW_PLANE_S2;
     if (fast == 0) return c;
     if (plane3) {
         kind = FM_DW_3X3;
+    } else if (plane6s2) {
+        kind = FM_DW_6S2;
     } else if (s == 1 && rows1 && p->out_h >= 2) {
         kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
     } else if (s == 2 && rows2) {
@@ -556,6 +617,7 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
           : fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_FIXED))
     switch (kind) {
     case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
+    case FM_DW_6S2: return FM_DW_RUN(FM_DW_6S2);
     case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
     case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
     case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
