@@ -570,17 +570,46 @@ typedef struct {
     int32_t pw, rows, plane, oplane;
 } fm_dw_copy_t;
 
-/* Channels c, c + 1, .. while their rule is `fast`, through kernel `kind` (constants: the per-channel work is
- * the kernel's alone); returns the first channel not done. */
+/* fm_dsp_chq_load(rq, bias, c, 9, q) == fast for channel c of a layer whose first channel's rule is `fast` (a
+ * constant), from c's multiplier, shift and bias b (0 without) and the output zero point: the clamp and zero
+ * point conditions hold for every channel then, and the multipliers of the two rules are disjoint (0 or >= 2^30,
+ * <= -2^30), so only c's own constants are checked. */
+static inline __attribute__((always_inline)) int fm_dw_chq(int32_t mult, int32_t shift, int32_t b, int32_t zp,
+                                                           int32_t fast, fm_dsp_chq_t *q) {
+    const int32_t maxsum = 9 * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    if (fast == FM_DSP_FIXED) {
+        if ((mult != 0 && mult < 0x40000000) || shift > -2 || shift < -23 || b > INT32_MAX - maxsum ||
+            b < INT32_MIN + maxsum) {
+            return 0;
+        }
+        q->mult = mult;
+        q->rshift = -1 - shift;
+    } else {
+        if (mult > -0x40000000 || shift > -1 || shift < -22 || b >= 0x40000000 - maxsum || b <= -0x40000000 + maxsum) {
+            return 0;
+        }
+        q->mult = -mult;
+        q->rshift = -shift;
+    }
+    q->init = b;
+    q->add = (int32_t)(1u << (q->rshift - 1)) + zp * (int32_t)(1u << q->rshift);
+    q->fast = fast;
+    return 1;
+}
+
+/* Channels c, c + 1, .. while their rule is `fast` (that of channel c: fm_dw_chq), through kernel `kind`
+ * (constants: the per-channel work is the kernel's alone); returns the first channel not done. */
 static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_params_t *p, const fm_requant_t *rq,
                                                                const int8_t *input, const int8_t *weights,
                                                                const int32_t *bias, int32_t c,
                                                                const fm_dw_copy_t *cp, int8_t *output,
                                                                int32_t kind, int32_t fast) {
     const int32_t plane = cp->plane, oplane = cp->oplane, out_c = p->out_c, pw = cp->pw, rows = cp->rows;
+    const int32_t *const mult = rq->mult, each = rq->per_channel != 0, zp = rq->out_zp;
+    const int8_t *const shift = rq->shift;
     int8_t *const buf = cp->buf;
     fm_dsp_chq_t q;
-    for (; c < out_c && fm_dsp_chq_load(rq, bias, c, 9, &q) == fast; ++c) {
+    for (; c < out_c && fm_dw_chq(mult[each * c], shift[each * c], bias != 0 ? bias[c] : 0, zp, fast, &q); ++c) {
         fm_dw_kernel(p, &q, input + c * plane, weights + 9 * c, pw, rows, buf, kind, fast, output + c * oplane);
     }
     return c;
