@@ -396,6 +396,58 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
     }
 }
 
+/* One output row of fm_dw_s2e from input rows x, x + pw and (k3) x + 2 pw: pairs with x4 read, the last pair
+ * (at pw - 4) with x4 = pad; pw, k3 and fast constants. */
+static inline __attribute__((always_inline)) void fm_dw_s2e_row(const int16x2_t *w, const int8_t *x, int32_t pw,
+                                                                int k3, int32_t init, int32_t pad,
+                                                                const fm_dsp_chq_t *q, int32_t fast, int8_t *o) {
+    const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2], w1a = w[3], w1b = w[4];
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+    const int8_t *const e = x + pw - 4;
+    for (;; x += 4, o += 2) {
+        const int end = x == e;
+        int32_t a, b;
+        uint32_t v = fm_dsp_ld4(x);
+        int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
+        a = __smlabb(hi, w1a, __smlad(lo, w02_0, init));
+        b = __smlatb(hi, w1a, __smlatb(lo, w02_0, init));
+        b = __smlabt(end ? pad : x[4], w02_0, b);
+        v = fm_dsp_ld4(x + pw);
+        lo = __sxtb16((int8x4_t)v);
+        hi = fm_dsp_hi0(v);
+        a = __smlabt(hi, w1a, __smlad(lo, w02_1, a));
+        b = __smlatt(hi, w1a, __smlatb(lo, w02_1, b));
+        b = __smlabt(end ? pad : x[pw + 4], w02_1, b);
+        if (k3) {
+            v = fm_dsp_ld4(x + 2 * pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
+            b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
+            b = __smlabt(end ? pad : x[2 * pw + 4], w02_2, b);
+        }
+        o[0] = fm_dw_rq(a, fast, mult, add, rshift);
+        o[1] = fm_dw_rq(b, fast, mult, add, rshift);
+        if (end) return;
+    }
+}
+
+/* One channel of a 3 x 3 convolution with stride 2 along both axes on an even plane x (pw = in_w = 2 out_w
+ * wide, out_w even; in_h = 2 out_h), padding 0 at top and left, so the windows of the last output row and
+ * column reach one zero-point row or column past the plane (VWW's SAME padding): read from the input, no
+ * padded copy. w as fm_dw_w9, init as fm_dw_plane3 (the input read without offset; pad = -in_offset, the
+ * zero point, stands for the column past the plane, and the row past it is the sum of its weights times pad,
+ * in the last row's start); pw (12 and 24 constants in the usual calls) and fast constants. */
+static inline __attribute__((always_inline)) void fm_dw_s2e(const int16x2_t *w, const int8_t *x, int32_t pw,
+                                                            int32_t out_h, const fm_dsp_chq_t *q, int32_t init,
+                                                            int32_t pad, int32_t fast, int8_t *out) {
+    const int16x2_t ones = (int16x2_t)0x00010001;
+    const int32_t last = init + pad * __smlabb(w[4], ones, __smuad(w[2], ones)), out_w = pw / 2;
+    const int8_t *const end = x + (out_h - 1) * 2 * pw;
+    for (; x != end; x += 2 * pw, out += out_w) fm_dw_s2e_row(w, x, pw, 1, init, pad, q, fast, out);
+    fm_dw_s2e_row(w, x, pw, 0, last, pad, q, fast, out);
+}
+
 /* The padded copy buf (width w, `rows` rows) filled with zero points: its padding, for every channel. */
 static void fm_dw_pad_fill(int8_t pad, int32_t w, int32_t rows, int8_t *buf) {
     const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
@@ -530,7 +582,7 @@ static inline __attribute__((always_inline)) void fm_dw6s2(const int8_t *x, cons
 }
 
 /* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
-enum { FM_DW_3X3, FM_DW_6S2, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+enum { FM_DW_3X3, FM_DW_6S2, FM_DW_S2E_12, FM_DW_S2E_24, FM_DW_S2E, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
 
 /* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
  * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
@@ -553,6 +605,10 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
         return;
     }
     init = (fast == FM_DSP_TFLM ? 2 * q->init : q->init) + p->in_offset * fm_dw_w9(k, wo, fast, w);
+    if (kind == FM_DW_S2E_12) fm_dw_s2e(w, x, 12, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E_24) fm_dw_s2e(w, x, 24, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E) fm_dw_s2e(w, x, p->in_w, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E_12 || kind == FM_DW_S2E_24 || kind == FM_DW_S2E) return;
     fm_dw_pad_copy(p, x, pw, rows, buf);
     if (kind == FM_DW_ROWS2_8) fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
@@ -615,6 +671,13 @@ static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_par
     return c;
 }
 
+/* 1 for 3 x 3 windows with stride 2 on an even plane (in = 2 out, the output width even) with padding 0 at top
+ * and left: fm_dw_s2e, from the input. */
+static int fm_dw_s2_even(const fm_conv_params_t *p) {
+    return p->stride_w == 2 && p->stride_h == 2 && p->dil_h == 1 && p->k_h == 3 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->in_w == 2 * p->out_w && p->in_h == 2 * p->out_h && p->out_w % 2 == 0;
+}
+
 /* Channels from c of a convolution with 3 taps along h whose padded copy fits (cp) while their rule is
  * inline, the kernel chosen once (fm_dw_run), out of line; returns the first channel not done (out_c, or one
  * for the mode's fm_requant). */
@@ -638,6 +701,8 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
         kind = FM_DW_6S2;
     } else if (s == 1 && rows1 && p->out_h >= 2) {
         kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
+    } else if (fm_dw_s2_even(p)) {
+        kind = p->in_w == 12 ? FM_DW_S2E_12 : p->in_w == 24 ? FM_DW_S2E_24 : FM_DW_S2E;
     } else if (s == 2 && rows2) {
         kind = pw == 16 ? FM_DW_S2_16 : pw == 32 ? FM_DW_S2_32 : FM_DW_S2;
     }
@@ -647,6 +712,9 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
     switch (kind) {
     case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
     case FM_DW_6S2: return FM_DW_RUN(FM_DW_6S2);
+    case FM_DW_S2E_12: return FM_DW_RUN(FM_DW_S2E_12);
+    case FM_DW_S2E_24: return FM_DW_RUN(FM_DW_S2E_24);
+    case FM_DW_S2E: return FM_DW_RUN(FM_DW_S2E);
     case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
     case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
     case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
@@ -740,6 +808,10 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
     fm_dw_copy_t cp = {buf, pw, rows, plane, oplane};
     const int32_t band = pw == 0 && k_h == 3 ? fm_dw_band(p, &cp.pw, &cp.rows) : 0;
+    if (band > 0 && fm_dw_s2_even(p) && fm_dw_fast_all(rq, bias, p->out_c)) { /* from the input, no copy */
+        fm_dw_planes(p, rq, input, weights, bias, 0, &cp, output);
+        return;
+    }
     if (band > 0 && fm_dw_fast_all(rq, bias, p->out_c)) { /* larger planes, inline rules: bands of rows */
         fm_dw_pad_fill((int8_t)(-p->in_offset), cp.pw, cp.rows, buf);
         fm_dw_bands(p, rq, input, weights, bias, band, &cp, output);
