@@ -32,6 +32,7 @@ GOAL = 3.0
 def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
     """(kind, model and layer, float spec, index of the measured layer)."""
     conv, p1, s2 = qmodels.conv, {"pads": [1, 1, 1, 1]}, {"strides": [2, 2]}
+    p01 = {"pads": [0, 0, 1, 1]}  # VWW's stride-2 depthwise layers (TFLite SAME on even planes)
     return [
         ("pointwise 1x1", "KWS DS-CNN 64->64 on 25x5", conv("kws_pw", (64, 25, 5), 64, (1, 1)), 0),
         ("pointwise 1x1", "VWW MobileNet 32->64 on 12x12", conv("vww_pw", (32, 12, 12), 64, (1, 1)), 0),
@@ -55,14 +56,20 @@ def shapes() -> list[tuple[str, str, qmodels.Spec, int]]:
         ("depthwise 3x3", "VWW MobileNet 256 ch on 3x3", conv("vww_dw3", (256, 3, 3), 256, (3, 3), group=256, **p1), 0),
         (
             "depthwise 3x3 s2",
+            "VWW MobileNet 128 ch on 6x6",
+            conv("vww_dw6s2", (128, 6, 6), 128, (3, 3), group=128, **s2, **p01),
+            0,
+        ),
+        (
+            "depthwise 3x3 s2",
             "VWW MobileNet 64 ch on 12x12",
-            conv("vww_dw12s2", (64, 12, 12), 64, (3, 3), group=64, **s2, **p1),
+            conv("vww_dw12s2", (64, 12, 12), 64, (3, 3), group=64, **s2, **p01),
             0,
         ),
         (
             "depthwise 3x3 s2",
             "VWW MobileNet 32 ch on 24x24",
-            conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, **s2, **p1),
+            conv("vww_dw2", (32, 24, 24), 32, (3, 3), group=32, **s2, **p01),
             0,
         ),
         ("residual Add", "IC ResNet-8 16 x 32x32", qmodels.residual("ic_add", (16, 32, 32)), 2),

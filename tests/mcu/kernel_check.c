@@ -114,6 +114,8 @@ static int conv_case(int pooled, int big, int dw) {
      * the same on both axes), padding 0 or 1 (the padded-plane loops: two rows per pass, stride 2, bands) */
     const uint32_t dw_kind = !dw ? 4 : rnd(2) ? 1 : rnd(3) ? 2 : 0; /* 2: any other depthwise shape */
     const int plane3 = dw_kind == 0;
+    /* stride 2, padding 0 at top and left, 1 at bottom and right (VWW's): 0 on 6 x 6, 1 on even planes */
+    const uint32_t same2 = dw_kind == 1 ? rnd(5) : 2;
     const int rows3 = big && rnd(4) == 0;   /* conv_rows.c: 3 taps along w, at most 9 window rows */
     p.groups = groups;
     p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
@@ -177,6 +179,16 @@ static int conv_case(int pooled, int big, int dw) {
     if (plane3) {
         p.in_h = p.in_w = p.out_h = p.out_w = p.k_h = p.k_w = 3;
         p.stride_h = p.stride_w = p.dil_h = p.dil_w = p.pad_top = p.pad_left = 1;
+    }
+    if (same2 < 2) { /* up to 32 x 32, some whose padded copy exceeds 1,024 bytes */
+        if (same2 == 1) p.groups = p.in_c = p.out_c = span(1, 2);
+        p.out_h = same2 == 0 ? 3 : span(1, 16);
+        p.out_w = same2 == 0 ? 3 : 2 * span(1, 8);
+        p.in_h = 2 * p.out_h;
+        p.in_w = 2 * p.out_w;
+        p.stride_h = p.stride_w = 2;
+        p.dil_h = 1;
+        p.pad_top = p.pad_left = 0;
     }
     if (p.out_h < 1 || p.out_w < 1 || p.out_c * p.out_h * p.out_w > 2048) return 0;
     p.in_offset = span(-127, 128);

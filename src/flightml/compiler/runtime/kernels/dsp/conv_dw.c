@@ -18,11 +18,13 @@
  * filled with the zero point once per layer): no border pairs, no rows outside. With 3 taps along h and an
  * inline rule, runs of channels go out of line (fm_dw_planes, the kernel chosen once per run) with the input
  * offset folded into the bias (init + in_offset * sum of the weights: the copy is widened without offset,
- * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 3 x 3 with
+ * its padding included): 3 x 3 planes with stride 1 and padding 1 all in registers (fm_dw3x3), 6 x 6 planes
+ * with stride 2 and padding 0 at top and left likewise (fm_dw6s2), 3 x 3 with
  * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
  * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
  * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
- * channel's rule is inline, else through the row path above. */
+ * channel's rule is inline, else through the row path above. The padded-plane kernels take the tflm rule on
+ * doubled accumulators (weights and init doubled once per channel; fm_dw_rqt2: 4 instructions per output). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -184,17 +186,47 @@ static inline int16x2_t fm_dw_pktb(int16x2_t a, int16x2_t b) {
     return r;
 }
 
-/* The 3 x 3 weights k with offset wo, widened: w[0 .. 2] = (w0, w2) of rows 0 .. 2, w[3] = (w1 of row 0, w1
- * of row 1), w[4] = (w1 of row 2, .); returns the sum of the 9. Words at k, k + 3 and k + 5 (shifted): nothing
- * past the weights is read. */
-static inline int32_t fm_dw_w9(const int8_t *k, int16x2_t wo, int16x2_t *w) {
+/* SMMLAR: acc + round(a * b / 2^32), halfway up. */
+static inline int32_t fm_dw_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* fm_dsp_rqt of acc from s2 = 2 acc (the padded-plane kernels accumulate with doubled weights): SMMLAR(s2,
+ * M, add) = h + add, and h < 0 only when s2 < 0, while s2 < 0 with h = 0 leaves (add - 1) >> r = add >> r
+ * (add = 2^(r-1) + zp 2^r, r >= 1), so s2's sign stands in for h's (4 instructions instead of 6). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static inline int8_t fm_dw_rqt2(int32_t s2, int32_t mult, int32_t add, int32_t rshift) {
+    return (int8_t)__ssat((fm_dw_smmlar(s2, mult, add) + (s2 >> 31)) >> rshift, 8);
+}
+#pragma GCC diagnostic pop
+
+/* The inline rule `fast` (a constant) of the padded-plane kernels: for FM_DSP_TFLM acc is doubled. */
+static inline __attribute__((always_inline)) int8_t fm_dw_rq(int32_t acc, int32_t fast, int32_t mult, int32_t add,
+                                                             int32_t rshift) {
+    return fast == FM_DSP_TFLM ? fm_dw_rqt2(acc, mult, add, rshift) : fm_dsp_rq8(acc, mult, add, rshift);
+}
+
+/* Widened weights w for rule `fast` (a constant): doubled lane by lane for FM_DSP_TFLM (|w| <= 255). */
+static inline __attribute__((always_inline)) int16x2_t fm_dw_wk(int16x2_t w, int32_t fast) {
+    return fast == FM_DSP_TFLM ? __sadd16(w, w) : w;
+}
+
+/* The 3 x 3 weights k with offset wo, widened (doubled for FM_DSP_TFLM: `fast` a constant): w[0 .. 2] = (w0, w2)
+ * of rows 0 .. 2, w[3] = (w1 of row 0, w1 of row 1), w[4] = (w1 of row 2, .); returns the sum of the 9 (of
+ * the doubled ones for FM_DSP_TFLM). Words at k, k + 3 and k + 5 (shifted): nothing past the weights is read. */
+static inline __attribute__((always_inline)) int32_t fm_dw_w9(const int8_t *k, int16x2_t wo, int32_t fast,
+                                                              int16x2_t *w) {
     const uint32_t v0 = fm_dsp_ld4(k), v1 = fm_dsp_ld4(k + 3), v2 = fm_dsp_ld4(k + 5) >> 8;
     const int16x2_t ones = (int16x2_t)0x00010001;
-    w[0] = __sxtab16(wo, (int8x4_t)v0);
-    w[1] = __sxtab16(wo, (int8x4_t)v1);
-    w[2] = __sxtab16(wo, (int8x4_t)v2);
-    w[3] = fm_dw_pkbb(fm_dsp_hi(wo, v0), fm_dsp_hi(wo, v1));
-    w[4] = fm_dsp_hi(wo, v2);
+    const int16x2_t h0 = fm_dw_wk(fm_dsp_hi(wo, v0), fast), h1 = fm_dw_wk(fm_dsp_hi(wo, v1), fast);
+    w[0] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v0), fast);
+    w[1] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v1), fast);
+    w[2] = fm_dw_wk(__sxtab16(wo, (int8x4_t)v2), fast);
+    w[3] = fm_dw_pkbb(h0, h1);
+    w[4] = fm_dw_wk(fm_dsp_hi(wo, v2), fast);
     return __smlabb(w[4], ones, __smlad(w[3], ones, __smlad(w[2], ones, __smlad(w[1], ones, __smuad(w[0], ones)))));
 }
 
@@ -227,8 +259,8 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *
             fm_dw_raw(x, w02_0, w1_0, stride, &a, &b);
             fm_dw_raw(x + tap_step, w02_1, w1_1, stride, &a, &b);
             fm_dw_raw(x + 2 * tap_step, w02_2, w1_2, stride, &a, &b);
-            out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
-            out[ow + 1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+            out[ow] = fm_dw_rq(a, fast, mult, add, rshift);
+            out[ow + 1] = fm_dw_rq(b, fast, mult, add, rshift);
             ow += 2;
             x += step;
             if (ow >= out_w) break;
@@ -239,7 +271,7 @@ static inline __attribute__((always_inline)) void fm_dw_plane3(const int16x2_t *
                 a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_1, w1_1, a);
                 v = fm_dsp_ld4(x + 2 * tap_step);
                 a = fm_dw_one(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1_2, a);
-                out[ow] = fm_dsp_rqk(a, fast, mult, add, rshift);
+                out[ow] = fm_dw_rq(a, fast, mult, add, rshift);
                 break;
             }
         }
@@ -286,12 +318,12 @@ static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w
             hi = fm_dsp_hi0(v);
             fm_dw_row1(lo, hi, w02_2, w1b, 0, &a0, &b0);
             fm_dw_row1(lo, hi, w02_1, w1a, 1, &a1, &b1);
-            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
-            o[ow + 1] = fm_dsp_rqk(b0, fast, mult, add, rshift);
+            o[ow] = fm_dw_rq(a0, fast, mult, add, rshift);
+            o[ow + 1] = fm_dw_rq(b0, fast, mult, add, rshift);
             v = fm_dsp_ld4(x + 3 * pw);
             fm_dw_row1(__sxtb16((int8x4_t)v), fm_dsp_hi0(v), w02_2, w1b, 0, &a1, &b1);
-            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
-            o[out_w + ow + 1] = fm_dsp_rqk(b1, fast, mult, add, rshift);
+            o[out_w + ow] = fm_dw_rq(a1, fast, mult, add, rshift);
+            o[out_w + ow + 1] = fm_dw_rq(b1, fast, mult, add, rshift);
         }
         if (ow < out_w) { /* odd width: the last column alone */
             int32_t a0 = init, a1 = init;
@@ -310,8 +342,8 @@ static inline __attribute__((always_inline)) void fm_dw_rows2(const int16x2_t *w
             a1 = __smlabt(hi, w1a, __smlad(lo, w02_1, a1));
             v = fm_dsp_ld4(x + 3 * pw);
             a1 = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a1));
-            o[ow] = fm_dsp_rqk(a0, fast, mult, add, rshift);
-            o[out_w + ow] = fm_dsp_rqk(a1, fast, mult, add, rshift);
+            o[ow] = fm_dw_rq(a0, fast, mult, add, rshift);
+            o[out_w + ow] = fm_dw_rq(a1, fast, mult, add, rshift);
         }
     }
 }
@@ -348,8 +380,8 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
             a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
             b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
             b = __smlabt(x[2 * pw + 4], w02_2, b);
-            o[0] = fm_dsp_rqk(a, fast, mult, add, rshift);
-            o[1] = fm_dsp_rqk(b, fast, mult, add, rshift);
+            o[0] = fm_dw_rq(a, fast, mult, add, rshift);
+            o[1] = fm_dw_rq(b, fast, mult, add, rshift);
         }
         if (out_w & 1) { /* odd width: the last output alone */
             int32_t a = init;
@@ -359,9 +391,61 @@ static inline __attribute__((always_inline)) void fm_dw_s2(const int16x2_t *w, c
             a = __smlabt(fm_dsp_hi0(v), w1a, __smlad(__sxtb16((int8x4_t)v), w02_1, a));
             v = fm_dsp_ld4(x + 2 * pw);
             a = __smlabb(fm_dsp_hi0(v), w1b, __smlad(__sxtb16((int8x4_t)v), w02_2, a));
-            *o++ = fm_dsp_rqk(a, fast, mult, add, rshift);
+            *o++ = fm_dw_rq(a, fast, mult, add, rshift);
         }
     }
+}
+
+/* One output row of fm_dw_s2e from input rows x, x + pw and (k3) x + 2 pw: pairs with x4 read, the last pair
+ * (at pw - 4) with x4 = pad; pw, k3 and fast constants. */
+static inline __attribute__((always_inline)) void fm_dw_s2e_row(const int16x2_t *w, const int8_t *x, int32_t pw,
+                                                                int k3, int32_t init, int32_t pad,
+                                                                const fm_dsp_chq_t *q, int32_t fast, int8_t *o) {
+    const int16x2_t w02_0 = w[0], w02_1 = w[1], w02_2 = w[2], w1a = w[3], w1b = w[4];
+    const int32_t mult = q->mult, add = q->add, rshift = q->rshift;
+    const int8_t *const e = x + pw - 4;
+    for (;; x += 4, o += 2) {
+        const int end = x == e;
+        int32_t a, b;
+        uint32_t v = fm_dsp_ld4(x);
+        int16x2_t lo = __sxtb16((int8x4_t)v), hi = fm_dsp_hi0(v);
+        a = __smlabb(hi, w1a, __smlad(lo, w02_0, init));
+        b = __smlatb(hi, w1a, __smlatb(lo, w02_0, init));
+        b = __smlabt(end ? pad : x[4], w02_0, b);
+        v = fm_dsp_ld4(x + pw);
+        lo = __sxtb16((int8x4_t)v);
+        hi = fm_dsp_hi0(v);
+        a = __smlabt(hi, w1a, __smlad(lo, w02_1, a));
+        b = __smlatt(hi, w1a, __smlatb(lo, w02_1, b));
+        b = __smlabt(end ? pad : x[pw + 4], w02_1, b);
+        if (k3) {
+            v = fm_dsp_ld4(x + 2 * pw);
+            lo = __sxtb16((int8x4_t)v);
+            hi = fm_dsp_hi0(v);
+            a = __smlabb(hi, w1b, __smlad(lo, w02_2, a));
+            b = __smlatb(hi, w1b, __smlatb(lo, w02_2, b));
+            b = __smlabt(end ? pad : x[2 * pw + 4], w02_2, b);
+        }
+        o[0] = fm_dw_rq(a, fast, mult, add, rshift);
+        o[1] = fm_dw_rq(b, fast, mult, add, rshift);
+        if (end) return;
+    }
+}
+
+/* One channel of a 3 x 3 convolution with stride 2 along both axes on an even plane x (pw = in_w = 2 out_w
+ * wide, out_w even; in_h = 2 out_h), padding 0 at top and left, so the windows of the last output row and
+ * column reach one zero-point row or column past the plane (VWW's SAME padding): read from the input, no
+ * padded copy. w as fm_dw_w9, init as fm_dw_plane3 (the input read without offset; pad = -in_offset, the
+ * zero point, stands for the column past the plane, and the row past it is the sum of its weights times pad,
+ * in the last row's start); pw (12 and 24 constants in the usual calls) and fast constants. */
+static inline __attribute__((always_inline)) void fm_dw_s2e(const int16x2_t *w, const int8_t *x, int32_t pw,
+                                                            int32_t out_h, const fm_dsp_chq_t *q, int32_t init,
+                                                            int32_t pad, int32_t fast, int8_t *out) {
+    const int16x2_t ones = (int16x2_t)0x00010001;
+    const int32_t last = init + pad * __smlabb(w[4], ones, __smuad(w[2], ones)), out_w = pw / 2;
+    const int8_t *const end = x + (out_h - 1) * 2 * pw;
+    for (; x != end; x += 2 * pw, out += out_w) fm_dw_s2e_row(w, x, pw, 1, init, pad, q, fast, out);
+    fm_dw_s2e_row(w, x, pw, 0, last, pad, q, fast, out);
 }
 
 /* The padded copy buf (width w, `rows` rows) filled with zero points: its padding, for every channel. */
@@ -423,13 +507,13 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
                                                            int16x2_t wo, const fm_dsp_chq_t *q, int32_t fast,
                                                            int8_t *out) {
     const uint32_t v0 = fm_dsp_ld4(w), v1 = fm_dsp_ld4(w + 3), v2 = fm_dsp_ld4(w + 5) >> 8;
-    const int16x2_t e0 = __sxtab16(wo, (int8x4_t)v0), d0 = fm_dsp_hi(wo, v0);
-    const int16x2_t e1 = __sxtab16(wo, (int8x4_t)v1), d1 = fm_dsp_hi(wo, v1);
-    const int16x2_t e2 = __sxtab16(wo, (int8x4_t)v2), d2 = fm_dsp_hi(wo, v2);
+    const int16x2_t e0 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v0), fast), d0 = fm_dw_wk(fm_dsp_hi(wo, v0), fast);
+    const int16x2_t e1 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v1), fast), d1 = fm_dw_wk(fm_dsp_hi(wo, v1), fast);
+    const int16x2_t e2 = fm_dw_wk(__sxtab16(wo, (int8x4_t)v2), fast), d2 = fm_dw_wk(fm_dsp_hi(wo, v2), fast);
     const int16x2_t a0 = fm_dw_pkbb(e0, d0), b0 = fm_dw_pktb(e0, d0);
     const int16x2_t a1 = fm_dw_pkbb(e1, d1), b1 = fm_dw_pktb(e1, d1);
     const int16x2_t a2 = fm_dw_pkbb(e2, d2), b2 = fm_dw_pktb(e2, d2);
-    const int32_t init = q->init, mult = q->mult, add = q->add, rshift = q->rshift;
+    const int32_t init = fast == FM_DSP_TFLM ? 2 * q->init : q->init, mult = q->mult, add = q->add, rshift = q->rshift;
     int32_t o[9] = {init, init, init, init, init, init, init, init, init}, i;
     uint32_t v = fm_dsp_ld4(x);
     fm_dw3_row(xo, v, a1, b1, o);
@@ -442,11 +526,63 @@ static inline __attribute__((always_inline)) void fm_dw3x3(const int8_t *x, cons
     fm_dw3_row(xo, v, a2, b2, o + 3);
     fm_dw3_row(xo, v, a1, b1, o + 6);
 #pragma GCC unroll 9
-    for (i = 0; i < 9; ++i) out[i] = fm_dsp_rqk(o[i], fast, mult, add, rshift);
+    for (i = 0; i < 9; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
+}
+
+/* Input row v = x[0 .. 3], u = x[2 .. 5] of a 6-wide plane widened with offset xo, times the weight row (w02,
+ * the tap w1 in the low (top = 0) or high (top = 1) lane of w1s), added to one output row o[0 .. 2] of a
+ * stride-2 convolution without left padding (o[2] reads x4 and x5 only: x6 is right padding). */
+static inline __attribute__((always_inline)) void fm_dw6_row(int16x2_t xo, uint32_t v, uint32_t u, int16x2_t w02,
+                                                             int16x2_t w1s, int top, int32_t *o) {
+    const int16x2_t lo = __sxtab16(xo, (int8x4_t)v), hi = fm_dsp_hi(xo, v);
+    const int16x2_t lo2 = __sxtab16(xo, (int8x4_t)u), hi2 = fm_dsp_hi(xo, u);
+    o[0] = top ? __smlabt(hi, w1s, __smlad(lo, w02, o[0])) : __smlabb(hi, w1s, __smlad(lo, w02, o[0]));
+    o[1] = top ? __smlabt(hi2, w1s, __smlad(lo2, w02, o[1])) : __smlabb(hi2, w1s, __smlad(lo2, w02, o[1]));
+    o[2] = top ? __smlatt(hi2, w1s, __smlatb(lo2, w02, o[2])) : __smlatb(hi2, w1s, __smlatb(lo2, w02, o[2]));
+}
+
+/* One channel of a 3 x 3 depthwise convolution with stride 2 on a 6 x 6 plane x, padding 0 at top and left
+ * (1 at bottom and right: the last output row and column read rows and columns 4 and 5 only), 3 x 3 outputs
+ * (VWW's 6 x 6 stride-2 layer): the outputs in registers, each input row widened once, no padded copy; w the
+ * channel's 9 weights, fast an inline rule (a constant). Words at 6 r and 6 r + 2 of row r: nothing past the
+ * plane is read. */
+static inline __attribute__((always_inline)) void fm_dw6s2(const int8_t *x, const int8_t *k, int16x2_t xo,
+                                                           int16x2_t wo, const fm_dsp_chq_t *q, int32_t fast,
+                                                           int8_t *out) {
+    int16x2_t w[5];
+    const int32_t init = fast == FM_DSP_TFLM ? 2 * q->init : q->init, mult = q->mult, add = q->add;
+    const int32_t rshift = q->rshift;
+    int32_t o[9] = {init, init, init, init, init, init, init, init, init}, i;
+    uint32_t v, u;
+    (void)fm_dw_w9(k, wo, fast, w);
+    v = fm_dsp_ld4(x);
+    u = fm_dsp_ld4(x + 2);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o);
+    v = fm_dsp_ld4(x + 6);
+    u = fm_dsp_ld4(x + 8);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o);
+    v = fm_dsp_ld4(x + 12);
+    u = fm_dsp_ld4(x + 14);
+    fm_dw6_row(xo, v, u, w[2], w[4], 0, o);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o + 3);
+#pragma GCC unroll 3
+    for (i = 0; i < 3; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
+    v = fm_dsp_ld4(x + 18);
+    u = fm_dsp_ld4(x + 20);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o + 3);
+    v = fm_dsp_ld4(x + 24);
+    u = fm_dsp_ld4(x + 26);
+    fm_dw6_row(xo, v, u, w[2], w[4], 0, o + 3);
+    fm_dw6_row(xo, v, u, w[0], w[3], 0, o + 6);
+    v = fm_dsp_ld4(x + 30);
+    u = fm_dsp_ld4(x + 32);
+    fm_dw6_row(xo, v, u, w[1], w[3], 1, o + 6);
+#pragma GCC unroll 6
+    for (i = 3; i < 9; ++i) out[i] = fm_dw_rq(o[i], fast, mult, add, rshift);
 }
 
 /* The padded-plane kernels of a channel with 3 taps along h and an inline rule (fm_dw_kernel). */
-enum { FM_DW_3X3, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
+enum { FM_DW_3X3, FM_DW_6S2, FM_DW_S2E_12, FM_DW_S2E_24, FM_DW_S2E, FM_DW_ROWS2_8, FM_DW_ROWS2, FM_DW_S2_16, FM_DW_S2_32, FM_DW_S2, FM_DW_PLANE_S1, FM_DW_PLANE_S2 };
 
 /* One channel through kernel `kind` with rule `fast` (constants): fm_dw3x3 from the input plane x, or its
  * weights k widened, x copied into buf (pw wide, `rows` rows, the padding filled) and fm_dw_rows2 (3 x 3,
@@ -464,7 +600,15 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
         fm_dw3x3(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
         return;
     }
-    init = q->init + p->in_offset * fm_dw_w9(k, wo, w);
+    if (kind == FM_DW_6S2) {
+        fm_dw6s2(x, k, fm_dsp_pair(p->in_offset), wo, q, fast, out);
+        return;
+    }
+    init = (fast == FM_DSP_TFLM ? 2 * q->init : q->init) + p->in_offset * fm_dw_w9(k, wo, fast, w);
+    if (kind == FM_DW_S2E_12) fm_dw_s2e(w, x, 12, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E_24) fm_dw_s2e(w, x, 24, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E) fm_dw_s2e(w, x, p->in_w, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E_12 || kind == FM_DW_S2E_24 || kind == FM_DW_S2E) return;
     fm_dw_pad_copy(p, x, pw, rows, buf);
     if (kind == FM_DW_ROWS2_8) fm_dw_rows2(w, buf, 8, out_w, out_h, q, init, fast, out);
     if (kind == FM_DW_ROWS2) fm_dw_rows2(w, buf, pw, out_w, out_h, q, init, fast, out);
@@ -482,20 +626,56 @@ typedef struct {
     int32_t pw, rows, plane, oplane;
 } fm_dw_copy_t;
 
-/* Channels c, c + 1, .. while their rule is `fast`, through kernel `kind` (constants: the per-channel work is
- * the kernel's alone); returns the first channel not done. */
+/* fm_dsp_chq_load(rq, bias, c, 9, q) == fast for channel c of a layer whose first channel's rule is `fast` (a
+ * constant), from c's multiplier, shift and bias b (0 without) and the output zero point: the clamp and zero
+ * point conditions hold for every channel then, and the multipliers of the two rules are disjoint (0 or >= 2^30,
+ * <= -2^30), so only c's own constants are checked. */
+static inline __attribute__((always_inline)) int fm_dw_chq(int32_t mult, int32_t shift, int32_t b, int32_t zp,
+                                                           int32_t fast, fm_dsp_chq_t *q) {
+    const int32_t maxsum = 9 * 65025; /* |x + x_off|, |w + w_off| <= 255 */
+    if (fast == FM_DSP_FIXED) {
+        if ((mult != 0 && mult < 0x40000000) || shift > -2 || shift < -23 || b > INT32_MAX - maxsum ||
+            b < INT32_MIN + maxsum) {
+            return 0;
+        }
+        q->mult = mult;
+        q->rshift = -1 - shift;
+    } else {
+        if (mult > -0x40000000 || shift > -1 || shift < -22 || b >= 0x40000000 - maxsum || b <= -0x40000000 + maxsum) {
+            return 0;
+        }
+        q->mult = -mult;
+        q->rshift = -shift;
+    }
+    q->init = b;
+    q->add = (int32_t)(1u << (q->rshift - 1)) + zp * (int32_t)(1u << q->rshift);
+    q->fast = fast;
+    return 1;
+}
+
+/* Channels c, c + 1, .. while their rule is `fast` (that of channel c: fm_dw_chq), through kernel `kind`
+ * (constants: the per-channel work is the kernel's alone); returns the first channel not done. */
 static inline __attribute__((always_inline)) int32_t fm_dw_run(const fm_conv_params_t *p, const fm_requant_t *rq,
                                                                const int8_t *input, const int8_t *weights,
                                                                const int32_t *bias, int32_t c,
                                                                const fm_dw_copy_t *cp, int8_t *output,
                                                                int32_t kind, int32_t fast) {
     const int32_t plane = cp->plane, oplane = cp->oplane, out_c = p->out_c, pw = cp->pw, rows = cp->rows;
+    const int32_t *const mult = rq->mult, each = rq->per_channel != 0, zp = rq->out_zp;
+    const int8_t *const shift = rq->shift;
     int8_t *const buf = cp->buf;
     fm_dsp_chq_t q;
-    for (; c < out_c && fm_dsp_chq_load(rq, bias, c, 9, &q) == fast; ++c) {
+    for (; c < out_c && fm_dw_chq(mult[each * c], shift[each * c], bias != 0 ? bias[c] : 0, zp, fast, &q); ++c) {
         fm_dw_kernel(p, &q, input + c * plane, weights + 9 * c, pw, rows, buf, kind, fast, output + c * oplane);
     }
     return c;
+}
+
+/* 1 for 3 x 3 windows with stride 2 on an even plane (in = 2 out, the output width even) with padding 0 at top
+ * and left: fm_dw_s2e, from the input. */
+static int fm_dw_s2_even(const fm_conv_params_t *p) {
+    return p->stride_w == 2 && p->stride_h == 2 && p->dil_h == 1 && p->k_h == 3 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->in_w == 2 * p->out_w && p->in_h == 2 * p->out_h && p->out_w % 2 == 0;
 }
 
 /* Channels from c of a convolution with 3 taps along h whose padded copy fits (cp) while their rule is
@@ -511,12 +691,18 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
     const int rows1 = p->stride_h == 1 && p->dil_h == 1, rows2 = p->stride_h == 2 && p->dil_h == 1;
     const int plane3 = p->in_h == 3 && p->in_w == 3 && p->out_h == 3 && p->out_w == 3 && rows1 && s == 1 &&
                        p->pad_top == 1 && p->pad_left == 1;
+    const int plane6s2 = p->in_h == 6 && p->in_w == 6 && p->out_h == 3 && p->out_w == 3 && rows2 && s == 2 &&
+                         p->pad_top == 0 && p->pad_left == 0;
     int32_t kind = s == 1 ? FM_DW_PLANE_S1 : FM_DW_PLANE_S2;
     if (fast == 0) return c;
     if (plane3) {
         kind = FM_DW_3X3;
+    } else if (plane6s2) {
+        kind = FM_DW_6S2;
     } else if (s == 1 && rows1 && p->out_h >= 2) {
         kind = pw == 8 ? FM_DW_ROWS2_8 : FM_DW_ROWS2;
+    } else if (fm_dw_s2_even(p)) {
+        kind = p->in_w == 12 ? FM_DW_S2E_12 : p->in_w == 24 ? FM_DW_S2E_24 : FM_DW_S2E;
     } else if (s == 2 && rows2) {
         kind = pw == 16 ? FM_DW_S2_16 : pw == 32 ? FM_DW_S2_32 : FM_DW_S2;
     }
@@ -525,6 +711,10 @@ static __attribute__((noinline)) int32_t fm_dw_planes(const fm_conv_params_t *p,
           : fm_dw_run(p, rq, input, weights, bias, c, cp, output, k, FM_DSP_FIXED))
     switch (kind) {
     case FM_DW_3X3: return FM_DW_RUN(FM_DW_3X3);
+    case FM_DW_6S2: return FM_DW_RUN(FM_DW_6S2);
+    case FM_DW_S2E_12: return FM_DW_RUN(FM_DW_S2E_12);
+    case FM_DW_S2E_24: return FM_DW_RUN(FM_DW_S2E_24);
+    case FM_DW_S2E: return FM_DW_RUN(FM_DW_S2E);
     case FM_DW_ROWS2_8: return FM_DW_RUN(FM_DW_ROWS2_8);
     case FM_DW_ROWS2: return FM_DW_RUN(FM_DW_ROWS2);
     case FM_DW_S2_16: return FM_DW_RUN(FM_DW_S2_16);
@@ -618,6 +808,10 @@ static void fm_dsp_conv_dw(const fm_conv_params_t *p, const fm_requant_t *rq, co
     const int32_t pw = fm_dsp_dw_plane(p, &rows);
     fm_dw_copy_t cp = {buf, pw, rows, plane, oplane};
     const int32_t band = pw == 0 && k_h == 3 ? fm_dw_band(p, &cp.pw, &cp.rows) : 0;
+    if (band > 0 && fm_dw_s2_even(p) && fm_dw_fast_all(rq, bias, p->out_c)) { /* from the input, no copy */
+        fm_dw_planes(p, rq, input, weights, bias, 0, &cp, output);
+        return;
+    }
     if (band > 0 && fm_dw_fast_all(rq, bias, p->out_c)) { /* larger planes, inline rules: bands of rows */
         fm_dw_pad_fill((int8_t)(-p->in_offset), cp.pw, cp.rows, buf);
         fm_dw_bands(p, rq, input, weights, bias, band, &cp, output);
