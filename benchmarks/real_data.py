@@ -79,6 +79,8 @@ AUGMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "smoothing": ("train.label_smoothing", float),
     "ema": ("train.ema", float),
     "pool": ("model.pool", int),
+    "kernel": ("model.kernel_size", int),
+    "batch": ("train.batch_size", int),
     "weights": ("data.class_weights", lambda text: text.replace("/", ",")),
 }
 # The settings compared by default: the earlier choices (published sigma x0.4; x0.6 without systematics) and
