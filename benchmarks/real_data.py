@@ -75,6 +75,13 @@ AUGMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "hidden": ("model.hidden", int),
     "channels": ("model.conv_channels", lambda text: [int(c) for c in text.split("/")]),
     "lr_schedule": ("train.lr_schedule", str),
+    "mixup": ("train.mixup", float),
+    "smoothing": ("train.label_smoothing", float),
+    "ema": ("train.ema", float),
+    "pool": ("model.pool", int),
+    "kernel": ("model.kernel_size", int),
+    "batch": ("train.batch_size", int),
+    "weights": ("data.class_weights", lambda text: text.replace("/", ",")),
 }
 # The settings compared by default: the earlier choices (published sigma x0.4; x0.6 without systematics) and
 # narrower spreads, a wider hidden layer, half the instrument noise, deeper-varying bands, from 2-seed

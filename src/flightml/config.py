@@ -95,6 +95,11 @@ class DataConfig:
     )
     depth_sd: float = setting(0.1, "busdemeo: relative std of the absorption band depths", minimum=0.0, maximum=10.0)
     corr_um: float = setting(0.3, "busdemeo: correlation length of the class spread, um", minimum=0.001, maximum=100.0)
+    class_weights: str = setting(
+        "",
+        "busdemeo: label frequencies, 'S=45,C=33,X=19,V=3' (every label the generator draws, weights > 0, "
+        "normalised; '' = uniform)",
+    )
     unit: str = setting(
         "auto", "csv wavelength unit (auto = column suffix, else by value range)", choices=("auto", "um", "nm")
     )
@@ -177,6 +182,21 @@ class TrainConfig:
         choices=("constant", "cosine"),
     )
     seed: int = setting(0, "torch.manual_seed for initialisation and shuffling", minimum=0, maximum=SEED_MAX)
+    label_smoothing: float = setting(0.0, "cross-entropy label smoothing (0 = hard labels)", minimum=0.0, maximum=0.5)
+    mixup: float = setting(
+        0.0,
+        "mixup between training spectra: Beta(mixup, mixup) mixing weight per mini-batch, spectra and labels "
+        "mixed with a shuffled copy of the batch (0 = off)",
+        minimum=0.0,
+        maximum=10.0,
+    )
+    ema: float = setting(
+        0.0,
+        "exponential moving average of the weights, decay per mini-batch; the average is the trained model "
+        "(0 = off, the last step's weights)",
+        minimum=0.0,
+        maximum=0.99999,
+    )
     adapt_unlabelled: str = setting(
         "",
         "opt-in unsupervised adaptation: CSV of real spectra (csv source form; its labels are never read) taken "
@@ -505,6 +525,23 @@ def _check_names(config: Config, origin: str) -> None:
             raise InputError(f"{origin}: {key}: expected distinct values from {', '.join(known)}, got {values}")
 
 
+def parse_class_weights(text: str) -> dict[str, float]:
+    """data.class_weights as {label: weight}; InputError naming the field for a bad item."""
+    weights: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = (part.strip() for part in item.partition("="))
+        try:
+            weight = float(value) if sep and name and name not in weights else -1.0
+        except ValueError:
+            weight = -1.0
+        if not (math.isfinite(weight) and weight > 0):
+            raise InputError(
+                f"data.class_weights: expected 'LABEL=WEIGHT,...' with distinct labels and weights > 0, got {item!r}"
+            )
+        weights[name] = weight
+    return weights
+
+
 def _check_data(config: Config, origin: str) -> None:
     data = config.data
     sources = {data.train_source or data.source, data.test_source or data.source}
@@ -518,6 +555,11 @@ def _check_data(config: Config, origin: str) -> None:
         raise InputError(
             f"{origin}: train.adapt_unlabelled needs a source in um (busdemeo, smass2, csv), not 'reference'"
         )
+    if data.class_weights:
+        try:
+            parse_class_weights(data.class_weights)
+        except InputError as exc:
+            raise InputError(f"{origin}: {exc}") from None
     if 0 < data.wavelength_max <= data.wavelength_min or (data.wavelength_min > 0) != (data.wavelength_max > 0):
         raise InputError(f"{origin}: data.wavelength_min and data.wavelength_max must both be 0 or an increasing range")
 

@@ -107,3 +107,43 @@ def test_cosine_schedule_decays_lr_from_full_to_zero_and_is_wired_into_training(
     assert weights[0] != weights[1]
     with pytest.raises(InputError, match="lr_schedule"):
         load_config(None, {"train.lr_schedule": "step"})
+
+
+TRAIN_ONLY = {
+    "data.source": "busdemeo", "data.n_train": 64, "data.n_test": 8, "data.end_members": "drop",
+    "data.wavelength_min": 0.44, "data.wavelength_max": 0.92, "data.bands": 16, "train.epochs": 2,
+    "quant.calib_samples": 8,
+}  # fmt: skip
+
+
+def _weights(tmp_path: Path, name: str, **overrides: object) -> bytes:
+    config = load_config(None, {**TRAIN_ONLY, **overrides})
+    return run_pipeline(config, tmp_path / name, stages=["data", "train"]).dir.path("model.pt").read_bytes()
+
+
+def test_label_smoothing_mixup_and_ema_change_training_deterministically(tmp_path: Path) -> None:
+    plain = _weights(tmp_path, "plain")
+    assert _weights(tmp_path, "zeros", **{"train.label_smoothing": 0.0, "train.mixup": 0.0, "train.ema": 0.0}) == plain
+    for key, value in (("train.label_smoothing", 0.1), ("train.mixup", 0.4), ("train.ema", 0.99)):
+        once = _weights(tmp_path, f"{key}-a", **{key: value})
+        assert once != plain, key
+        assert _weights(tmp_path, f"{key}-b", **{key: value}) == once, key
+    for key, bad in (("train.label_smoothing", 0.6), ("train.mixup", -1.0), ("train.ema", 1.0), ("train.mixup", "x")):
+        with pytest.raises(InputError, match=key.split(".")[1]):
+            load_config(None, {key: bad})
+
+
+def test_class_weights_set_the_label_frequencies(data_config) -> None:
+    spectra = build_spectra(data_config(**{**NOISELESS, "labels": "complex", "n_train": 4000},
+                                        class_weights="S=6, C=2,X=1,V=1"))  # fmt: skip
+    share = np.bincount(spectra.y_train) / spectra.y_train.size
+    expected = {"S": 0.6, "C": 0.2, "X": 0.1, "V": 0.1}
+    for k, name in enumerate(spectra.class_names):
+        assert abs(share[k] - expected[name]) < 0.03, name
+    uniform = build_spectra(data_config(**{**NOISELESS, "labels": "complex"}))
+    assert np.array_equal(uniform.x_train, build_spectra(data_config(**{**NOISELESS, "labels": "complex"})).x_train)
+    with pytest.raises(InputError, match=r"data\.class_weights: expected a weight for each of S, C, X, V and no"):
+        build_spectra(data_config(**{**NOISELESS, "labels": "complex"}, class_weights="S=1,C=1,X=1"))
+    for bad in ("S=1,C", "S=0,C=1", "S=1,S=2", "=1", "S=x", "S=inf"):
+        with pytest.raises(InputError, match=r"data\.class_weights: expected 'LABEL=WEIGHT"):
+            load_config(None, {"data.class_weights": bad})

@@ -43,7 +43,15 @@ def test_augmentation_settings_compared_on_validation(capsys) -> None:
             "model.conv_channels": [16, 32], "train.lr_schedule": "cosine",
         }
     }  # fmt: skip
-    bad_settings = ("foo=1", "slope_sd=x", "hidden=1.5", "lr_schedule=step", "channels=8/x", "noise_scale=-1")
+    trained = module.candidates("", "mixup=0.2,smoothing=0.1,ema=0.99,pool=1,weights=S=4/C=3/X=2/V=1")
+    assert trained == {
+        "systematics x1, mixup 0.2, label_smoothing 0.1, ema 0.99, pool 1, class_weights S=4,C=3,X=2,V=1": {
+            "instrument.systematics_scale": 1.0, "train.mixup": 0.2, "train.label_smoothing": 0.1, "train.ema": 0.99,
+            "model.pool": 1, "data.class_weights": "S=4,C=3,X=2,V=1",
+        }
+    }  # fmt: skip
+    bad_settings = ("foo=1", "slope_sd=x", "hidden=1.5", "lr_schedule=step", "channels=8/x", "noise_scale=-1",
+                    "mixup=x", "ema=1", "weights=S=0/C=1")  # fmt: skip
     for bad in (*(["--augment", item] for item in bad_settings), ["--scales", "0,abc"]):
         assert module.main([*bad, "--no-grid", "--instruments", ""]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1

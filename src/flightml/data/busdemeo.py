@@ -13,10 +13,11 @@ taken through a natural cubic spline of the published 0.05 µm table, normalised
 * s is the published sigma times `sigma_scale` (1 = as published);
 * ε ~ N(0, noise²) is white measurement noise; r is floored at 0.01 before normalisation.
 
-Labels are drawn uniformly; within a complex, the member class is drawn in proportion to its
-number of objects in the PDS Bus-DeMeo table (Neese 2010). Classes with undefined sigma (-0.999:
-Cg, O, R) borrow the band-wise median sigma of the other classes of their complex, or are left out
-(`undefined_sigma = "drop"`). Xn (not one of the paper's 24 classes) is left out unless `include_xn`.
+Labels are drawn uniformly, or with the frequencies `class_weights` gives; within a complex, the
+member class is drawn in proportion to its number of objects in the PDS Bus-DeMeo table (Neese
+2010). Classes with undefined sigma (-0.999: Cg, O, R) borrow the band-wise median sigma of the
+other classes of their complex, or are left out (`undefined_sigma = "drop"`). Xn (not one of the
+paper's 24 classes) is left out unless `include_xn`.
 """
 
 from __future__ import annotations
@@ -104,10 +105,14 @@ class BusDeMeoModel:
     slope_sd: float
     depth_sd: float
     reference_um: float
+    label_p: np.ndarray | None = None
 
     def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """`n` spectra [n, bands] (normalised at reference_um) and labels [n] (indices of class_names)."""
-        labels = rng.integers(0, len(self.class_names), n)
+        if self.label_p is None:
+            labels = rng.integers(0, len(self.class_names), n)
+        else:
+            labels = rng.choice(len(self.class_names), size=n, p=self.label_p)
         members = np.empty(n, dtype=np.int64)
         for label in range(len(self.class_names)):
             pick = np.flatnonzero(labels == label)
@@ -141,6 +146,7 @@ def build_model(
     corr_um: float,
     max_gap_um: float,
     reference_um: float,
+    class_weights: dict[str, float] | None = None,
 ) -> BusDeMeoModel:
     """Resample the templates to `grid` (µm) and fix the label set and member weights."""
     lo, hi = RANGE_UM
@@ -160,6 +166,15 @@ def build_model(
             members.append(name)
             member_labels.append(label)
     class_names = ordered(set(member_labels))
+    label_p = None
+    if class_weights:
+        if set(class_weights) != set(class_names):
+            raise InputError(
+                f"data.class_weights: expected a weight for each of {', '.join(class_names)} and no other label, "
+                f"got {', '.join(class_weights)}"
+            )
+        label_p = np.array([class_weights[name] for name in class_names])
+        label_p = label_p / label_p.sum()
     means = natural_spline(templates.wavelengths, np.stack([templates.means[m] for m in members]), grid)
     distance = grid[:, None] - grid[None, :]
     kernel = np.exp(-0.5 * (distance / max(corr_um, 1e-6)) ** 2) + 1e-6 * np.eye(grid.size)
@@ -178,6 +193,7 @@ def build_model(
         slope_sd=slope_sd,
         depth_sd=depth_sd,
         reference_um=reference_um,
+        label_p=label_p,
     )
 
 

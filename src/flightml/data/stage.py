@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flightml.artifacts import RunDir
-from flightml.config import Config, DataConfig, InstrumentConfig
+from flightml.config import Config, DataConfig, InstrumentConfig, parse_class_weights
 from flightml.data import busdemeo, csvfile, reference, smass2
 from flightml.data.instrument import Instrument, load_instrument
 from flightml.data.resample import Resampled, normalise_at, resample_rows
@@ -157,6 +157,7 @@ def _build_observed(
             corr_um=data.corr_um,
             max_gap_um=data.max_gap_um,
             reference_um=data.reference_um,
+            class_weights=parse_class_weights(data.class_weights) if data.class_weights else None,
         )
     if train_label == test_label and model is None:
         part = _observed(data, tables[train_label], optics)

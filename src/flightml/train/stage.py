@@ -56,13 +56,18 @@ def train_model(
     train: TrainConfig,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
-    """Adam (lr by train.lr_schedule) + cross-entropy over a fresh permutation each epoch; per-epoch metrics."""
+    """Adam (lr by train.lr_schedule) + cross-entropy (train.label_smoothing, train.mixup) over a fresh
+    permutation each epoch (train.ema: the weights' moving average replaces them after the last epoch);
+    per-epoch metrics."""
     x = torch.from_numpy(spectra.x_train)
     y = torch.from_numpy(spectra.y_train)
     optimizer = torch.optim.Adam(model.parameters(), lr=train.lr)
     steps = train.epochs * math.ceil(len(x) / train.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(train.lr_schedule, steps))
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=train.label_smoothing)
+    # Mixup draws from its own stream, so mixup = 0 leaves torch's (shuffling) stream as it was.
+    mixing = np.random.default_rng([train.seed, 0x6D6978]) if train.mixup > 0 else None
+    average = [p.detach().clone() for p in model.parameters()] if train.ema > 0 else None
     history = []
     for epoch in range(train.epochs):
         model.train()
@@ -71,13 +76,27 @@ def train_model(
         for start in range(0, len(x), train.batch_size):
             index = permutation[start : start + train.batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(model(x[index]), y[index])
+            if mixing is None:
+                loss = loss_fn(model(x[index]), y[index])
+            else:
+                lam = float(mixing.beta(train.mixup, train.mixup))
+                partner = index[torch.from_numpy(mixing.permutation(len(index)))]
+                logits = model(lam * x[index] + (1 - lam) * x[partner])
+                loss = lam * loss_fn(logits, y[index]) + (1 - lam) * loss_fn(logits, y[partner])
             loss.backward()
             optimizer.step()
             schedule.step()
+            if average is not None:
+                with torch.no_grad():
+                    for mean, param in zip(average, model.parameters(), strict=True):
+                        mean.mul_(train.ema).add_(param, alpha=1 - train.ema)
             total += loss.item() * len(index)
         if not math.isfinite(total):
             raise InputError(f"train.lr = {train.lr}: the loss is not finite at epoch {epoch + 1}; lower train.lr")
+        if average is not None and epoch == train.epochs - 1:
+            with torch.no_grad():
+                for mean, param in zip(average, model.parameters(), strict=True):
+                    param.copy_(mean)
         model.eval()
         metrics = {
             "epoch": epoch + 1,
