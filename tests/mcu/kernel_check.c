@@ -247,22 +247,55 @@ static int conv_case(int pooled, int big, int dw) {
     return big || dw ? 0 : pair_case(&p, pooled ? &pool : 0, &rq, bias, n);
 }
 
+/* Fully connected, through fm_fc_s8 or (a third of the cases each) the small-layer entries, mostly on their
+ * shapes and constants: two outputs (fm_fc_pair_s8) or eight inputs (fm_fc_in8_s8); their fallbacks on the rest. */
 static int fc_case(void) {
     fm_fc_params_t p;
     fm_requant_t rq;
     const int32_t *bias = rnd(4) ? b : 0;
-    int32_t i, n;
+    const uint32_t entry = rnd(3);
+    int32_t i, n, rd, rr;
     p.rows = span(1, 3);
-    p.in_features = rnd(4) ? span(1, 70) : span(500, 700); /* several FM_DSP_CHUNK passes */
-    p.out_features = rnd(4) ? span(1, 20) : span(60, 64);
+    p.in_features = entry == 2 && rnd(8) ? 8 : rnd(4) ? span(1, 70) : span(500, 700); /* several FM_DSP_CHUNK passes */
+    p.out_features = entry == 1 && rnd(8) ? 2 : rnd(4) ? span(1, 20) : span(60, 64);
     p.in_offset = span(-127, 128);
     p.w_offset = rnd(2) ? 0 : span(-127, 128);
     fill(x, p.rows * p.in_features);
     fill(w, p.out_features * p.in_features);
     requant(&rq, p.out_features);
-    if (fm_fc_s8(&p, &rq, x, w, bias, s_dsp, y_dsp) != ref_fm_fc_s8(&p, &rq, x, w, bias, s_ref, y_ref)) {
-        return 9;
+    if (entry != 0 && rnd(4)) { /* mostly the constants of their inline paths: per tensor, no clamp */
+        rq.per_channel = 0;
+        rq.act_min = -128;
+        rq.act_max = 127;
     }
+    if (entry != 0 && rnd(2)) { /* small values, biases and shifts: every output's rounding shows */
+        for (i = 0; i < p.rows * p.in_features; ++i) x[i] = (int8_t)span(-4, 4);
+        for (i = 0; i < p.out_features * p.in_features; ++i) w[i] = (int8_t)span(-4, 4);
+        for (i = 0; i < p.out_features; ++i) b[i] = span(-64, 64);
+        p.in_offset = span(-2, 2);
+        shift[0] = (int8_t)span(-5, -1);
+    } else if (entry != 0 && !FM_CHECK_ORT_INT && rnd(2)) { /* sums near an int32 limit, the zero point and
+                                                              * rounding pushing past it (the mode's multipliers) */
+        const int32_t top = (int32_t)rnd(2);
+        const int32_t m = span(0x70000000, 0x7FFFFFFF);
+        for (i = 0; i < p.out_features; ++i) {
+            b[i] = top ? 0x7FFFFFFF - (int32_t)rnd(4000000) : (-0x7FFFFFFF - 1) + (int32_t)rnd(4000000);
+        }
+        rq.out_zp = top ? span(96, 127) : span(-128, -96);
+        mult[0] = FM_CHECK_TFLM ? -m : m;
+        shift[0] = (int8_t)span(-22, -19);
+    }
+    if (entry == 1) {
+        rd = fm_fc_pair_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_fc_pair_s8(&p, &rq, x, w, bias, s_ref, y_ref);
+    } else if (entry == 2) {
+        rd = fm_fc_in8_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_fc_in8_s8(&p, &rq, x, w, bias, s_ref, y_ref);
+    } else {
+        rd = fm_fc_s8(&p, &rq, x, w, bias, s_dsp, y_dsp);
+        rr = ref_fm_fc_s8(&p, &rq, x, w, bias, s_ref, y_ref);
+    }
+    if (rd != rr) return 9;
     n = p.rows * p.out_features;
     for (i = 0; i < n; ++i) {
         if (y_dsp[i] != y_ref[i]) return 3;

@@ -1,7 +1,9 @@
 """Gemm and MatMul with a constant B (fully connected), int32 bias from Gemm's C input.
 
 Kernel `fm_fc_s8`. Input int8 [rows, K], weights int8 [N, K] (transposed at compile time when the
-model stores [K, N]), bias int32 [N], per-tensor or per-output-feature requantization.
+model stores [K, N]), bias int32 [N], per-tensor or per-output-feature requantization. Small per-tensor
+layers (TFLite's) call the DSP set's entries for their shape (kernel_for): `fm_fc_pair_s8` (two outputs)
+and `fm_fc_in8_s8` (eight inputs per output), same contract; the portable set calls fm_fc_s8 from them.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from flightml.compiler import qparams
-from flightml.compiler.abi import KernelCall, fields_from
+from flightml.compiler import abi, qparams
+from flightml.compiler.abi import Kernel, KernelCall, fields_from
 from flightml.compiler.ir import Layer
 from flightml.compiler.ops.common import (
     NodeIn,
@@ -29,6 +31,16 @@ KIND = "fc"
 ONNX_OPS = ("Gemm", "MatMul")
 QLINEAR = {"QLinearMatMul": QLinear("MatMul", (0, 3), 6), "QGemm": QLinear("Gemm", (0, 3), 7)}
 TFLITE_OPS = {"FULLY_CONNECTED": "Gemm"}
+
+
+_CONTRACT = "Fully connected as fm_fc_s8 (same arguments, results and scratch)"
+KERNELS = tuple(
+    Kernel(name, abi.KERNELS["fm_fc_s8"].args, doc=f"{_CONTRACT}; {what}.")
+    for name, what in (
+        ("fm_fc_pair_s8", "the DSP set's path for out_features == 2 and per-tensor constants"),
+        ("fm_fc_in8_s8", "the DSP set's path for in_features == 8, w_offset == 0 and per-tensor constants"),
+    )
+)
 
 
 def resolve(n: NodeIn, mode: str) -> Layer:
@@ -89,9 +101,22 @@ def scratch_bytes(layer: Layer) -> int:
     return max(dsp, PORTABLE_SCRATCH)
 
 
+def kernel_for(p: Mapping[str, int]) -> str:
+    """The entry point for params p: per-tensor constants with two outputs (VWW's last layer) or eight
+    inputs per output and a bias (AD's 8 -> 128 layer) take the small-layer paths, anything else fm_fc_s8."""
+    if p["per_channel"]:
+        return "fm_fc_s8"
+    if p["out_features"] == 2:
+        return "fm_fc_pair_s8"
+    if p["in_features"] == 8 and p["w_offset"] == 0 and p["has_bias"]:
+        return "fm_fc_in8_s8"
+    return "fm_fc_s8"
+
+
 def emit_c(layer: Layer, mode: str) -> KernelCall:
     structs = {"p": fields_from("fm_fc_params_t", layer.params), "rq": requant_struct(layer, mode)}
-    return KernelCall("fm_fc_s8", structs, [0], weights_and_bias(layer))
+    shape = {**layer.params, "has_bias": int("bias" in layer.consts)}
+    return KernelCall(kernel_for(shape), structs, [0], weights_and_bias(layer))
 
 
 def cost(layer: Layer) -> int:

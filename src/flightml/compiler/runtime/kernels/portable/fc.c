@@ -45,3 +45,14 @@ fm_status_t fm_fc_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8
     }
     return FM_OK;
 }
+
+/* The DSP set's entries for small per-tensor layers (kernels/dsp/fc_small.c): here fm_fc_s8. */
+fm_status_t fm_fc_pair_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                          const int32_t *bias, void *scratch, int8_t *output) {
+    return fm_fc_s8(p, rq, input, weights, bias, scratch, output);
+}
+
+fm_status_t fm_fc_in8_s8(const fm_fc_params_t *p, const fm_requant_t *rq, const int8_t *input, const int8_t *weights,
+                         const int32_t *bias, void *scratch, int8_t *output) {
+    return fm_fc_s8(p, rq, input, weights, bias, scratch, output);
+}
