@@ -3,6 +3,7 @@ and TFLite Micro's interpreter agree bit for bit in the tflm mode (all -128, all
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import tfl_models as models
 
 from flightml.artifacts import read_json
+from flightml.cli import main
 from flightml.commands.verify import generate_inputs
 from flightml.compiler import compile_model, load_graph
 from flightml.compiler.planner import Buffer, place
@@ -147,3 +149,23 @@ def test_cli_compile_writes_the_whole_package(branchy: Path, tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert (out / "model_int8.tflite").read_bytes() == branchy.read_bytes()
     assert (out / "integrity.c").is_file() and not (out / "model_int8.onnx").exists()
+
+
+@pytest.mark.mcu
+@pytest.mark.parametrize("mode", ["tflm", "fixedpoint"])
+def test_verify_dir_on_cortex_m4_in_each_mode(tmp_path: Path, capsys, mode: str) -> None:
+    """A .tflite package is held to TFLite Micro in `tflm` and to the host C in the other modes (which
+    round differently from TFLite Micro, so holding them to it reported every core as a mismatch)."""
+    from flightml.mcu.toolchain import missing_tools
+
+    if missing_tools():
+        pytest.skip("needs the ARM toolchain and QEMU (make setup)")
+    path = tmp_path / "branchy3.tflite"
+    path.write_bytes(models.branchy(seed=3))  # a seed on which fixedpoint and TFLite Micro differ
+    compile_model(path, tmp_path / "c", "model", mode, command="test")
+    x = generate_inputs((8, 8, 3), 3)
+    assert (mode == "tflm") == np.array_equal(CompiledModel(tmp_path / "c").invoke_int8(x), tflm_int8(path, x))
+    assert main(["verify", str(tmp_path / "c"), "--generate", "3", "--target", "cortex-m4"]) == 0
+    out = capsys.readouterr().out
+    r = json.loads(out[out.index('{\n  "targets"') :])["targets"]["cortex-m4"]
+    assert r["status"] == "ok" and r["bitexact"] == 1.0 and r["samples"] == 3

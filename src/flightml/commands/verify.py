@@ -122,8 +122,8 @@ def _overrides(settings: Any, args: argparse.Namespace) -> Any:
 
 def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespace) -> int:
     """Cortex-M targets of a compiled directory (verify settings: the [verify] defaults), compared with
-    the host C (ONNX sources) or with TFLite Micro (.tflite sources); 0 when every target is ok or
-    skipped."""
+    TFLite Micro (.tflite sources compiled in `tflm`, the mode that follows it) or with the host C (every
+    other package); 0 when every target is ok or skipped."""
     _mcu_module(targets)
     from flightml.config import VerifyConfig
     from flightml.mcu.verify import verify_mcu_targets
@@ -134,7 +134,7 @@ def _mcu(c_dir: Path, x: np.ndarray, targets: list[str], args: argparse.Namespac
     x_int8 = x if x.dtype == np.int8 else model.quantize(x)
     if not args.full and settings.mcu_samples:
         x_int8 = x_int8[: settings.mcu_samples]
-    if is_tflite(source_model(c_dir)):
+    if is_tflite(source_model(c_dir)) and model.mode == "tflm":
         from flightml.verify.tflm import tflm_int8
 
         expected = tflm_int8(source_model(c_dir), x_int8)
