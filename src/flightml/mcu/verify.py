@@ -240,7 +240,8 @@ def _run(
     equal = np.all(got.reshape(expected.shape) == expected, axis=1)
     result.update(samples=len(x), bitexact=float(equal.mean()), mismatches=[int(i) for i in np.flatnonzero(~equal)])
     if not equal.all():
-        result.update(status="mismatch", reason=f"{int((~equal).sum())} of {len(x)} samples differ from the expected outputs")
+        differing = int((~equal).sum())
+        result.update(status="mismatch", reason=f"{differing} of {len(x)} samples differ from the expected outputs")
     try:
         per_sample = counts.sample_counts(run.snapshots, kernels, api.layers, len(x))
     except counts.CountError as exc:
