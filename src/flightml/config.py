@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from flightml.compiler.limits import DEFAULT_MAX_ELEMENTS
+from flightml.compiler.qparams import MODES
 from flightml.errors import InputError
 
 SEED_MAX = 2**32 - 1
@@ -340,9 +341,8 @@ class FaultsConfig:
     sweep_elements: int = setting(2, "elements per (array, bit) in the sensitivity sweep", minimum=0, maximum=10_000)
     c_trials: int = setting(12, "trials re-run on the C build to confirm the reference", minimum=0, maximum=100_000)
     scrub_chunk_bytes: int = setting(512, "bytes the scrubber checks per call", minimum=4, maximum=1 << 20)
-    mode: str = setting(
-        "fixedpoint", "compiled requantization mode to inject into", choices=("fixedpoint", "ort-exact")
-    )
+    mode: str = setting("fixedpoint", "compiled requantization mode to inject into (also in compile.modes)",
+                        choices=MODES)
 
 
 @dataclass(frozen=True)
@@ -509,7 +509,6 @@ def _check_size(config: Config, origin: str) -> None:
 def _check_names(config: Config, origin: str) -> None:
     """compile.name, compile.modes and verify.targets: the values the compile and verify stages accept."""
     from flightml.compiler.emit import check_name
-    from flightml.compiler.qparams import MODES
     from flightml.mcu.targets import TARGETS
 
     try:

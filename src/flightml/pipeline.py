@@ -68,7 +68,8 @@ STAGES: tuple[Stage, ...] = (
           ("spectra.npz", "model_fp32.onnx", "model_int8.onnx"), ("quant_report.json",), ("quant",)),
     Stage("baseline", "flightml.data.baseline:baseline_stage", ("spectra.npz", "evaluation.json"), ("baseline.json",),
           ("data",)),
-    Stage("compile", "flightml.compiler.stage:compile_stage", ("model_int8.onnx",), ("c",), ("compile",)),
+    Stage("compile", "flightml.compiler.stage:compile_stage", ("model_int8.onnx",), ("c",),
+          ("compile", "faults.scrub_chunk_bytes")),
     Stage("verify_host", "flightml.verify.host:verify_host_stage", ("spectra.npz", "model_int8.onnx", "c"),
           ("verify_host.json",), ("compile",)),
     Stage("verify_mcu", "flightml.mcu.stage:verify_mcu_stage", ("spectra.npz", "c"), ("verify_mcu.json",),
@@ -105,9 +106,13 @@ def _hash_path(path: Path) -> str | None:
 
 
 def _config_hash(config: Config, sections: Sequence[str]) -> str:
-    """Hash of the config sections a stage reads, including the content of a mission file it names."""
+    """Hash of the config sections (or single `section.field`s) a stage reads, including the content of a
+    mission file it names."""
     data = config.to_dict()
-    subset = {name: data[name] for name in sections}
+    subset = {}
+    for name in sections:
+        section, _, field = name.partition(".")
+        subset[name] = data[section][field] if field else data[section]
     if "mission" in sections and config.mission.file and Path(config.mission.file).is_file():
         subset["mission_file_sha256"] = sha256_file(Path(config.mission.file))
     return hashlib.sha256(json.dumps(subset, sort_keys=True).encode()).hexdigest()
@@ -195,17 +200,31 @@ def open_run(root: Path, config: Config | None = None) -> Run:
 
 
 def run_command_stage(root: Path, name: str, function: Callable[[RunDir], Any], **config_overrides: Any) -> Any:
-    """Run a command's own version of stage `name` on RUN (options the config does not hold): locked,
-    artifacts put back on failure, and recorded in the manifest when RUN has one; returns its result."""
+    """Run a command's own version of stage `name` on RUN: locked, artifacts put back on failure, and
+    recorded in the manifest when RUN has one, with the run's config updated by `config_overrides` (the
+    command's options that the config holds, so the manifest says what produced the artifact and a later
+    `run --resume` with another config redoes it); returns its result."""
     result: list[Any] = []
     if not RunDir(root).manifest_path.is_file():
         with RunDir(root).lock():
             return function(RunDir(root))
-    run = open_run(root)
-    if config_overrides:
-        run.config = config_from_dict(deep_merge(run.config.to_dict(), config_overrides), f"{root}/manifest.json")
+    run = _open_overridden(root, config_overrides)
     run.run_stage(get_stage(name), function=lambda run_dir, _: result.append(function(run_dir)))
     return result[0]
+
+
+def rerun_stage(root: Path, name: str, **config_overrides: Any) -> None:
+    """Run pipeline stage `name` itself on RUN (which has a manifest) with the run's config updated by
+    `config_overrides`; recorded in the manifest."""
+    _open_overridden(root, config_overrides).run_stage(get_stage(name))
+
+
+def _open_overridden(root: Path, config_overrides: dict[str, Any]) -> Run:
+    run = open_run(root)
+    if config_overrides:
+        origin = f"{root}/manifest.json with the command's options"
+        run.config = config_from_dict(deep_merge(run.config.to_dict(), config_overrides), origin)
+    return run
 
 
 def check_run_inputs(config: Config, stages: Sequence[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -10,6 +11,7 @@ from flightml.artifacts import RunDir, read_json
 from flightml.cli import main
 from flightml.config import Config
 from flightml.faults.stage import FAULTS, faults_stage
+from flightml.pipeline import Run, get_stage, open_run
 from flightml.report.base import Figures
 from flightml.report.sections import faults as section
 
@@ -55,3 +57,30 @@ def test_command_small_campaign_and_errors(run_dir: RunDir, tmp_path, capsys) ->
     assert "compile" in capsys.readouterr().err
     assert main(["faults", str(run), "--flips", "0"]) == 2
     assert "--flips" in capsys.readouterr().err
+
+
+def test_command_takes_the_runs_settings_and_records_its_options(run_dir: RunDir, tmp_path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir.root, run)
+    manifest = read_json(run / "manifest.json")
+    manifest["config"]["faults"]["trials"] = 3
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["faults", str(run), "--flips", "1", "--samples", "8", "--sweep-elements", "0", "--c-trials", "0",
+                 "--no-costs"]) == 0
+    assert read_json(run / FAULTS)["settings"]["trials"] == 3  # not given: the run's setting
+    recorded = read_json(run / "manifest.json")["config"]["faults"]
+    assert recorded["flips"] == [1] and recorded["samples"] == 8 and recorded["trials"] == 3
+
+
+def test_protect_goes_through_the_compile_stage_and_survives_resume(run_dir: RunDir, tmp_path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir.root, run)
+    assert main(["faults", str(run), "--flips", "1", "--trials", "2", "--samples", "8", "--sweep-elements", "0",
+                 "--c-trials", "0", "--no-costs", "--protect", "--scrub-chunk", "256"]) == 0
+    headers = sorted(run.glob("c/*/integrity.h"))
+    assert len(headers) == 2 and all("SCRUB_CHUNK_BYTES 256u" in h.read_text() for h in headers)
+    assert read_json(run / "manifest.json")["config"]["faults"]["scrub_chunk_bytes"] == 256
+    compile_stage = get_stage("compile")
+    assert open_run(run).run_stage(compile_stage, resume=True) == "skipped"  # the manifest's config made c/
+    assert Run(run, Config()).run_stage(compile_stage, resume=True) == "ran"  # another config redoes it
+    assert all("SCRUB_CHUNK_BYTES 512u" in h.read_text() for h in headers)
