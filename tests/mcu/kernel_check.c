@@ -115,7 +115,7 @@ static int conv_case(int pooled, int big, int dw) {
     const uint32_t dw_kind = !dw ? 4 : rnd(2) ? 1 : rnd(3) ? 2 : 0; /* 2: any other depthwise shape */
     const int plane3 = dw_kind == 0;
     /* stride 2, padding 0 at top and left, 1 at bottom and right (VWW's): 0 on 6 x 6, 1 on even planes */
-    const uint32_t same2 = dw_kind == 1 ? rnd(5) : 2;
+    const uint32_t same2 = dw_kind == 1 ? rnd(4) : 2;
     const int rows3 = big && rnd(4) == 0;   /* conv_rows.c: 3 taps along w, at most 9 window rows */
     p.groups = groups;
     p.in_c = groups * (big ? span(1, 40 / groups) : span(1, 10 / groups + 1));
@@ -183,7 +183,7 @@ static int conv_case(int pooled, int big, int dw) {
     if (same2 < 2) { /* up to 32 x 32, some whose padded copy exceeds 1,024 bytes */
         if (same2 == 1) p.groups = p.in_c = p.out_c = span(1, 2);
         p.out_h = same2 == 0 ? 3 : span(1, 16);
-        p.out_w = same2 == 0 ? 3 : 2 * span(1, 8);
+        p.out_w = same2 == 0 ? 3 : rnd(2) ? 6 : 2 * span(1, 8); /* 6: 12 wide, fm_dw_s2r12 */
         p.in_h = 2 * p.out_h;
         p.in_w = 2 * p.out_w;
         p.stride_h = p.stride_w = 2;

@@ -23,8 +23,10 @@
  * stride 1 two output rows per pass (fm_dw_rows2: 4 input rows widened once for 2 output rows), stride 2
  * one output row per pass (fm_dw_s2; row offsets constants for widths 16 and 32), others fm_dw_plane3.
  * Larger planes (VWW's 48 x 48) go the same way a band of output rows at a time (fm_dw_bands) when every
- * channel's rule is inline, else through the row path above. The padded-plane kernels take the tflm rule on
- * doubled accumulators (weights and init doubled once per channel; fm_dw_rqt2: 4 instructions per output). */
+ * channel's rule is inline, else through the row path above. Even planes with stride 2 and padding 0 at top
+ * and left are read from the input (fm_dw_s2e; 12 wide: fm_dw_s2r12, each output row's 6 outputs in
+ * registers). The padded-plane kernels take the tflm rule on doubled accumulators (weights and init doubled
+ * once per channel; fm_dw_rqt2: 4 instructions per output). */
 #include "fm_dsp_conv.h"
 
 #define FM_DSP_DW_KH 8 /* taps along h on this path */
@@ -448,6 +450,51 @@ static inline __attribute__((always_inline)) void fm_dw_s2e(const int16x2_t *w, 
     fm_dw_s2e_row(w, x, pw, 0, last, pad, q, fast, out);
 }
 
+/* Words v0, v1, v2 = x[0 .. 11] of one input row (no input offset) times the weight row (w02, the tap w1 in the
+ * low (top = 0) or high (top = 1) lane of w1s), added to the 6 outputs o of a stride-2 output row (o[5]
+ * without its x[12] term). */
+static inline __attribute__((always_inline)) void fm_dw_s2r_tap(uint32_t v0, uint32_t v1, uint32_t v2, int16x2_t w02,
+                                                                int16x2_t w1s, int top, int32_t *o) {
+    int16x2_t lo = __sxtb16((int8x4_t)v0), hi = fm_dsp_hi0(v0);
+    o[0] = top ? __smlabt(hi, w1s, __smlad(lo, w02, o[0])) : __smlabb(hi, w1s, __smlad(lo, w02, o[0]));
+    o[1] = top ? __smlatt(hi, w1s, __smlatb(lo, w02, o[1])) : __smlatb(hi, w1s, __smlatb(lo, w02, o[1]));
+    lo = __sxtb16((int8x4_t)v1);
+    hi = fm_dsp_hi0(v1);
+    o[1] = __smlabt(lo, w02, o[1]);
+    o[2] = top ? __smlabt(hi, w1s, __smlad(lo, w02, o[2])) : __smlabb(hi, w1s, __smlad(lo, w02, o[2]));
+    o[3] = top ? __smlatt(hi, w1s, __smlatb(lo, w02, o[3])) : __smlatb(hi, w1s, __smlatb(lo, w02, o[3]));
+    lo = __sxtb16((int8x4_t)v2);
+    hi = fm_dsp_hi0(v2);
+    o[3] = __smlabt(lo, w02, o[3]);
+    o[4] = top ? __smlabt(hi, w1s, __smlad(lo, w02, o[4])) : __smlabb(hi, w1s, __smlad(lo, w02, o[4]));
+    o[5] = top ? __smlatt(hi, w1s, __smlatb(lo, w02, o[5])) : __smlatb(hi, w1s, __smlatb(lo, w02, o[5]));
+}
+
+/* One output row of fm_dw_s2r12 from input rows x, x + 12 and (k3) x + 24: the 6 outputs in registers, from
+ * init (o[5] from init5, which holds its column past the plane); fast a constant. */
+static inline __attribute__((always_inline)) void fm_dw_s2r_row(const int16x2_t *w, const int8_t *x, int k3,
+                                                                int32_t init, int32_t init5, const fm_dsp_chq_t *q,
+                                                                int32_t fast, int8_t *out) {
+    int32_t o[6] = {init, init, init, init, init, init5}, i;
+    fm_dw_s2r_tap(fm_dsp_ld4(x), fm_dsp_ld4(x + 4), fm_dsp_ld4(x + 8), w[0], w[3], 0, o);
+    fm_dw_s2r_tap(fm_dsp_ld4(x + 12), fm_dsp_ld4(x + 16), fm_dsp_ld4(x + 20), w[1], w[3], 1, o);
+    if (k3) fm_dw_s2r_tap(fm_dsp_ld4(x + 24), fm_dsp_ld4(x + 28), fm_dsp_ld4(x + 32), w[2], w[4], 0, o);
+#pragma GCC unroll 6
+    for (i = 0; i < 6; ++i) out[i] = fm_dw_rq(o[i], fast, q->mult, q->add, q->rshift);
+}
+
+/* fm_dw_s2e on 12-wide planes (VWW's 12 x 12 layer): each output row's 6 outputs in registers, each input
+ * word widened once per output row (the pairs' per-pair loads, spills and loop overhead gone). */
+static inline __attribute__((always_inline)) void fm_dw_s2r12(const int16x2_t *w, const int8_t *x, int32_t out_h,
+                                                              const fm_dsp_chq_t *q, int32_t init, int32_t pad,
+                                                              int32_t fast, int8_t *out) {
+    const int32_t init01 = __smlatb(w[1], pad, __smlatb(w[0], pad, init)); /* o[5]'s x[12] of rows 0, 1 */
+    const int32_t below = pad * __smlabb(w[4], (int16x2_t)0x00010001, __smuad(w[2], (int16x2_t)0x00010001));
+    const int8_t *const end = x + (out_h - 1) * 24;
+    for (; x != end; x += 24, out += 6) fm_dw_s2r_row(w, x, 1, init, __smlatb(w[2], pad, init01), q, fast, out);
+    fm_dw_s2r_row(w, x, 0, init + below, init01 + below, q, fast, out);
+}
+
 /* The padded copy buf (width w, `rows` rows) filled with zero points: its padding, for every channel. */
 static void fm_dw_pad_fill(int8_t pad, int32_t w, int32_t rows, int8_t *buf) {
     const uint32_t pads = (uint32_t)(uint8_t)pad * 0x01010101u;
@@ -605,7 +652,7 @@ static inline __attribute__((always_inline)) void fm_dw_kernel(const fm_conv_par
         return;
     }
     init = (fast == FM_DSP_TFLM ? 2 * q->init : q->init) + p->in_offset * fm_dw_w9(k, wo, fast, w);
-    if (kind == FM_DW_S2E_12) fm_dw_s2e(w, x, 12, out_h, q, init, -p->in_offset, fast, out);
+    if (kind == FM_DW_S2E_12) fm_dw_s2r12(w, x, out_h, q, init, -p->in_offset, fast, out);
     if (kind == FM_DW_S2E_24) fm_dw_s2e(w, x, 24, out_h, q, init, -p->in_offset, fast, out);
     if (kind == FM_DW_S2E) fm_dw_s2e(w, x, p->in_w, out_h, q, init, -p->in_offset, fast, out);
     if (kind == FM_DW_S2E_12 || kind == FM_DW_S2E_24 || kind == FM_DW_S2E) return;
