@@ -13,20 +13,23 @@ from typing import Any
 
 import numpy as np
 
+from flightml.config import FaultsConfig
 from flightml.errors import InputError
 from flightml.faults.image import WHERE, Image
 from flightml.faults.inject import Propagator, Trial
 
 Arena = list[tuple[str, int, int]]
 
+_DEFAULTS = FaultsConfig()  # the [faults] defaults, declared once there
+
 
 @dataclass(frozen=True)
 class Settings:
-    flips: tuple[int, ...] = (1, 2, 5, 10, 20)
-    trials: int = 200
-    where: str = "all"
-    seed: int = 0
-    sweep_elements: int = 2
+    flips: tuple[int, ...] = tuple(_DEFAULTS.flips)
+    trials: int = _DEFAULTS.trials
+    where: str = _DEFAULTS.where
+    seed: int = _DEFAULTS.seed
+    sweep_elements: int = _DEFAULTS.sweep_elements
     worst: int = 10
 
     def check(self) -> None:

@@ -13,10 +13,11 @@ from string import Template
 from flightml import __version__
 from flightml.artifacts import atomic_write_text
 from flightml.compiler.emit import check_name
+from flightml.config import FaultsConfig
 from flightml.errors import InputError
 from flightml.faults.model import load_compiled
 
-SCRUB_CHUNK_BYTES = 512
+SCRUB_CHUNK_BYTES = FaultsConfig().scrub_chunk_bytes
 FILES = ("integrity.h", "integrity.c")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from flightml.artifacts import RunDir, atomic_write_json
-from flightml.config import Config
+from flightml.config import Config, FaultsConfig
 from flightml.data import Spectra, load_spectra
 from flightml.errors import InputError
 from flightml.faults.campaign import Settings, accuracy_vs_flips, make_trial, sensitivity
@@ -25,9 +25,8 @@ from flightml.faults.protect import SCRUB_CHUNK_BYTES
 from flightml.verify.reference import Reference
 
 FAULTS = "faults.json"
-MODE = "fixedpoint"
-SAMPLES = 128
-C_TRIALS = 12
+_DEFAULTS = FaultsConfig()  # the [faults] defaults, declared once there
+MODE, SAMPLES, C_TRIALS = _DEFAULTS.mode, _DEFAULTS.samples, _DEFAULTS.c_trials
 
 
 def _inputs(compiled: Compiled, spectra: Spectra, samples: int, rng: np.random.Generator
