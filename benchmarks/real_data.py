@@ -18,7 +18,9 @@
     instrument): accuracy counting 'other' predictions as errors and as abstentions, abstention rate;
 (e) `--slopes` (no training): each class's spectral slope (least-squares, per um, over the bands) in
     busdemeo through each instrument (systematics off) and in the seed-0 validation part, the evidence for
-    where sim-to-real loses its points.
+    where sim-to-real loses its points; then, for the C and X complexes, each member class's slope over the
+    SMASSII grid: the Bus-DeMeo template (with its object count, the generator's member weight) against
+    every SMASSII spectrum of that Bus class (all parts: a description of the data, never used to choose).
 Each is run for several seeds (data, split and training seed together); accuracies are mean ± std,
 per-class recall the mean, confusion matrices summed over seeds. Usage:
 
@@ -44,8 +46,9 @@ import numpy as np
 import flightml
 from flightml.artifacts import read_json
 from flightml.config import Config, load_config
-from flightml.data import smass2
+from flightml.data import busdemeo, smass2
 from flightml.data.baseline import baseline_metrics
+from flightml.data.resample import natural_spline
 from flightml.data.spectra import load_spectra
 from flightml.data.stage import SPECTRA, _Part, _split, build_spectra
 from flightml.data.taxonomy import map_label
@@ -170,6 +173,24 @@ def slopes_summary(instrument: str, fit_csv: Path) -> str:
         rows.append([name, *cells])
     head = ["class", "busdemeo through the instrument", "SMASSII validation part (seed 0)"]
     return "\n".join([f"## Class slopes, per um: {instrument}", "", table(head, rows), ""])
+
+
+def member_slopes_summary() -> str:
+    """C- and X-complex member slopes (per um, 0.44-0.92 um): Bus-DeMeo templates against SMASSII Bus classes."""
+    table_ = smass2.load()
+    templates = busdemeo.load_templates()
+    grid = table_.wavelengths
+    means = natural_spline(templates.wavelengths, np.stack(list(templates.means.values())), grid)
+    template_slope = dict(zip(templates.means, np.polyfit(grid, means.T, 1)[0], strict=True))
+    rows = []
+    for name in ("B", "C", "Cb", "Cgh", "Ch", "X", "Xc", "Xe", "Xk"):
+        real = np.array([table_.values[i] for i, raw in enumerate(table_.labels) if raw.rstrip(":") == name])
+        slope = np.polyfit(grid, real.T, 1)[0]
+        count = busdemeo.PDS_COUNTS[name]
+        real_cell = f"{slope.mean():.3f} ± {slope.std():.3f} ({slope.size})"
+        rows.append([name, f"{template_slope[name]:.3f} ({count})", real_cell])
+    head = ["class", "Bus-DeMeo template (objects)", "SMASSII, Bus class (spectra)"]
+    return "\n".join(["## Member slopes, per um, 0.44-0.92 um", "", table(head, rows), ""])
 
 
 def progress(name: str, result: dict[str, Any]) -> None:
@@ -380,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             fit_csv = write_split(0, Path(tmp))[0]
             print("\n".join(slopes_summary(instrument, fit_csv) for instrument in instruments))
+        print(member_slopes_summary())
         return 0
     try:
         settings = candidates(args.scales, args.augment)

@@ -1,5 +1,6 @@
 """benchmarks/real_data.py runs against the current package: its --slopes part (no training) measures
-the class slopes of busdemeo through an instrument against the SMASSII validation part; its
+the class slopes of busdemeo through an instrument against the SMASSII validation part, and the C/X member
+templates against SMASSII's Bus classes; its
 augmentation settings parse, and bad ones are one line and exit 2."""
 
 from __future__ import annotations
@@ -21,10 +22,24 @@ def _module():
 def test_slopes_show_the_busdemeo_x_complex_redder_than_smass2s(capsys) -> None:
     module = _module()
     assert module.main(["--slopes", "--instruments", "camera-8"]) == 0
-    rows = {line.split(" | ")[0].strip("| "): line for line in capsys.readouterr().out.splitlines() if "±" in line}
+    complexes, members = capsys.readouterr().out.split("## Member slopes")
+    rows = _rows(complexes)
     assert set(rows) == {"S", "C", "X", "V"}
-    synthetic, real = (float(cell.split(" ± ")[0]) for cell in rows["X"].strip("| ").split(" | ")[1:])
-    assert synthetic - real > 0.05
+    assert rows["X"][0] - rows["X"][1] > 0.05
+    rows = _rows(members)
+    assert set(rows) == {"B", "C", "Cb", "Cgh", "Ch", "X", "Xc", "Xe", "Xk"}
+    assert rows["X"][0] - rows["X"][1] > 0.1 and rows["Xc"][0] - rows["Xc"][1] > 0.1
+
+
+def _rows(text: str) -> dict[str, tuple[float, float]]:
+    """Table rows with a '±' cell: name -> (first figure, second figure)."""
+    rows = {}
+    for line in text.splitlines():
+        if "±" in line:
+            name, *cells = line.strip("| ").split(" | ")
+            first, second = (float(cell.split(" ")[0]) for cell in cells)
+            rows[name] = (first, second)
+    return rows
 
 
 def test_augmentation_settings_compared_on_validation(capsys) -> None:
