@@ -156,6 +156,11 @@ def validation_accuracy(run_dir: Path, instrument: str, fit_csv: Path) -> float:
     return float((logits.argmax(axis=1) == spectra.y_test).mean())
 
 
+def slopes(wavelengths: np.ndarray, spectra: np.ndarray) -> np.ndarray:
+    """Least-squares slope (per um) of each row of `spectra` [n, bands] over `wavelengths` [bands] -> [n]."""
+    return np.polyfit(wavelengths, spectra.T, 1)[0]
+
+
 def slopes_summary(instrument: str, fit_csv: Path) -> str:
     """Per-class slope (mean ± std, per um) of busdemeo through `instrument` and of the validation CSV."""
     config = load_config(
@@ -168,7 +173,7 @@ def slopes_summary(instrument: str, fit_csv: Path) -> str:
     for k, name in enumerate(spectra.class_names):
         cells = []
         for x, y in ((spectra.x_train, spectra.y_train), (spectra.x_test, spectra.y_test)):
-            slope = np.polyfit(spectra.wavelengths, x[y == k, 0].T, 1)[0]
+            slope = slopes(spectra.wavelengths, x[y == k, 0])
             cells.append(f"{slope.mean():.3f} ± {slope.std():.3f} ({slope.size})")
         rows.append([name, *cells])
     head = ["class", "busdemeo through the instrument", "SMASSII validation part (seed 0)"]
@@ -177,15 +182,15 @@ def slopes_summary(instrument: str, fit_csv: Path) -> str:
 
 def member_slopes_summary() -> str:
     """C- and X-complex member slopes (per um, 0.44-0.92 um): Bus-DeMeo templates against SMASSII Bus classes."""
-    table_ = smass2.load()
+    smass = smass2.load()
     templates = busdemeo.load_templates()
-    grid = table_.wavelengths
+    grid = smass.wavelengths
     means = natural_spline(templates.wavelengths, np.stack(list(templates.means.values())), grid)
-    template_slope = dict(zip(templates.means, np.polyfit(grid, means.T, 1)[0], strict=True))
+    template_slope = dict(zip(templates.means, slopes(grid, means), strict=True))
+    labels = np.array(smass.labels)
     rows = []
     for name in ("B", "C", "Cb", "Cgh", "Ch", "X", "Xc", "Xe", "Xk"):
-        real = np.array([table_.values[i] for i, raw in enumerate(table_.labels) if raw.rstrip(":") == name])
-        slope = np.polyfit(grid, real.T, 1)[0]
+        slope = slopes(grid, smass.values[labels == name])
         count = busdemeo.PDS_COUNTS[name]
         real_cell = f"{slope.mean():.3f} ± {slope.std():.3f} ({slope.size})"
         rows.append([name, f"{template_slope[name]:.3f} ({count})", real_cell])
